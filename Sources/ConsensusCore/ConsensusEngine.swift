@@ -1,0 +1,129 @@
+/// A message an engine exchanges with its peers. The shell routes it by `to`; the engine trusts only
+/// what it can check, never the transport.
+public protocol EngineMessage: Sendable, CustomStringConvertible {
+    var from: NodeID { get }
+    var to: NodeID { get }
+}
+
+/// An input to an engine. Time, the network and clients reach an engine only through these.
+public enum EngineEvent<Message: EngineMessage>: Sendable {
+    /// One unit of logical time has passed. Engines count ticks; they never read a clock.
+    case tick
+    /// A message from a peer arrived.
+    case receive(Message)
+    /// A client asks to append a command. Answered by the command being applied, or by
+    /// `proposalRejected` with the same id.
+    case propose(RequestID, [UInt8])
+    /// A client asks for a linearizable read. Answered by `readReady` or `readRejected` with the same id.
+    case read(RequestID)
+}
+
+/// What a shell must write durably for an engine.
+public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
+    /// New hard state (for Raft: term, vote, commit), or nil when it has not changed.
+    public var hardState: HardState?
+    /// Entries to write. If non-empty, every stored entry at or after `entries[0].index` is replaced:
+    /// this is how a follower overwrites a conflicting suffix.
+    public var entries: [Entry]
+
+    public init(hardState: HardState?, entries: [Entry]) {
+        self.hardState = hardState
+        self.entries = entries
+    }
+
+    public var isEmpty: Bool { hardState == nil && entries.isEmpty }
+}
+
+/// An output of an engine, to be performed by the shell.
+///
+/// ### Ordering contract
+/// A shell performs the actions of one `step` **in the order returned**, and:
+/// 1. a `persist` must be durable (written and synced) before any action after it is performed,
+///    in particular before any `send`: a vote or an acknowledgement may depend on it;
+/// 2. every action of a step is performed before the next event is given to the engine;
+/// 3. `apply` hands entries to the state machine in index order; the engine counts them as applied.
+///
+/// Engines return at most one `persist`, and always first, so rule 1 is cheap to follow: one write
+/// and one sync per step. The simulator checks rule 1 independently on every message sent.
+public enum EngineAction<Message: EngineMessage, HardState: Sendable & Equatable>: Sendable {
+    case persist(PersistRequest<HardState>)
+    case send(Message)
+    /// Committed entries, contiguous and in index order, to apply to the state machine.
+    case apply([Entry])
+    /// The read `RequestID` may be served once the local state machine has applied `index`.
+    case readReady(RequestID, index: LogIndex)
+    case readRejected(RequestID, RequestRejection)
+    /// The proposal was not appended to any log; it will never be applied.
+    case proposalRejected(RequestID, RequestRejection)
+}
+
+/// Why an engine refused a client request. A refusal is definite: the request had no effect.
+public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    /// This node is not the leader; `leader` names the one it knows of, if any.
+    case notLeader(leader: NodeID?)
+    /// No leader is known, so the request cannot be served now.
+    case noLeader
+    /// The proposal is larger than the engine accepts.
+    case proposalTooLarge(bytes: Int, limitBytes: Int)
+    /// Too many bytes are appended but not yet committed; the cluster is behind.
+    case uncommittedLogFull(limitBytes: Int)
+    /// A bounded queue of pending requests is full.
+    case tooManyPendingRequests(limit: Int)
+    /// The leader changed before a forwarded read was answered; it is safe to retry.
+    case leaderChanged
+
+    public var description: String {
+        switch self {
+        case .notLeader(let leader): return "not leader (leader: \(leader.map(\.description) ?? "unknown"))"
+        case .noLeader: return "no leader"
+        case .proposalTooLarge(let bytes, let limit): return "proposal of \(bytes) bytes exceeds \(limit)"
+        case .uncommittedLogFull(let limit): return "uncommitted log exceeds \(limit) bytes"
+        case .tooManyPendingRequests(let limit): return "more than \(limit) pending requests"
+        case .leaderChanged: return "leader changed"
+        }
+    }
+}
+
+/// What any engine can tell its shell and the checkers about itself.
+public struct EngineStatus: Sendable, Equatable {
+    public var id: NodeID
+    /// Term, ballot round or view.
+    public var term: Term
+    public var isLeader: Bool
+    public var leader: NodeID?
+    public var commitIndex: LogIndex
+    public var appliedIndex: LogIndex
+
+    public init(id: NodeID, term: Term, isLeader: Bool, leader: NodeID?, commitIndex: LogIndex, appliedIndex: LogIndex) {
+        self.id = id
+        self.term = term
+        self.isLeader = isLeader
+        self.leader = leader
+        self.commitIndex = commitIndex
+        self.appliedIndex = appliedIndex
+    }
+}
+
+/// A replication engine: a deterministic value type that turns events into actions.
+///
+/// Raft, Multi-Paxos and PBFT all fit this shape; docs/ARCHITECTURE.md explains how each maps onto it.
+public protocol ConsensusEngine: Sendable {
+    associatedtype Message: EngineMessage
+    associatedtype HardState: Sendable & Equatable
+
+    var status: EngineStatus { get }
+
+    /// Feeds one event and returns what the shell must do, in the order the contract above requires.
+    mutating func step(_ event: EngineEvent<Message>) -> [EngineAction<Message, HardState>]
+}
+
+/// What survives a crash: the state a restarted engine is rebuilt from.
+public struct DurableState<HardState: Sendable & Equatable>: Sendable {
+    public var hardState: HardState
+    public var entries: [Entry]
+
+    public init(hardState: HardState, entries: [Entry]) {
+        self.hardState = hardState
+        self.entries = entries
+    }
+}
