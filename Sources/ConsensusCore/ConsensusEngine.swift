@@ -69,8 +69,10 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
     case uncommittedLogFull(limitBytes: Int)
     /// A bounded queue of pending requests is full.
     case tooManyPendingRequests(limit: Int)
-    /// The leader changed before a forwarded read was answered; it is safe to retry.
+    /// The leader changed before a read was answered; it is safe to retry.
     case leaderChanged
+    /// A forwarded read got no answer in time; it is safe to retry.
+    case timedOut
 
     public var description: String {
         switch self {
@@ -80,6 +82,7 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
         case .uncommittedLogFull(let limit): return "uncommitted log exceeds \(limit) bytes"
         case .tooManyPendingRequests(let limit): return "more than \(limit) pending requests"
         case .leaderChanged: return "leader changed"
+        case .timedOut: return "timed out"
         }
     }
 }

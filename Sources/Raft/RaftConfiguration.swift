@@ -1,0 +1,66 @@
+import ConsensusCore
+
+/// How a leader proves it is still the leader before serving a read (Raft dissertation §6.4).
+public enum RaftReadMode: Sendable, Equatable {
+    /// Confirm leadership with a heartbeat round acknowledged by a quorum. Safe without clock assumptions.
+    case readIndex
+    /// Serve from the leader while its lease holds. Requires `checkQuorum` (the lease is what stops
+    /// followers from electing someone else) and bounded clock drift, expressed as `leaseDriftTicks`.
+    case lease
+}
+
+/// The settings of one Raft engine. Every bound is named and checked where its queue is filled.
+public struct RaftConfiguration: Sendable {
+    public var id: NodeID
+    /// Every voting member, including `id`.
+    public var voters: [NodeID]
+
+    /// A follower that hears nothing from a leader for a randomised time in
+    /// [electionTimeoutTicks, 2 × electionTimeoutTicks) starts an election.
+    public var electionTimeoutTicks: Int = 10
+    public var heartbeatIntervalTicks: Int = 1
+
+    /// Pre-vote (dissertation §9.6): a node first asks whether it could win before bumping its term,
+    /// so a partitioned node cannot disrupt the cluster when it comes back.
+    public var preVote: Bool = true
+    /// A leader that has not heard from a quorum within an election timeout steps down, and a follower
+    /// that has heard from a leader within one ignores vote requests (dissertation §6.2, §9.6).
+    public var checkQuorum: Bool = true
+
+    public var readMode: RaftReadMode = .readIndex
+    /// How many ticks a lease is shortened by, to absorb clock-rate differences between nodes.
+    public var leaseDriftTicks: Int = 2
+
+    /// A follower forwards proposals to the leader; when false it rejects them, naming the leader.
+    public var forwardProposals: Bool = true
+
+    /// Bounds of the replication pipeline to one follower: messages and bytes sent but not acknowledged.
+    public var inflightMessagesMax: Int = 256
+    public var inflightBytesMax: Int = 8 << 20
+    /// Bounds of one AppendEntries message. A message carries at least one entry even if it is larger.
+    public var entriesPerMessageMax: Int = 512
+    public var messageBytesMax: Int = 1 << 20
+    /// etcd's default request limit.
+    public var proposalBytesMax: Int = 1_572_864
+    /// Appended but uncommitted bytes a leader accepts before it refuses proposals.
+    public var uncommittedBytesMax: Int = 64 << 20
+    /// Reads waiting for a leadership confirmation, on a leader or forwarded from a follower.
+    public var pendingReadsMax: Int = 4096
+    /// A read forwarded to a leader that gets no answer within this many ticks is rejected.
+    public var forwardedReadTimeoutTicks: Int = 30
+
+    public init(id: NodeID, voters: [NodeID]) {
+        self.id = id
+        self.voters = voters
+    }
+
+    func validated() -> RaftConfiguration {
+        precondition(voters.contains(id), "node \(id) is not among the voters \(voters)")
+        precondition(electionTimeoutTicks > heartbeatIntervalTicks, "election timeout \(electionTimeoutTicks) must exceed heartbeat \(heartbeatIntervalTicks)")
+        precondition(heartbeatIntervalTicks >= 1, "heartbeat interval must be at least one tick")
+        precondition(readMode != .lease || checkQuorum, "lease reads are only safe with checkQuorum")
+        precondition(readMode != .lease || leaseDriftTicks < electionTimeoutTicks, "lease drift must be shorter than the election timeout")
+        precondition(inflightMessagesMax >= 1 && entriesPerMessageMax >= 1, "pipeline bounds must be positive")
+        return self
+    }
+}

@@ -1,0 +1,161 @@
+import ConsensusCore
+
+extension RaftEngine {
+    // MARK: Leader side
+
+    mutating func appendAsLeader(_ entry: Entry) {
+        precondition(role == .leader, "\(id) appending as \(role)")
+        log.append(entry)
+        markUnpersisted(from: entry.index)
+        if entry.term == term && entry.kind == .command { uncommittedBytes += entry.sizeBytes }
+        for peer in peers { sendAppends(to: peer) }
+        // The leader's own copy counts once persisted, which the contract guarantees before any later
+        // event; a single-node cluster therefore commits at once.
+        maybeCommit()
+    }
+
+    /// Sends as many appends as the follower's flow control allows: one probe, or a pipeline of
+    /// batches up to the in-flight window.
+    mutating func sendAppends(to peer: NodeID) {
+        while sendAppend(to: peer, evenIfEmpty: false) {}
+    }
+
+    /// Sends one append; returns true when it did and more could follow.
+    @discardableResult
+    mutating func sendAppend(to peer: NodeID, evenIfEmpty: Bool) -> Bool {
+        guard var tracker = progress[peer], !tracker.isPaused else { return false }
+        let previousIndex = tracker.nextIndex - 1
+        guard let previousTerm = log.term(at: previousIndex) else {
+            preconditionFailure("\(id) has no term for \(previousIndex) needed by \(peer); compaction is not supported yet")
+        }
+        let entries = log.entries(from: tracker.nextIndex, countMax: configuration.entriesPerMessageMax, bytesMax: configuration.messageBytesMax)
+        if entries.isEmpty && !evenIfEmpty { return false }
+        let append = RaftMessage.AppendEntries(
+            prevLogIndex: previousIndex,
+            prevLogTerm: previousTerm,
+            entries: entries,
+            leaderCommit: commitIndex
+        )
+        emit(.append(append), to: peer)
+        var continues = false
+        switch tracker.state {
+        case .probe:
+            tracker.probeSent = true
+        case .replicate:
+            if let last = entries.last {
+                // Optimistically assume delivery so the next batch can follow without waiting (pipelining).
+                tracker.inflights.add(lastIndex: last.index, bytes: entries.reduce(0) { $0 + $1.sizeBytes })
+                tracker.nextIndex = last.index + 1
+                continues = true
+            }
+        }
+        progress[peer] = tracker
+        return continues
+    }
+
+    mutating func receiveAppendResponse(_ response: RaftMessage.AppendResponse, from peer: NodeID) {
+        guard var tracker = progress[peer] else { return }
+        tracker.recentlyActive = true
+        switch response {
+        case .accepted(let matchIndex):
+            let advanced = tracker.acknowledge(matchIndex: matchIndex)
+            if tracker.state == .probe && (advanced || tracker.matchIndex == matchIndex) {
+                // The probe found the match point; stream from there on.
+                tracker.becomeReplicate()
+            }
+            progress[peer] = tracker
+            if advanced { maybeCommit() }
+            sendAppends(to: peer)
+        case .rejected(let rejectedIndex, let hintIndex, let hintTerm):
+            let stale: Bool
+            switch tracker.state {
+            case .replicate: stale = rejectedIndex <= tracker.matchIndex
+            case .probe: stale = rejectedIndex != tracker.nextIndex - 1
+            }
+            guard !stale, rejectedIndex > 0 else {
+                progress[peer] = tracker
+                return
+            }
+            // Skip the follower's whole conflicting term (§5.3's optimisation): if we hold that term,
+            // resume after our last entry of it; otherwise resume at the follower's first entry of it.
+            var next = hintIndex
+            if let hintTerm, let ours = log.lastIndex(ofTerm: hintTerm, atOrBefore: rejectedIndex) {
+                next = ours + 1
+            }
+            next = max(min(next, rejectedIndex), tracker.matchIndex + 1)
+            tracker.becomeProbe(nextIndex: next)
+            progress[peer] = tracker
+            sendAppend(to: peer, evenIfEmpty: true)
+        }
+    }
+
+    /// Advances the commit index to the highest index a quorum holds, but only by counting entries of
+    /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly.
+    mutating func maybeCommit() {
+        let quorumIndex = quorum.committedIndex { node in node == id ? log.lastIndex : progress[node]?.matchIndex }
+        guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return }
+        for entry in log.entries(in: commitIndex + 1...quorumIndex) where entry.term == term && entry.kind == .command {
+            uncommittedBytes -= entry.sizeBytes
+        }
+        precondition(uncommittedBytes >= 0, "\(id) uncommitted bytes went negative: \(uncommittedBytes)")
+        commitIndex = quorumIndex
+        releaseReadsAwaitingCommit()
+    }
+
+    mutating func broadcastHeartbeat() {
+        for peer in peers {
+            guard let tracker = progress[peer] else { continue }
+            // A follower may not hold everything the leader committed; it must not commit past its match.
+            let commit = min(tracker.matchIndex, commitIndex)
+            emit(.heartbeat(commit: commit, readRound: reads.latestRound, sentAtTick: ticksSinceStart), to: peer)
+        }
+    }
+
+    mutating func receiveHeartbeatResponse(from peer: NodeID, readRound: UInt64, sentAtTick: UInt64) {
+        guard var tracker = progress[peer] else { return }
+        tracker.recentlyActive = true
+        tracker.probeSent = false
+        tracker.acknowledgedReadRound = max(tracker.acknowledgedReadRound, readRound)
+        tracker.acknowledgedSentAtTick = max(tracker.acknowledgedSentAtTick, sentAtTick)
+        progress[peer] = tracker
+        if tracker.matchIndex < log.lastIndex { sendAppend(to: peer, evenIfEmpty: true) }
+        releaseConfirmedReads()
+    }
+
+    // MARK: Follower side
+
+    mutating func receiveAppend(_ append: RaftMessage.AppendEntries, from leaderID: NodeID) {
+        if append.prevLogIndex < commitIndex {
+            // Everything up to our commit index already matches the leader (Log Matching), so a
+            // delayed append that starts below it tells us nothing new.
+            emit(.appendResponse(.accepted(matchIndex: commitIndex)), to: leaderID)
+            return
+        }
+        guard log.matches(index: append.prevLogIndex, term: append.prevLogTerm) else {
+            let hint: (index: LogIndex, term: Term?)
+            if append.prevLogIndex > log.lastIndex {
+                hint = (log.lastIndex + 1, nil)
+            } else {
+                let conflictTerm = log.term(at: append.prevLogIndex)
+                hint = (log.firstIndex(ofTermAt: append.prevLogIndex, floor: commitIndex), conflictTerm)
+            }
+            emit(.appendResponse(.rejected(rejectedIndex: append.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term)), to: leaderID)
+            return
+        }
+        // Keep what matches; from the first conflict on, the leader's entries replace ours (§5.3).
+        for entry in append.entries where !log.matches(index: entry.index, term: entry.term) {
+            precondition(entry.index > commitIndex, "\(id) asked to overwrite committed entry \(entry.index) (commit \(commitIndex))")
+            if entry.index <= log.lastIndex { log.truncate(after: entry.index - 1) }
+            log.append(entry)
+            markUnpersisted(from: entry.index)
+        }
+        let lastNewIndex = append.prevLogIndex + LogIndex(append.entries.count)
+        commitTo(min(append.leaderCommit, lastNewIndex))
+        emit(.appendResponse(.accepted(matchIndex: lastNewIndex)), to: leaderID)
+    }
+
+    mutating func commitTo(_ index: LogIndex) {
+        let target = min(index, log.lastIndex)
+        if target > commitIndex { commitIndex = target }
+    }
+}

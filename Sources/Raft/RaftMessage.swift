@@ -1,0 +1,97 @@
+import ConsensusCore
+
+/// A message between Raft peers. `term` is the sender's current term, except for pre-vote requests and
+/// granted pre-vote responses, which carry the term the pre-candidate would campaign in (§9.6).
+public struct RaftMessage: EngineMessage, Equatable {
+    public var from: NodeID
+    public var to: NodeID
+    public var term: Term
+    public var kind: Kind
+
+    public init(from: NodeID, to: NodeID, term: Term, kind: Kind) {
+        self.from = from
+        self.to = to
+        self.term = term
+        self.kind = kind
+    }
+
+    public enum Kind: Sendable, Equatable {
+        case preVote(lastLogIndex: LogIndex, lastLogTerm: Term)
+        case preVoteResponse(granted: Bool)
+        case vote(lastLogIndex: LogIndex, lastLogTerm: Term)
+        case voteResponse(granted: Bool)
+        case append(AppendEntries)
+        case appendResponse(AppendResponse)
+        /// Carries the commit index capped at the follower's match, and the newest read-confirmation
+        /// round and leader tick, which the response echoes.
+        case heartbeat(commit: LogIndex, readRound: UInt64, sentAtTick: UInt64)
+        case heartbeatResponse(readRound: UInt64, sentAtTick: UInt64)
+        /// A follower hands a client's proposal to the leader.
+        case forwardedProposal(RequestID, [UInt8])
+        /// The leader refused a forwarded proposal; it was not appended.
+        case forwardedProposalRejected(RequestID, RequestRejection)
+        /// A follower asks the leader for a read index (§6.4).
+        case readIndexRequest(RequestID)
+        case readIndexResponse(RequestID, ReadIndexResult)
+    }
+
+    public struct AppendEntries: Sendable, Equatable {
+        public var prevLogIndex: LogIndex
+        public var prevLogTerm: Term
+        public var entries: [Entry]
+        public var leaderCommit: LogIndex
+    }
+
+    public enum AppendResponse: Sendable, Equatable {
+        /// The follower's log matches the leader's through `matchIndex`.
+        case accepted(matchIndex: LogIndex)
+        /// The consistency check failed at `rejectedIndex`. The hint lets the leader skip a whole
+        /// conflicting term at once: the follower's first index of `hintTerm`, or its log end + 1
+        /// when its log is too short (`hintTerm` nil).
+        case rejected(rejectedIndex: LogIndex, hintIndex: LogIndex, hintTerm: Term?)
+    }
+
+    public enum ReadIndexResult: Sendable, Equatable {
+        case index(LogIndex)
+        case rejected(RequestRejection)
+    }
+
+    /// Vote traffic that a node considers before it lets a higher term change its own.
+    var isVoteRequest: Bool {
+        switch kind {
+        case .preVote, .vote: return true
+        default: return false
+        }
+    }
+
+    /// Client traffic rides between nodes regardless of terms: it never changes a node's term.
+    var isClientRequestTraffic: Bool {
+        switch kind {
+        case .forwardedProposal, .forwardedProposalRejected, .readIndexRequest, .readIndexResponse: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        let prefix = "\(from)->\(to) t\(term)"
+        switch kind {
+        case .preVote(let index, let term): return "\(prefix) PreVote last=\(term)/\(index)"
+        case .preVoteResponse(let granted): return "\(prefix) PreVoteResp \(granted ? "grant" : "reject")"
+        case .vote(let index, let term): return "\(prefix) Vote last=\(term)/\(index)"
+        case .voteResponse(let granted): return "\(prefix) VoteResp \(granted ? "grant" : "reject")"
+        case .append(let append):
+            let entries = append.entries.map(\.description).joined(separator: ", ")
+            return "\(prefix) App prev=\(append.prevLogTerm)/\(append.prevLogIndex) commit=\(append.leaderCommit) [\(entries)]"
+        case .appendResponse(.accepted(let match)): return "\(prefix) AppResp match=\(match)"
+        case .appendResponse(.rejected(let index, let hintIndex, let hintTerm)):
+            return "\(prefix) AppResp reject=\(index) hint=\(hintTerm.map(String.init) ?? "-")/\(hintIndex)"
+        case .heartbeat(let commit, let round, let tick): return "\(prefix) Heartbeat commit=\(commit) round=\(round) tick=\(tick)"
+        case .heartbeatResponse(let round, let tick): return "\(prefix) HeartbeatResp round=\(round) tick=\(tick)"
+        case .forwardedProposal(let id, let data): return "\(prefix) Propose \(id) \(Entry.printable(data))"
+        case .forwardedProposalRejected(let id, let reason): return "\(prefix) ProposeRejected \(id) \(reason)"
+        case .readIndexRequest(let id): return "\(prefix) ReadIndex \(id)"
+        case .readIndexResponse(let id, .index(let index)): return "\(prefix) ReadIndexResp \(id) index=\(index)"
+        case .readIndexResponse(let id, .rejected(let reason)): return "\(prefix) ReadIndexResp \(id) \(reason)"
+        }
+    }
+}
