@@ -95,6 +95,12 @@ struct Inflights: Sendable {
         sizes.removeFirst(released)
     }
 
+    mutating func releaseFirst() {
+        guard !lastIndexes.isEmpty else { return }
+        bytes -= sizes.removeFirst()
+        lastIndexes.removeFirst()
+    }
+
     mutating func removeAll() {
         lastIndexes.removeAll(keepingCapacity: true)
         sizes.removeAll(keepingCapacity: true)

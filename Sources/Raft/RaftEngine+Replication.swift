@@ -115,6 +115,11 @@ extension RaftEngine {
         guard var tracker = progress[peer] else { return }
         tracker.recentlyActive = true
         tracker.probeSent = false
+        if tracker.state == .replicate && tracker.inflights.isFull {
+            // The follower is alive but nothing in the window was acknowledged: appends were lost.
+            // Free one slot so the next append goes out; a gap it finds turns into a rejection and a probe.
+            tracker.inflights.releaseFirst()
+        }
         tracker.acknowledgedReadRound = max(tracker.acknowledgedReadRound, readRound)
         tracker.acknowledgedSentAtTick = max(tracker.acknowledgedSentAtTick, sentAtTick)
         progress[peer] = tracker

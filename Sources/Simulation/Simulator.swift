@@ -1,1 +1,214 @@
-// Placeholder replaced by the simulator.
+import ConsensusCore
+import HeapModule
+import Linearizability
+
+/// The deterministic simulator: one seed drives cluster size, message delays, loss, duplication,
+/// reordering, partitions, crashes and the client workload, for any engine. A run has a fault phase
+/// and then a heal phase in which progress is required, as in TigerBeetle's VOPR. Checkers watch every
+/// step; the client history is checked for linearizability at the end.
+public final class Simulator<Engine: SimulatableEngine> {
+    struct Node {
+        var engine: Engine?
+        var storage: SimulatedStorage<Engine.HardState>
+        var stateMachine = KeyValueStateMachine()
+        /// Writes submitted through this node, by client and sequence, awaiting their apply.
+        var awaitingWrites: [ClientSequence: RequestID] = [:]
+        /// Reads this node's engine declared ready, waiting for the state machine to reach their index.
+        var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
+        /// The client behind each request submitted through this node.
+        var requestOwners: [RequestID: Int] = [:]
+        /// Crash this node the next time it persists, before or after syncing.
+        var armedCrash: ArmedCrash?
+    }
+
+    enum ArmedCrash { case beforeSync, afterSync }
+
+    struct ClientSequence: Hashable {
+        var client: Int
+        var sequence: UInt64
+    }
+
+    let options: SimulationOptions
+    let nodeCount: Int
+    let voters: [NodeID]
+    var random: SeededRandom
+    var network: SimulatedNetwork
+    var nodes: [Node]
+    var clients: [SimulatedClient] = []
+    var queue = Heap<ScheduledEvent<Engine.Message>>()
+    var now: UInt64 = 0
+    var nextOrder: UInt64 = 0
+    var nextRequestID: UInt64 = 1
+    var checker = SafetyChecker<Engine>()
+    var trace: Trace<Engine>
+    var history: [HistoryOperation<KeyValueModel.Input, KeyValueModel.Output>] = []
+    var report: SimulationReport
+    var healed = false
+
+    var healTime: UInt64 { UInt64(options.faultPhaseTicks) * options.tickMicros }
+    var endTime: UInt64 { UInt64(options.faultPhaseTicks + options.healPhaseTicks) * options.tickMicros }
+    /// Clients stop starting operations early enough that every one can finish within the bound.
+    var lastIssueTime: UInt64 { endTime - UInt64(options.livenessBoundTicks) * options.tickMicros }
+
+    public init(options: SimulationOptions) {
+        self.options = options
+        var random = SeededRandom(seed: options.seed)
+        let nodeCount = options.nodeCount ?? (random.chance(0.5) ? 3 : 5)
+        precondition((1...7).contains(nodeCount), "the simulator hosts 1 to 7 nodes, not \(nodeCount)")
+        precondition(options.livenessBoundTicks < options.healPhaseTicks, "the liveness bound must fit in the heal phase")
+        self.nodeCount = nodeCount
+        self.voters = (1...nodeCount).map { NodeID(UInt64($0)) }
+        self.network = SimulatedNetwork(nodeCount: nodeCount)
+        self.nodes = (0..<nodeCount).map { _ in Node(storage: SimulatedStorage(hardState: Engine.emptyHardState)) }
+        self.trace = Trace(tailCapacity: options.traceTailCount, recordEverything: options.recordFullTrace)
+        self.report = SimulationReport(seed: options.seed, nodeCount: nodeCount)
+        self.random = random
+        for index in 0..<nodeCount {
+            nodes[index].engine = Engine.start(id: voters[index], voters: voters, random: self.random.fork(), restoring: nil)
+            // Nodes tick out of phase with each other, as real clocks would.
+            schedule(.tick(node: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros))))
+        }
+        for index in 0..<options.clientCount {
+            clients.append(SimulatedClient(index: index, preferredNode: self.random.int(in: 0..<nodeCount)))
+            schedule(.clientWake(client: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros * 20))))
+        }
+        scheduleNextFault()
+        schedule(.heal, at: healTime)
+    }
+
+    /// Runs the seed to the end and checks the history.
+    public func run() -> SimulationReport {
+        while let event = queue.popMin(), event.time <= endTime, report.violations.isEmpty {
+            now = event.time
+            report.events += 1
+            handle(event.kind)
+            if !checker.violations.isEmpty { break }
+        }
+        finish()
+        return report
+    }
+
+    func schedule(_ kind: ScheduledEvent<Engine.Message>.Kind, at time: UInt64) {
+        queue.insert(ScheduledEvent(time: time, order: nextOrder, kind: kind))
+        nextOrder += 1
+    }
+
+    func handle(_ kind: ScheduledEvent<Engine.Message>.Kind) {
+        switch kind {
+        case .tick(let node):
+            schedule(.tick(node: node), at: now + options.tickMicros)
+            if nodes[node].engine != nil { step(node: node, .tick) }
+        case .deliver(let message, let node):
+            if nodes[node].engine != nil { step(node: node, .receive(message)) }
+        case .clientWake(let client):
+            wakeClient(client)
+        case .fault:
+            injectFault()
+            scheduleNextFault()
+        case .heal:
+            healEverything()
+        }
+    }
+
+    // MARK: Driving engines
+
+    func step(node: Int, _ event: EngineEvent<Engine.Message>) {
+        precondition(nodes[node].engine != nil, "stepping crashed node n\(node + 1)")
+        // Step in place: copying the engine out would copy its log on every append.
+        let actions = nodes[node].engine!.step(event)
+        trace.record(.step(node: node, event: event, actions: actions), at: now)
+        perform(actions, node: node)
+        guard let engine = nodes[node].engine else { return }
+        serveReadyReads(node: node)
+        checker.checkStatus(node: node, status: engine.status, applied: nodes[node].stateMachine.appliedIndex, storage: nodes[node].storage)
+    }
+
+    /// Performs actions in the order the engine contract requires; an armed crash may strike between
+    /// a write and its sync, or right after the sync.
+    func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>], node: Int) {
+        for action in actions {
+            switch action {
+            case .persist(let request):
+                nodes[node].storage.write(request)
+                if nodes[node].armedCrash == .beforeSync {
+                    crash(node: node, reason: "before sync")
+                    return
+                }
+                nodes[node].storage.sync()
+                checker.checkLogMatching(node: node, storage: nodes[node].storage, from: request.entries.first?.index ?? 0)
+                if nodes[node].armedCrash == .afterSync {
+                    crash(node: node, reason: "after sync")
+                    return
+                }
+            case .send(let message):
+                checker.checkSend(node: node, message: message, storage: nodes[node].storage)
+                let target = Int(message.to.rawValue) - 1
+                for delay in network.deliveryDelays(from: node, to: target, random: &random) {
+                    schedule(.deliver(message, node: target), at: now + delay)
+                }
+            case .apply(let entries):
+                for entry in entries { apply(entry, node: node) }
+            case .readReady(let id, let index):
+                nodes[node].readsAwaitingApply.append((index, id))
+            case .readRejected(let id, let reason), .proposalRejected(let id, let reason):
+                attemptFailed(node: node, request: id, reason: reason)
+            }
+        }
+    }
+
+    func apply(_ entry: Entry, node: Int) {
+        checker.checkApply(node: node, entry: entry, storagePrefixDigest: nodes[node].storage.prefixDigest(at: entry.index))
+        report.committedEntries = max(report.committedEntries, entry.index)
+        guard let applied = nodes[node].stateMachine.apply(entry) else { return }
+        let key = ClientSequence(client: applied.client, sequence: applied.sequence)
+        guard nodes[node].awaitingWrites.removeValue(forKey: key) != nil else { return }
+        complete(client: applied.client, sequence: applied.sequence, output: applied.output)
+    }
+
+    func serveReadyReads(node: Int) {
+        guard !nodes[node].readsAwaitingApply.isEmpty else { return }
+        let applied = nodes[node].stateMachine.appliedIndex
+        var waiting: [(index: LogIndex, id: RequestID)] = []
+        for read in nodes[node].readsAwaitingApply {
+            guard read.index <= applied else {
+                waiting.append(read)
+                continue
+            }
+            guard let client = nodes[node].requestOwners.removeValue(forKey: read.id),
+                  let operation = clients[client].operation,
+                  operation.attempts[read.id] != nil,
+                  case .get(let key) = operation.input
+            else { continue }
+            complete(client: client, sequence: operation.sequence, output: .value(nodes[node].stateMachine.value(of: key)))
+        }
+        nodes[node].readsAwaitingApply = waiting
+    }
+
+    // MARK: Ending
+
+    func finish() {
+        report.simulatedMicros = now
+        report.violations = checker.violations + report.violations
+        if report.violations.isEmpty {
+            for client in clients {
+                guard let operation = client.operation else { continue }
+                if operation.mustComplete && now >= operation.deadline {
+                    report.violations.append("liveness: client \(client.index) operation \(operation.input) issued after healing did not complete")
+                }
+                recordAbandoned(client: client.index, operation)
+            }
+        }
+        if report.violations.isEmpty {
+            switch Linearizability.check(KeyValueModel(), history: history, maxSteps: options.linearizabilityStepsMax) {
+            case .linearizable: break
+            case .notLinearizable(let key, let explanation):
+                report.violations.append("linearizability: key \(key): \(explanation)")
+            case .unknown:
+                report.linearizabilityUnknown = true
+            }
+        }
+        report.traceDigest = trace.digest
+        report.fullTrace = trace.fullTrace ?? []
+        if !report.violations.isEmpty { report.traceTail = trace.formattedTail }
+    }
+}

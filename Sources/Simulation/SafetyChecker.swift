@@ -1,0 +1,117 @@
+import ConsensusCore
+
+/// Watches every step of every node for violations of the properties consensus promises. It looks
+/// only at what engines report and what the shell observes (persists, sends, applies), never at engine
+/// internals, so it judges any engine the same way.
+struct SafetyChecker<Engine: SimulatableEngine> {
+    private(set) var violations: [String] = []
+
+    /// The one leader seen in each term (Election Safety).
+    private var leaderOfTerm: [Term: Int] = [:]
+    /// The term each node last led, to notice a node becoming leader.
+    private var ledTerm: [Int: Term] = [:]
+    /// Prefix digest of each (index, term) pair any node has stored (Log Matching).
+    private var prefixDigestOf: [IndexTerm: UInt64] = [:]
+    /// The committed log as applied anywhere: entry digest and prefix digest by index (State Machine
+    /// Safety, Leader Completeness).
+    private var appliedDigests: [UInt64] = []
+    private var appliedPrefixDigests: [UInt64] = []
+    /// Per node and incarnation, the last commit index seen, to check monotonicity.
+    private var lastCommit: [Int: LogIndex] = [:]
+
+    struct IndexTerm: Hashable {
+        var index: LogIndex
+        var term: Term
+    }
+
+    init() {}
+
+    var committedLength: LogIndex { LogIndex(appliedDigests.count) }
+
+    mutating func fail(_ message: String) {
+        if violations.count < 20 { violations.append(message) }
+    }
+
+    /// A node restarted: its commit index restarts from what it synced.
+    mutating func restarted(node: Int, durableCommit: LogIndex) {
+        lastCommit[node] = durableCommit
+        ledTerm[node] = nil
+    }
+
+    /// After storage of `node` changed: every stored (index, term) must sit on the same prefix as on
+    /// every other node that stored it.
+    mutating func checkLogMatching(node: Int, storage: SimulatedStorage<Engine.HardState>, from firstIndex: LogIndex) {
+        guard firstIndex >= 1, firstIndex <= storage.lastIndex else { return }
+        for index in firstIndex...storage.lastIndex {
+            let key = IndexTerm(index: index, term: storage.term(at: index)!)
+            let digest = storage.prefixDigest(at: index)!
+            if let known = prefixDigestOf[key] {
+                if known != digest { fail("log matching: n\(node + 1) holds \(key.term)/\(key.index) on a different prefix than another node") }
+            } else {
+                prefixDigestOf[key] = digest
+            }
+        }
+    }
+
+    /// Before the message leaves: it must not depend on anything not yet durable.
+    mutating func checkSend(node: Int, message: Engine.Message, storage: SimulatedStorage<Engine.HardState>) {
+        if let problem = Engine.durabilityViolation(of: message, durable: storage) {
+            fail("persisted before sent: n\(node + 1) \(problem): \(message)")
+        }
+    }
+
+    /// An entry applied by `node`: the same index must hold the same command everywhere.
+    mutating func checkApply(node: Int, entry: Entry, storagePrefixDigest: UInt64?) {
+        let position = Int(entry.index) - 1
+        let digest = Digest.of(entry)
+        if position < appliedDigests.count {
+            if appliedDigests[position] != digest {
+                fail("state machine safety: n\(node + 1) applied \(entry) at \(entry.index), another node applied a different entry")
+            }
+        } else if position == appliedDigests.count {
+            appliedDigests.append(digest)
+            appliedPrefixDigests.append(Digest.combine(appliedPrefixDigests.last ?? 0, digest))
+        } else {
+            fail("apply gap: n\(node + 1) applied \(entry.index) but only \(appliedDigests.count) are known applied")
+        }
+    }
+
+    /// After each step of `node`.
+    mutating func checkStatus(node: Int, status: EngineStatus, applied: LogIndex, storage: SimulatedStorage<Engine.HardState>) {
+        if status.isLeader {
+            if let other = leaderOfTerm[status.term], other != node {
+                fail("election safety: n\(other + 1) and n\(node + 1) both lead term \(status.term)")
+            }
+            leaderOfTerm[status.term] = node
+            if ledTerm[node] != status.term {
+                ledTerm[node] = status.term
+                checkLeaderCompleteness(node: node, term: status.term, storage: storage)
+            }
+        }
+        let previous = lastCommit[node] ?? 0
+        if status.commitIndex < previous {
+            fail("commit index of n\(node + 1) went back from \(previous) to \(status.commitIndex)")
+        }
+        lastCommit[node] = status.commitIndex
+        if applied > status.commitIndex {
+            fail("n\(node + 1) applied \(applied) beyond its commit index \(status.commitIndex)")
+        }
+        if status.appliedIndex > status.commitIndex {
+            fail("n\(node + 1) reports applied \(status.appliedIndex) beyond commit \(status.commitIndex)")
+        }
+    }
+
+    /// A new leader must hold every entry committed so far (§5.4, Leader Completeness).
+    private mutating func checkLeaderCompleteness(node: Int, term: Term, storage: SimulatedStorage<Engine.HardState>) {
+        let committed = committedLength
+        guard committed > 0 else { return }
+        if storage.lastIndex < committed || storage.prefixDigest(at: committed).map({ !samePrefix($0, committed) }) ?? true {
+            fail("leader completeness: n\(node + 1) leads term \(term) without every committed entry (committed \(committed), log ends \(storage.lastIndex))")
+        }
+    }
+
+    /// Storage digests chain entry digests the same way the applied record does.
+    private func samePrefix(_ storageDigest: UInt64, _ length: LogIndex) -> Bool {
+        storageDigest == appliedPrefixDigests[Int(length) - 1]
+    }
+}

@@ -1,0 +1,25 @@
+import ConsensusCore
+
+/// One thing the simulator will do at a point in virtual time. Ties break by scheduling order, so
+/// the run is a pure function of the seed.
+struct ScheduledEvent<Message: EngineMessage>: Comparable {
+    enum Kind {
+        case tick(node: Int)
+        case deliver(Message, node: Int)
+        case clientWake(client: Int)
+        case fault
+        case heal
+    }
+
+    var time: UInt64
+    var order: UInt64
+    var kind: Kind
+
+    static func < (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
+        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.order < rhs.order
+    }
+
+    static func == (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
+        lhs.time == rhs.time && lhs.order == rhs.order
+    }
+}

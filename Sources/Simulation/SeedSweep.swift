@@ -1,0 +1,66 @@
+import ConsensusCore
+import Raft
+
+/// The engines the simulator can drive, by the name the command line uses.
+public enum SimulatedEngineKind: String, Sendable, CaseIterable {
+    case raft
+}
+
+/// Runs many seeds and totals what they found.
+public struct SeedSweep: Sendable {
+    public struct Summary: Sendable {
+        public var seeds = 0
+        public var violations = 0
+        public var unknown = 0
+        public var events = 0
+        public var faults = 0
+        public var simulatedMicros: UInt64 = 0
+        public var operationsCompleted = 0
+        public var failures: [SimulationReport] = []
+
+        public init() {}
+
+        mutating func add(_ report: SimulationReport) {
+            seeds += 1
+            if !report.passed {
+                violations += 1
+                if failures.count < 5 { failures.append(report) }
+            }
+            if report.linearizabilityUnknown { unknown += 1 }
+            events += report.events
+            faults += report.faults
+            simulatedMicros += report.simulatedMicros
+            operationsCompleted += report.operationsCompleted
+        }
+    }
+
+    public var engine: SimulatedEngineKind
+    public var seeds: Range<UInt64>
+    public var template: SimulationOptions
+
+    public init(engine: SimulatedEngineKind, seeds: Range<UInt64>, template: SimulationOptions) {
+        self.engine = engine
+        self.seeds = seeds
+        self.template = template
+    }
+
+    /// Runs one seed with the sweep's settings.
+    public func run(seed: UInt64) -> SimulationReport {
+        var options = template
+        options.seed = seed
+        switch engine {
+        case .raft: return Simulator<RaftEngine>(options: options).run()
+        }
+    }
+
+    /// Runs every seed in order; `progress` sees each report as it is produced.
+    public func run(progress: (SimulationReport) -> Void = { _ in }) -> Summary {
+        var summary = Summary()
+        for seed in seeds {
+            let report = run(seed: seed)
+            summary.add(report)
+            progress(report)
+        }
+        return summary
+    }
+}

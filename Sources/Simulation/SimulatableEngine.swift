@@ -1,0 +1,18 @@
+import ConsensusCore
+
+/// What the simulator needs from an engine beyond `ConsensusEngine`: how to start one, and how to
+/// tell whether a message it sends depends on state that is not yet durable.
+public protocol SimulatableEngine: ConsensusEngine {
+    static var engineName: String { get }
+    static var emptyHardState: HardState { get }
+
+    /// Starts a node, new or rebuilt from what its storage synced before a crash.
+    static func start(id: NodeID, voters: [NodeID], random: SeededRandom, restoring: DurableState<HardState>?) -> Self
+
+    /// The commit index recorded in a hard state: a restarted node may not commit less than it synced.
+    static func commitIndex(of hardState: HardState) -> LogIndex
+
+    /// Describes how `message` depends on state its sender has not made durable, or returns nil.
+    /// This is the "persisted before sent" checker; every engine states its own dependencies.
+    static func durabilityViolation(of message: Message, durable: SimulatedStorage<HardState>) -> String?
+}

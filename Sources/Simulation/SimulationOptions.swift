@@ -1,0 +1,50 @@
+import ConsensusCore
+
+/// The shape of one simulated run. Everything not given here is drawn from the seed.
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64
+    /// Cluster size, 1 to 7; nil draws 3 or 5 from the seed.
+    public var nodeCount: Int?
+    /// Ticks of the fault phase, in which faults come and go and progress is not required.
+    public var faultPhaseTicks: Int = 600
+    /// Ticks of the heal phase, in which the network is whole, every node runs, and every operation
+    /// must complete within `livenessBoundTicks`.
+    public var healPhaseTicks: Int = 400
+    public var livenessBoundTicks: Int = 200
+    public var clientCount: Int = 4
+    public var keyCount: Int = 3
+    /// Simulated time per tick: 100 ms, etcd's default heartbeat interval, so that the default
+    /// 10-tick election timeout is etcd's default second.
+    public var tickMicros: UInt64 = 100_000
+    /// Record a formatted line for every event (slow); used to prove runs are reproducible.
+    public var recordFullTrace = false
+    /// How many of the most recent events a failure report shows.
+    public var traceTailCount = 60
+    /// Search budget of the linearizability checker.
+    public var linearizabilityStepsMax = 2_000_000
+
+    public init(seed: UInt64) { self.seed = seed }
+}
+
+/// What one run found.
+public struct SimulationReport: Sendable {
+    public var seed: UInt64
+    public var nodeCount: Int
+    public var violations: [String] = []
+    /// The linearizability checker ran out of budget: neither a pass nor a failure.
+    public var linearizabilityUnknown = false
+    public var events = 0
+    public var faults = 0
+    public var simulatedMicros: UInt64 = 0
+    public var operationsCompleted = 0
+    public var operationsIndeterminate = 0
+    public var committedEntries: LogIndex = 0
+    /// A digest of every event, equal for equal runs.
+    public var traceDigest: UInt64 = 0
+    /// The last events before the end of the run, formatted, for failure reports.
+    public var traceTail: [String] = []
+    /// Every event, formatted, when `recordFullTrace` was set.
+    public var fullTrace: [String] = []
+
+    public var passed: Bool { violations.isEmpty }
+}

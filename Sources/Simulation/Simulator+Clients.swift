@@ -1,0 +1,128 @@
+import ConsensusCore
+import Linearizability
+
+extension Simulator {
+    /// Attempts time out after this many ticks and are retried.
+    var attemptTimeoutTicks: UInt64 { 40 }
+    /// In the fault phase a client gives up on an operation after this many ticks.
+    var faultPhaseDeadlineTicks: UInt64 { 150 }
+
+    func wakeClient(_ index: Int) {
+        guard let operation = clients[index].operation else {
+            startOperation(client: index)
+            return
+        }
+        if now >= operation.deadline {
+            if operation.mustComplete {
+                report.violations.append("liveness: client \(index) could not complete \(operation.input) within \(options.livenessBoundTicks) ticks of healing")
+            }
+            recordAbandoned(client: index, operation)
+            clients[index].operation = nil
+            scheduleThink(client: index)
+            return
+        }
+        guard now >= operation.currentAttemptDeadline else { return }
+        attempt(client: index)
+    }
+
+    func startOperation(client index: Int) {
+        guard now <= lastIssueTime else { return }
+        let input = clients[index].nextInput(keyCount: options.keyCount, random: &random)
+        let deadlineTicks = healed ? UInt64(options.livenessBoundTicks) : faultPhaseDeadlineTicks
+        let operation = SimulatedClient.Operation(
+            input: input,
+            sequence: clients[index].sequence,
+            invokedAt: now,
+            deadline: now + deadlineTicks * options.tickMicros,
+            mustComplete: healed
+        )
+        trace.record(.client(index, sequence: operation.sequence, .invoke(input)), at: now)
+        clients[index].operation = operation
+        attempt(client: index)
+    }
+
+    /// Sends the current operation to the client's preferred node; a crashed node refuses the
+    /// connection. The operation is stored before the engine steps, because the step may complete it.
+    func attempt(client index: Int) {
+        guard var operation = clients[index].operation else { return }
+        let node = clients[index].preferredNode
+        guard nodes[node].engine != nil else {
+            clients[index].preferredNode = random.int(in: 0..<nodeCount)
+            operation.currentAttemptDeadline = now + options.tickMicros
+            clients[index].operation = operation
+            schedule(.clientWake(client: index), at: operation.currentAttemptDeadline)
+            return
+        }
+        let request = RequestID(nextRequestID)
+        nextRequestID += 1
+        operation.attempts[request] = node
+        operation.currentAttemptDeadline = now + attemptTimeoutTicks * options.tickMicros
+        nodes[node].requestOwners[request] = index
+        schedule(.clientWake(client: index), at: min(operation.currentAttemptDeadline, operation.deadline))
+        let event: EngineEvent<Engine.Message>
+        switch operation.input {
+        case .get:
+            event = .read(request)
+        case .put(let key, let value):
+            event = .propose(request, submitWrite(.put(key: key, value: value), client: index, operation: &operation, request: request, node: node))
+        case .compareAndSet(let key, let expected, let new):
+            event = .propose(request, submitWrite(.compareAndSet(key: key, expected: expected, new: new), client: index, operation: &operation, request: request, node: node))
+        }
+        clients[index].operation = operation
+        step(node: node, event)
+    }
+
+    private func submitWrite(_ write: KeyValueCommand.Operation, client index: Int, operation: inout SimulatedClient.Operation, request: RequestID, node: Int) -> [UInt8] {
+        let command = KeyValueCommand(client: index, sequence: operation.sequence, operation: write)
+        nodes[node].awaitingWrites[ClientSequence(client: index, sequence: operation.sequence)] = request
+        operation.mayHaveTakenEffect = true
+        return command.encoded
+    }
+
+    func attemptFailed(node: Int, request: RequestID, reason: RequestRejection) {
+        guard let index = nodes[node].requestOwners.removeValue(forKey: request) else { return }
+        guard var operation = clients[index].operation, operation.attempts.removeValue(forKey: request) != nil else { return }
+        switch reason {
+        case .notLeader(let leader?):
+            clients[index].preferredNode = Int(leader.rawValue) - 1
+        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut:
+            clients[index].preferredNode = random.int(in: 0..<nodeCount)
+        case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests:
+            break
+        }
+        // Retry after a short pause rather than at once, as a real client backs off.
+        operation.currentAttemptDeadline = now + options.tickMicros
+        clients[index].operation = operation
+        schedule(.clientWake(client: index), at: operation.currentAttemptDeadline)
+    }
+
+    func complete(client index: Int, sequence: UInt64, output: KeyValueModel.Output) {
+        guard let operation = clients[index].operation, operation.sequence == sequence else { return }
+        history.append(HistoryOperation(clientID: index, input: operation.input, output: output, invokedAt: operation.invokedAt, completedAt: now))
+        report.operationsCompleted += 1
+        switch (operation.input, output) {
+        case (.get(let key), .value(let value?)): clients[index].lastSeen[key] = value
+        case (.put(let key, let value), _): clients[index].lastSeen[key] = value
+        case (.compareAndSet(let key, _, let new), .compareAndSet(succeeded: true)): clients[index].lastSeen[key] = new
+        default: break
+        }
+        trace.record(.client(index, sequence: sequence, .complete(operation.input, output)), at: now)
+        clients[index].operation = nil
+        scheduleThink(client: index)
+    }
+
+    /// An operation the client gave up on. A write that reached an engine may still apply at any later
+    /// time, so it enters the history without a completion; a read or a write that reached no engine
+    /// had no effect and is left out.
+    func recordAbandoned(client index: Int, _ operation: SimulatedClient.Operation) {
+        trace.record(.client(index, sequence: operation.sequence, .abandon(operation.input)), at: now)
+        if case .get = operation.input { return }
+        guard operation.mayHaveTakenEffect else { return }
+        history.append(HistoryOperation(clientID: index, input: operation.input, output: nil, invokedAt: operation.invokedAt, completedAt: nil))
+        report.operationsIndeterminate += 1
+    }
+
+    func scheduleThink(client index: Int) {
+        schedule(.clientWake(client: index), at: now + UInt64(random.int(in: 0..<3)) * options.tickMicros + 1)
+    }
+}

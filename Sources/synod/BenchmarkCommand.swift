@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct BenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.")
+}

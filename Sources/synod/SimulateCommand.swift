@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Simulation
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run the deterministic simulator over many seeds and report safety, linearizability and liveness violations."
+    )
+
+    @Option(help: "The engine to simulate: \(SimulatedEngineKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var engine: String = "raft"
+
+    @Option(help: "How many seeds to run.")
+    var seeds: UInt64 = 1
+
+    @Option(help: "The first seed; seeds run from here upwards. Give one failing seed to replay it.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Cluster size (1 to 7). By default each seed picks 3 or 5.")
+    var nodes: Int?
+
+    @Option(help: "Ticks per seed, fault phase plus a 400-tick heal phase.")
+    var ticks: Int = 1000
+
+    @Option(help: "Simulated clients per seed.")
+    var clients: Int = 4
+
+    @Flag(help: "Print every event of every seed (use with one seed).")
+    var trace = false
+
+    func validate() throws {
+        guard SimulatedEngineKind(rawValue: engine) != nil else {
+            throw ValidationError("unknown engine '\(engine)'; expected one of \(SimulatedEngineKind.allCases.map(\.rawValue))")
+        }
+        if let nodes, !(1...7).contains(nodes) { throw ValidationError("--nodes must be between 1 and 7, not \(nodes)") }
+        guard ticks > 500 else { throw ValidationError("--ticks must exceed 500 (the heal phase takes 400)") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    }
+
+    func run() throws {
+        var template = SimulationOptions(seed: seed)
+        template.nodeCount = nodes
+        template.healPhaseTicks = 400
+        template.faultPhaseTicks = ticks - template.healPhaseTicks
+        template.clientCount = clients
+        template.recordFullTrace = trace
+        let sweep = SeedSweep(engine: SimulatedEngineKind(rawValue: engine)!, seeds: seed..<(seed + seeds), template: template)
+        let progress = ProgressBar(total: Int(seeds))
+        let started = ContinuousClock.now
+        let summary = sweep.run { report in
+            if trace { report.fullTrace.forEach { print($0) } }
+            if !report.passed { printFailure(report) }
+            progress.advance(label: "seed \(report.seed)", failed: !report.passed)
+        }
+        progress.finish()
+        let wall = ContinuousClock.now - started
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let simSeconds = Double(summary.simulatedMicros) / 1e6
+        print("engine=\(engine) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
+        print("seeds=\(summary.seeds) violations=\(summary.violations) unknown=\(summary.unknown) events=\(summary.events) faults=\(summary.faults) sim_time=\(format(simSeconds))s wall_time=\(format(wallSeconds))s")
+        if summary.violations > 0 { throw ExitCode.failure }
+    }
+
+    func printFailure(_ report: SimulationReport) {
+        print("FAILED seed=\(report.seed) nodes=\(report.nodeCount) (replay: synod sim --engine \(engine) --seed \(report.seed) --ticks \(ticks)\(nodes.map { " --nodes \($0)" } ?? ""))")
+        for violation in report.violations { print("  violation: \(violation)") }
+        print("  last events:")
+        for line in report.traceTail { print("    \(line)") }
+    }
+
+    func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}

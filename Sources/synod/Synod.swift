@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Synod: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synod",
+        abstract: "Synod: a consensus toolkit and coordination service.",
+        subcommands: [SimulateCommand.self, BenchmarkCommand.self]
+    )
+}
