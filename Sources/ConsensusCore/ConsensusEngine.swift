@@ -130,3 +130,20 @@ public struct DurableState<HardState: Sendable & Equatable>: Sendable {
         self.entries = entries
     }
 }
+
+extension EngineAction: CustomStringConvertible {
+    /// One line per action, the form traces and golden interaction tests show.
+    public var description: String {
+        switch self {
+        case .persist(let request):
+            let hardState = request.hardState.map { "\($0)" } ?? "-"
+            guard let first = request.entries.first, let last = request.entries.last else { return "persist hard=\(hardState)" }
+            return "persist hard=\(hardState) entries=\(first.index)...\(last.index)"
+        case .send(let message): return "send \(message)"
+        case .apply(let entries): return "apply " + entries.map(\.description).joined(separator: ", ")
+        case .readReady(let id, let index): return "read-ready \(id) index=\(index)"
+        case .readRejected(let id, let reason): return "read-rejected \(id): \(reason)"
+        case .proposalRejected(let id, let reason): return "proposal-rejected \(id): \(reason)"
+        }
+    }
+}

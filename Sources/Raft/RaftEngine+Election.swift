@@ -49,12 +49,13 @@ extension RaftEngine {
         randomizedElectionTimeoutTicks = timeout + random.int(in: 0..<timeout)
     }
 
-    /// True while this node believes a leader is alive (or it has just started and might have
-    /// forgotten one): it then ignores vote requests, which is what makes check-quorum leases safe.
+    /// True while this node believes a leader is alive: it then ignores vote requests, which is what
+    /// makes check-quorum leases safe. With lease reads, a node that has just started counts as such
+    /// for one election timeout, because it may have forgotten a leader whose lease it helped grant.
     var isWithinLeaderLease: Bool {
         guard configuration.checkQuorum else { return false }
         let timeout = configuration.electionTimeoutTicks
-        if ticksSinceStart < UInt64(timeout) { return true }
+        if configuration.readMode == .lease && ticksSinceStart < UInt64(timeout) { return true }
         return leader != nil && electionElapsedTicks < timeout
     }
 

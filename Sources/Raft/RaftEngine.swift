@@ -86,6 +86,13 @@ public struct RaftEngine: ConsensusEngine {
         return takeActions()
     }
 
+    /// Starts an election now, as if the election timer had fired (etcd-io/raft's MsgHup). Tests use
+    /// it to set up scenarios; a leader ignores it.
+    public mutating func campaignNow() -> [RaftAction] {
+        if role != .leader { campaign() }
+        return takeActions()
+    }
+
     // MARK: Output
 
     mutating func emit(_ kind: RaftMessage.Kind, to peer: NodeID, term messageTerm: Term? = nil) {

@@ -83,22 +83,8 @@ struct Trace<Engine: SimulatableEngine> {
             case .propose(let id, let data): line += "propose \(id) \(Entry.printable(data))"
             case .read(let id): line += "read \(id)"
             }
-            for action in actions { line += "\n        " + format(action) }
+            for action in actions { line += "\n        \(action)" }
             return line
-        }
-    }
-
-    static func format(_ action: EngineAction<Engine.Message, Engine.HardState>) -> String {
-        switch action {
-        case .persist(let request):
-            let hardState = request.hardState.map { "\($0)" } ?? "-"
-            let entries = request.entries.isEmpty ? "" : " entries \(request.entries.first!.index)...\(request.entries.last!.index)"
-            return "persist hard=\(hardState)\(entries)"
-        case .send(let message): return "send \(message)"
-        case .apply(let entries): return "apply \(entries.first!.index)...\(entries.last!.index)"
-        case .readReady(let id, let index): return "read-ready \(id) index=\(index)"
-        case .readRejected(let id, let reason): return "read-rejected \(id) \(reason)"
-        case .proposalRejected(let id, let reason): return "proposal-rejected \(id) \(reason)"
         }
     }
 
