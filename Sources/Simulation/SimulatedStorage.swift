@@ -35,18 +35,18 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable {
 
     public var durableState: DurableState<HardState> { DurableState(hardState: hardState, entries: entries) }
 
-    mutating func write(_ request: PersistRequest<HardState>) {
+    public mutating func write(_ request: PersistRequest<HardState>) {
         precondition(!hasUnsyncedWrites, "a write began before the previous one was synced")
         pendingEntries = request.entries
         pendingHardState = request.hardState
     }
 
-    mutating func sync() {
+    public mutating func sync() {
         keep(entryCount: pendingEntries.count, hardState: true)
     }
 
     /// A crash: unsynced writes are lost, except perhaps a prefix chosen by `random`.
-    mutating func crash(random: inout SeededRandom) {
+    public mutating func crash(random: inout SeededRandom) {
         guard hasUnsyncedWrites else { return }
         let survivingEntries = random.int(in: 0..<(pendingEntries.count + 1))
         let hardStateSurvives = survivingEntries == pendingEntries.count && random.chance(0.5)
