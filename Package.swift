@@ -37,7 +37,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
-        .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"]),
+        .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
     ],

@@ -6,7 +6,7 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
     enum Kind {
         case tick(node: Int)
         case deliver(Message, node: Int)
-        case clientWake(client: Int)
+        case clientWake(client: Int, generation: UInt64)
         case fault
         case heal
     }

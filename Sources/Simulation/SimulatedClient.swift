@@ -25,6 +25,8 @@ struct SimulatedClient {
     var operation: Operation?
     /// The node the client talks to; updated from leader hints and failures.
     var preferredNode: Int
+    /// Only the most recently scheduled wake-up acts; earlier ones are stale.
+    var wakeGeneration: UInt64 = 0
     /// The last value the client saw for each key, to make compare-and-set likely to succeed.
     var lastSeen: [String: String] = [:]
 

@@ -50,7 +50,7 @@ extension Simulator {
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
             operation.currentAttemptDeadline = now + options.tickMicros
             clients[index].operation = operation
-            schedule(.clientWake(client: index), at: operation.currentAttemptDeadline)
+            scheduleWake(client: index, at: operation.currentAttemptDeadline)
             return
         }
         let request = RequestID(nextRequestID)
@@ -58,7 +58,7 @@ extension Simulator {
         operation.attempts[request] = node
         operation.currentAttemptDeadline = now + attemptTimeoutTicks * options.tickMicros
         nodes[node].requestOwners[request] = index
-        schedule(.clientWake(client: index), at: min(operation.currentAttemptDeadline, operation.deadline))
+        scheduleWake(client: index, at: min(operation.currentAttemptDeadline, operation.deadline))
         let event: EngineEvent<Engine.Message>
         switch operation.input {
         case .get:
@@ -93,7 +93,7 @@ extension Simulator {
         // Retry after a short pause rather than at once, as a real client backs off.
         operation.currentAttemptDeadline = now + options.tickMicros
         clients[index].operation = operation
-        schedule(.clientWake(client: index), at: operation.currentAttemptDeadline)
+        scheduleWake(client: index, at: operation.currentAttemptDeadline)
     }
 
     func complete(client index: Int, sequence: UInt64, output: KeyValueModel.Output) {
@@ -122,7 +122,16 @@ extension Simulator {
         report.operationsIndeterminate += 1
     }
 
+    /// Schedules the client's next wake-up, superseding any earlier one, so a completed operation's
+    /// stale attempt deadline cannot start the next operation early.
+    func scheduleWake(client index: Int, at time: UInt64) {
+        clients[index].wakeGeneration += 1
+        schedule(.clientWake(client: index, generation: clients[index].wakeGeneration), at: time)
+    }
+
+    /// Clients pause between operations for up to two ticks, a steady load of a few operations per
+    /// client per simulated second that keeps histories long but checkable.
     func scheduleThink(client index: Int) {
-        schedule(.clientWake(client: index), at: now + UInt64(random.int(in: 0..<3)) * options.tickMicros + 1)
+        scheduleWake(client: index, at: now + 1 + UInt64(random.int(in: 0..<Int(2 * options.tickMicros))))
     }
 }

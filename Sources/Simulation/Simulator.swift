@@ -70,7 +70,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         }
         for index in 0..<options.clientCount {
             clients.append(SimulatedClient(index: index, preferredNode: self.random.int(in: 0..<nodeCount)))
-            schedule(.clientWake(client: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros * 20))))
+            scheduleWake(client: index, at: UInt64(self.random.int(in: 0..<Int(options.tickMicros * 20))))
         }
         scheduleNextFault()
         schedule(.heal, at: healTime)
@@ -100,8 +100,8 @@ public final class Simulator<Engine: SimulatableEngine> {
             if nodes[node].engine != nil { step(node: node, .tick) }
         case .deliver(let message, let node):
             if nodes[node].engine != nil { step(node: node, .receive(message)) }
-        case .clientWake(let client):
-            wakeClient(client)
+        case .clientWake(let client, let generation):
+            if generation == clients[client].wakeGeneration { wakeClient(client) }
         case .fault:
             injectFault()
             scheduleNextFault()
