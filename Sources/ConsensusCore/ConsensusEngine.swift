@@ -14,8 +14,23 @@ public enum EngineEvent<Message: EngineMessage>: Sendable {
     /// A client asks to append a command. Answered by the command being applied, or by
     /// `proposalRejected` with the same id.
     case propose(RequestID, [UInt8])
+    /// Several client proposals at once, as a shell gathers them while the engine was busy. The
+    /// engine appends them together, so they share one persist and one message per follower; each is
+    /// answered as if proposed alone.
+    case proposeBatch([Proposal])
     /// A client asks for a linearizable read. Answered by `readReady` or `readRejected` with the same id.
     case read(RequestID)
+}
+
+/// One client command offered for the log.
+public struct Proposal: Sendable, Equatable {
+    public var id: RequestID
+    public var data: [UInt8]
+
+    public init(id: RequestID, data: [UInt8]) {
+        self.id = id
+        self.data = data
+    }
 }
 
 /// What a shell must write durably for an engine.
@@ -144,6 +159,18 @@ extension EngineAction: CustomStringConvertible {
         case .readReady(let id, let index): return "read-ready \(id) index=\(index)"
         case .readRejected(let id, let reason): return "read-rejected \(id): \(reason)"
         case .proposalRejected(let id, let reason): return "proposal-rejected \(id): \(reason)"
+        }
+    }
+}
+
+extension EngineEvent: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .tick: return "tick"
+        case .receive(let message): return "recv \(message)"
+        case .propose(let id, let data): return "propose \(id) \(Entry.printable(data))"
+        case .proposeBatch(let proposals): return "propose " + proposals.map { "\($0.id) \(Entry.printable($0.data))" }.joined(separator: ", ")
+        case .read(let id): return "read \(id)"
         }
     }
 }

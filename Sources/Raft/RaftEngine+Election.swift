@@ -137,7 +137,7 @@ extension RaftEngine {
         }
         // §5.4.2 and §6.4: commit an entry of the new term at once, so that earlier entries commit and
         // reads can learn the commit index.
-        appendAsLeader(Entry(index: log.lastIndex + 1, term: term, kind: .noop))
+        appendAsLeader([Entry(index: log.lastIndex + 1, term: term, kind: .noop)])
     }
 
     // MARK: Receiving

@@ -3,11 +3,16 @@ import ConsensusCore
 extension RaftEngine {
     // MARK: Leader side
 
-    mutating func appendAsLeader(_ entry: Entry) {
+    /// Appends entries of the current term and replicates them together: one persist for all, and
+    /// messages batched up to the per-message bounds.
+    mutating func appendAsLeader(_ entries: [Entry]) {
         precondition(role == .leader, "\(id) appending as \(role)")
-        log.append(entry)
-        markUnpersisted(from: entry.index)
-        if entry.term == term && entry.kind == .command { uncommittedBytes += entry.sizeBytes }
+        guard let first = entries.first else { return }
+        for entry in entries {
+            log.append(entry)
+            if entry.kind == .command { uncommittedBytes += entry.sizeBytes }
+        }
+        markUnpersisted(from: first.index)
         for peer in peers { sendAppends(to: peer) }
         // The leader's own copy counts once persisted, which the contract guarantees before any later
         // event; a single-node cluster therefore commits at once.

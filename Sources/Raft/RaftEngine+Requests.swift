@@ -3,36 +3,42 @@ import ConsensusCore
 extension RaftEngine {
     // MARK: Proposals
 
-    /// Handles a proposal from a local client (`origin == id`) or forwarded by a follower.
-    mutating func propose(_ requestID: RequestID, _ data: [UInt8], origin: NodeID) {
-        guard data.count <= configuration.proposalBytesMax else {
-            rejectProposal(requestID, origin: origin, .proposalTooLarge(bytes: data.count, limitBytes: configuration.proposalBytesMax))
-            return
+    /// Handles proposals from local clients (`origin == id`) or forwarded by a follower. Every
+    /// proposal is either appended or answered with `proposalRejected`.
+    mutating func propose(_ proposals: [Proposal], origin: NodeID) {
+        var accepted: [Entry] = []
+        for proposal in proposals {
+            guard proposal.data.count <= configuration.proposalBytesMax else {
+                rejectProposal(proposal.id, origin: origin, .proposalTooLarge(bytes: proposal.data.count, limitBytes: configuration.proposalBytesMax))
+                continue
+            }
+            switch role {
+            case .leader:
+                let size = proposal.data.count + Entry.headerBytes
+                let pending = uncommittedBytes + accepted.reduce(0) { $0 + $1.sizeBytes }
+                // An empty uncommitted log always admits one proposal, however large, so progress is possible.
+                if pending > 0 && pending + size > configuration.uncommittedBytesMax {
+                    rejectProposal(proposal.id, origin: origin, .uncommittedLogFull(limitBytes: configuration.uncommittedBytesMax))
+                    continue
+                }
+                accepted.append(Entry(index: log.lastIndex + 1 + LogIndex(accepted.count), term: term, kind: .command, data: proposal.data))
+            case .follower:
+                guard let leader else {
+                    rejectProposal(proposal.id, origin: origin, .noLeader)
+                    continue
+                }
+                // Forward once only: a proposal that reaches a non-leader after forwarding bounces back,
+                // so stale leader hints can never make it loop.
+                guard configuration.forwardProposals, origin == id else {
+                    rejectProposal(proposal.id, origin: origin, .notLeader(leader: leader))
+                    continue
+                }
+                emit(.forwardedProposal(proposal.id, proposal.data), to: leader)
+            case .preCandidate, .candidate:
+                rejectProposal(proposal.id, origin: origin, .noLeader)
+            }
         }
-        switch role {
-        case .leader:
-            let size = data.count + Entry.headerBytes
-            // An empty uncommitted log always admits one proposal, however large, so progress is possible.
-            if uncommittedBytes > 0 && uncommittedBytes + size > configuration.uncommittedBytesMax {
-                rejectProposal(requestID, origin: origin, .uncommittedLogFull(limitBytes: configuration.uncommittedBytesMax))
-                return
-            }
-            appendAsLeader(Entry(index: log.lastIndex + 1, term: term, kind: .command, data: data))
-        case .follower:
-            guard let leader else {
-                rejectProposal(requestID, origin: origin, .noLeader)
-                return
-            }
-            // Forward once only: a proposal that reaches a non-leader after forwarding bounces back,
-            // so stale leader hints can never make it loop.
-            guard configuration.forwardProposals, origin == id else {
-                rejectProposal(requestID, origin: origin, .notLeader(leader: leader))
-                return
-            }
-            emit(.forwardedProposal(requestID, data), to: leader)
-        case .preCandidate, .candidate:
-            rejectProposal(requestID, origin: origin, .noLeader)
-        }
+        appendAsLeader(accepted)
     }
 
     mutating func rejectProposal(_ requestID: RequestID, origin: NodeID, _ reason: RequestRejection) {
@@ -46,7 +52,7 @@ extension RaftEngine {
     mutating func receiveClientRequestTraffic(_ message: RaftMessage) {
         switch message.kind {
         case .forwardedProposal(let requestID, let data):
-            propose(requestID, data, origin: message.from)
+            propose([Proposal(id: requestID, data: data)], origin: message.from)
         case .forwardedProposalRejected(let requestID, let reason):
             answers.append(.proposalRejected(requestID, reason))
         case .readIndexRequest(let requestID):

@@ -80,7 +80,8 @@ public struct RaftEngine: ConsensusEngine {
         switch event {
         case .tick: tick()
         case .receive(let message): receive(message)
-        case .propose(let id, let data): propose(id, data, origin: self.id)
+        case .propose(let id, let data): propose([Proposal(id: id, data: data)], origin: self.id)
+        case .proposeBatch(let proposals): propose(proposals, origin: self.id)
         case .read(let id): read(id)
         }
         return takeActions()

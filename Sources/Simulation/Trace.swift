@@ -61,6 +61,7 @@ struct Trace<Engine: SimulatableEngine> {
         case .receive: return 2
         case .propose: return 3
         case .read: return 4
+        case .proposeBatch: return 5
         }
     }
 
@@ -77,12 +78,7 @@ struct Trace<Engine: SimulatableEngine> {
             return "\(stamp) client \(client) abandons #\(sequence) \(format(input))"
         case .step(let node, let event, let actions):
             var line = "\(stamp) n\(node + 1) "
-            switch event {
-            case .tick: line += "tick"
-            case .receive(let message): line += "recv \(message)"
-            case .propose(let id, let data): line += "propose \(id) \(Entry.printable(data))"
-            case .read(let id): line += "read \(id)"
-            }
+            line += event.description
             for action in actions { line += "\n        \(action)" }
             return line
         }
