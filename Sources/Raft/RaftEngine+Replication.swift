@@ -6,8 +6,8 @@ extension RaftEngine {
     /// Appends entries of the current term and replicates them together: one persist for all, and
     /// messages batched up to the per-message bounds.
     mutating func appendAsLeader(_ entries: [Entry]) {
-        precondition(role == .leader, "\(id) appending as \(role)")
         guard let first = entries.first else { return }
+        precondition(role == .leader, "\(id) appending as \(role)")
         for entry in entries {
             log.append(entry)
             if entry.kind == .command { uncommittedBytes += entry.sizeBytes }
