@@ -53,13 +53,13 @@ public struct SeedSweep: Sendable {
         }
     }
 
-    /// Runs every seed in order; `progress` sees each report as it is produced.
-    public func run(progress: (SimulationReport) -> Void = { _ in }) -> Summary {
+    /// Runs the seeds in order; `progress` sees each report as it is produced and returns false to stop.
+    public func run(progress: (SimulationReport) -> Bool = { _ in true }) -> Summary {
         var summary = Summary()
         for seed in seeds {
             let report = run(seed: seed)
             summary.add(report)
-            progress(report)
+            guard progress(report) else { break }
         }
         return summary
     }

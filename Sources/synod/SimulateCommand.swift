@@ -29,6 +29,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print every event of every seed (use with one seed).")
     var trace = false
 
+    @Flag(help: "Stop at the first failing seed.")
+    var failFast = false
+
     func validate() throws {
         guard SimulatedEngineKind(rawValue: engine) != nil else {
             throw ValidationError("unknown engine '\(engine)'; expected one of \(SimulatedEngineKind.allCases.map(\.rawValue))")
@@ -52,6 +55,7 @@ struct SimulateCommand: ParsableCommand {
             if trace { report.fullTrace.forEach { print($0) } }
             if !report.passed { printFailure(report) }
             progress.advance(label: "seed \(report.seed)", failed: !report.passed)
+            return !(failFast && !report.passed)
         }
         progress.finish()
         let wall = ContinuousClock.now - started
