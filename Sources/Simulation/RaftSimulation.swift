@@ -5,12 +5,19 @@ extension RaftEngine: SimulatableEngine {
     public static var engineName: String { "raft" }
     public static var emptyHardState: RaftHardState { RaftHardState() }
 
-    public static func start(id: NodeID, voters: [NodeID], random: SeededRandom, restoring: DurableState<RaftHardState>?) -> RaftEngine {
+    public static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> RaftEngine {
+        RaftEngine(configuration: configuration(id: id, voters: voters, profile: profile), random: random, restoring: restoring)
+    }
+
+    /// Small windows and batches so seeds exercise pipelining limits, multi-message catch-up and
+    /// commits that advance one entry at a time (where a Figure 8 bug would show); both read modes.
+    static func configuration(id: NodeID, voters: [NodeID], profile: UInt64) -> RaftConfiguration {
         var configuration = RaftConfiguration(id: id, voters: voters)
-        // Small windows and batches so the simulator exercises pipelining limits and multi-message catch-up.
-        configuration.inflightMessagesMax = 8
-        configuration.entriesPerMessageMax = 16
-        return RaftEngine(configuration: configuration, random: random, restoring: restoring)
+        var choices = SeededRandom(seed: profile)
+        configuration.inflightMessagesMax = [1, 2, 8, 64][choices.int(in: 0..<4)]
+        configuration.entriesPerMessageMax = [1, 3, 16, 128][choices.int(in: 0..<4)]
+        configuration.readMode = choices.chance(0.3) ? .lease : .readIndex
+        return configuration
     }
 
     public static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }

@@ -6,8 +6,10 @@ public protocol SimulatableEngine: ConsensusEngine {
     static var engineName: String { get }
     static var emptyHardState: HardState { get }
 
-    /// Starts a node, new or rebuilt from what its storage synced before a crash.
-    static func start(id: NodeID, voters: [NodeID], random: SeededRandom, restoring: DurableState<HardState>?) -> Self
+    /// Starts a node, new or rebuilt from what its storage synced before a crash. `profile` is drawn
+    /// once per seed; the engine maps it onto its tunables (batch sizes, windows, read mode), so that
+    /// seeds explore configurations as well as schedules.
+    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<HardState>?) -> Self
 
     /// The commit index recorded in a hard state: a restarted node may not commit less than it synced.
     static func commitIndex(of hardState: HardState) -> LogIndex

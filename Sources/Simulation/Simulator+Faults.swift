@@ -65,7 +65,7 @@ extension Simulator {
     func restart(node: Int) {
         precondition(nodes[node].engine == nil, "restarting running node n\(node + 1)")
         let durable = nodes[node].storage.durableState
-        nodes[node].engine = Engine.start(id: voters[node], voters: voters, random: random.fork(), restoring: durable)
+        nodes[node].engine = Engine.start(id: voters[node], voters: voters, profile: profile, random: random.fork(), restoring: durable)
         checker.restarted(node: node, durableCommit: Engine.commitIndex(of: durable.hardState))
         note("fault: n\(node + 1) restarted with \(durable.entries.count) entries, \(durable.hardState)")
     }

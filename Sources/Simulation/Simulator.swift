@@ -44,6 +44,8 @@ public final class Simulator<Engine: SimulatableEngine> {
     var history: [HistoryOperation<KeyValueModel.Input, KeyValueModel.Output>] = []
     var report: SimulationReport
     var healed = false
+    /// The engine configuration profile of this seed.
+    let profile: UInt64
 
     var healTime: UInt64 { UInt64(options.faultPhaseTicks) * options.tickMicros }
     var endTime: UInt64 { UInt64(options.faultPhaseTicks + options.healPhaseTicks) * options.tickMicros }
@@ -57,6 +59,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         precondition((1...7).contains(nodeCount), "the simulator hosts 1 to 7 nodes, not \(nodeCount)")
         precondition(options.livenessBoundTicks < options.healPhaseTicks, "the liveness bound must fit in the heal phase")
         self.nodeCount = nodeCount
+        self.profile = random.next()
         self.voters = (1...nodeCount).map { NodeID(UInt64($0)) }
         self.network = SimulatedNetwork(nodeCount: nodeCount)
         self.nodes = (0..<nodeCount).map { _ in Node(storage: SimulatedStorage(hardState: Engine.emptyHardState)) }
@@ -64,7 +67,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         self.report = SimulationReport(seed: options.seed, nodeCount: nodeCount)
         self.random = random
         for index in 0..<nodeCount {
-            nodes[index].engine = Engine.start(id: voters[index], voters: voters, random: self.random.fork(), restoring: nil)
+            nodes[index].engine = Engine.start(id: voters[index], voters: voters, profile: profile, random: self.random.fork(), restoring: nil)
             // Nodes tick out of phase with each other, as real clocks would.
             schedule(.tick(node: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros))))
         }

@@ -35,8 +35,8 @@ struct AmnesiacRaft: SimulatableEngine {
     static var emptyHardState: RaftHardState { RaftHardState() }
     var status: EngineStatus { inner.status }
 
-    static func start(id: NodeID, voters: [NodeID], random: SeededRandom, restoring: DurableState<RaftHardState>?) -> AmnesiacRaft {
-        AmnesiacRaft(inner: RaftEngine.start(id: id, voters: voters, random: random, restoring: restoring))
+    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> AmnesiacRaft {
+        AmnesiacRaft(inner: RaftEngine.start(id: id, voters: voters, profile: profile, random: random, restoring: restoring))
     }
     static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }
     static func durabilityViolation(of message: RaftMessage, durable: SimulatedStorage<RaftHardState>) -> String? {
@@ -59,8 +59,8 @@ struct MuteRaft: SimulatableEngine {
     static var emptyHardState: RaftHardState { RaftHardState() }
     var status: EngineStatus { inner.status }
 
-    static func start(id: NodeID, voters: [NodeID], random: SeededRandom, restoring: DurableState<RaftHardState>?) -> MuteRaft {
-        MuteRaft(inner: RaftEngine.start(id: id, voters: voters, random: random, restoring: restoring))
+    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> MuteRaft {
+        MuteRaft(inner: RaftEngine.start(id: id, voters: voters, profile: profile, random: random, restoring: restoring))
     }
     static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }
     static func durabilityViolation(of message: RaftMessage, durable: SimulatedStorage<RaftHardState>) -> String? { nil }
