@@ -47,13 +47,15 @@ public struct SimulatedNetwork: Sendable {
     }
 
     /// Imposes a partition of `kind` over nodes 0..<nodeCount, choosing the groups with `random`.
-    public mutating func partition(_ kind: PartitionKind, random: inout SeededRandom) {
+    /// `focus`, when given, is the node isolated, bridging, or alone on its side of a split.
+    public mutating func partition(_ kind: PartitionKind, focus: Int? = nil, random: inout SeededRandom) {
         heal()
         var nodes = Array(0..<nodeCount)
         nodes.shuffle(using: &random)
+        if let focus, let position = nodes.firstIndex(of: focus) { nodes.swapAt(0, position) }
         switch kind {
         case .symmetric, .asymmetric:
-            let split = random.int(in: 1..<nodeCount)
+            let split = focus == nil ? random.int(in: 1..<nodeCount) : 1
             let left = Array(nodes[..<split]), right = Array(nodes[split...])
             for a in left {
                 for b in right {
@@ -71,7 +73,7 @@ public struct SimulatedNetwork: Sendable {
             partitionDescription = "\(names([node])) isolated"
         case .bridge:
             guard nodeCount >= 3 else {
-                partition(.isolatedNode, random: &random)
+                partition(.isolatedNode, focus: focus, random: &random)
                 return
             }
             let bridge = nodes[0]

@@ -3,7 +3,7 @@ import ConsensusCore
 extension Simulator {
     /// Faults arrive at random intervals during the fault phase only.
     func scheduleNextFault() {
-        let delayTicks = UInt64(random.int(in: 5..<60))
+        let delayTicks = UInt64(random.int(in: 3..<40))
         let time = now + delayTicks * options.tickMicros
         if time < healTime { schedule(.fault, at: time) }
     }
@@ -16,7 +16,9 @@ extension Simulator {
         switch random.int(in: 0..<100) {
         case 0..<25:
             let kind = PartitionKind.allCases[random.int(in: 0..<PartitionKind.allCases.count)]
-            network.partition(kind, random: &random)
+            // Half the partitions single out the leader: leadership changes are where bugs live.
+            let focus = random.chance(0.5) ? currentLeader : nil
+            network.partition(kind, focus: focus, random: &random)
             note("fault: partition \(kind.rawValue) \(network.partitionDescription)")
         case 25..<40:
             network.heal()
@@ -26,7 +28,8 @@ extension Simulator {
             let live = liveNodes
             let majority = nodeCount / 2 + 1
             guard !live.isEmpty, live.count > majority || random.chance(0.2) else { return restartSomeNode() }
-            let node = live[random.int(in: 0..<live.count)]
+            let leader = currentLeader
+            let node = leader != nil && random.chance(0.5) ? leader! : live[random.int(in: 0..<live.count)]
             switch random.int(in: 0..<3) {
             case 0: crash(node: node, reason: "between events")
             case 1: nodes[node].armedCrash = .beforeSync; note("fault: n\(node + 1) will crash at its next write, before sync")
@@ -42,6 +45,11 @@ extension Simulator {
             network.conditions = conditions
             note("fault: network loss=\(conditions.lossProbability) duplication=\(conditions.duplicationProbability) reorder=\(conditions.reorderProbability)")
         }
+    }
+
+    /// The running node that leads the highest term, if any.
+    var currentLeader: Int? {
+        liveNodes.filter { nodes[$0].engine!.status.isLeader }.max { nodes[$0].engine!.status.term < nodes[$1].engine!.status.term }
     }
 
     func restartSomeNode() {
