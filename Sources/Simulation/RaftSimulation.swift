@@ -22,6 +22,15 @@ extension RaftEngine: SimulatableEngine {
 
     public static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }
 
+    /// The commit rule of §5.4.2 (Figure 8): a leader advances its commit index only to an entry of
+    /// its own term; entries of earlier terms commit only beneath one.
+    public func protocolViolation(since previous: EngineStatus) -> String? {
+        guard role == .leader, commitIndex > previous.commitIndex else { return nil }
+        let committedTerm = log.term(at: commitIndex)
+        guard committedTerm != term else { return nil }
+        return "commit rule: leader \(id) of term \(term) advanced its commit index to \(commitIndex), an entry of term \(committedTerm.map(String.init) ?? "?")"
+    }
+
     public static func durabilityViolation(of message: RaftMessage, durable: SimulatedStorage<RaftHardState>) -> String? {
         let synced = durable.hardState
         switch message.kind {

@@ -17,4 +17,13 @@ public protocol SimulatableEngine: ConsensusEngine {
     /// Describes how `message` depends on state its sender has not made durable, or returns nil.
     /// This is the "persisted before sent" checker; every engine states its own dependencies.
     static func durabilityViolation(of message: Message, durable: SimulatedStorage<HardState>) -> String?
+
+    /// Checks a rule of the engine's own protocol after a step, given the status before it; nil when
+    /// the rule holds. Cluster-wide properties are checked by `SafetyChecker`; this catches a broken
+    /// rule at the step that breaks it, long before its consequences become visible to clients.
+    func protocolViolation(since previous: EngineStatus) -> String?
+}
+
+extension SimulatableEngine {
+    public func protocolViolation(since previous: EngineStatus) -> String? { nil }
 }

@@ -117,8 +117,10 @@ public final class Simulator<Engine: SimulatableEngine> {
 
     func step(node: Int, _ event: EngineEvent<Engine.Message>) {
         precondition(nodes[node].engine != nil, "stepping crashed node n\(node + 1)")
+        let before = nodes[node].engine!.status
         // Step in place: copying the engine out would copy its log on every append.
         let actions = nodes[node].engine!.step(event)
+        if let problem = nodes[node].engine!.protocolViolation(since: before) { checker.fail(problem) }
         trace.record(.step(node: node, event: event, actions: actions), at: now)
         perform(actions, node: node)
         guard let engine = nodes[node].engine else { return }
