@@ -87,36 +87,33 @@ extension RaftEngine {
 
     mutating func becomePreCandidate() {
         // A pre-candidate keeps its term and vote: it only asks whether it could win (§9.6).
-        role = .preCandidate
-        if leader != nil { rejectPendingReads(because: .leaderChanged) }
-        leader = nil
-        votesReceived = [id: true]
-        resetElectionTimer()
-        if quorum.result({ votesReceived[$0] }) == .won {
-            becomeCandidate()
-            return
-        }
-        for peer in peers {
-            emit(.preVote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm), to: peer, term: term + 1)
-        }
+        startElection(as: .preCandidate)
     }
 
     mutating func becomeCandidate() {
         precondition(role != .leader, "\(id) leader cannot become candidate")
-        role = .candidate
-        if leader != nil { rejectPendingReads(because: .leaderChanged) }
         term += 1
         vote = id
+        startElection(as: .candidate)
+    }
+
+    /// Votes for itself and asks every peer; a single-voter cluster wins at once.
+    private mutating func startElection(as newRole: RaftRole) {
+        role = newRole
+        if leader != nil { rejectPendingReads(because: .leaderChanged) }
         leader = nil
         votesReceived = [id: true]
         resetElectionTimer()
         if quorum.result({ votesReceived[$0] }) == .won {
-            becomeLeader()
+            if newRole == .preCandidate { becomeCandidate() } else { becomeLeader() }
             return
         }
-        for peer in peers {
-            emit(.vote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm), to: peer)
-        }
+        let request: RaftMessage.Kind = newRole == .preCandidate
+            ? .preVote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm)
+            : .vote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm)
+        // A pre-vote names the term the node would campaign in; it has not entered it.
+        let requestTerm = newRole == .preCandidate ? term + 1 : term
+        for peer in peers { emit(request, to: peer, term: requestTerm) }
     }
 
     mutating func becomeLeader() {

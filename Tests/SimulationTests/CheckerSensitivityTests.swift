@@ -18,33 +18,45 @@ typealias RaftEngineUnderTest = RaftEngine
     }
 
     @Test func forgettingToPersistTheHardStateIsCaught() {
-        let reports = sweep(AmnesiacRaft.self)
+        let reports = sweep(DefectiveRaft<ForgetsHardState>.self)
         #expect(reports.contains { $0.violations.contains { $0.hasPrefix("persisted before sent") } })
     }
 
     @Test func anEngineThatNeverSendsViolatesLiveness() {
-        let reports = sweep(MuteRaft.self, seeds: 3)
+        let reports = sweep(DefectiveRaft<SendsNothing>.self, seeds: 3)
         #expect(reports.allSatisfy { $0.violations.contains { $0.hasPrefix("liveness") } })
     }
 }
 
-/// Raft that never writes its hard state: votes and terms live only in memory.
-struct AmnesiacRaft: SimulatableEngine {
+/// A deliberate defect applied to the actions of a correct Raft engine.
+protocol RaftDefect {
+    static var name: String { get }
+    static func distort(_ actions: [RaftAction]) -> [RaftAction]
+}
+
+/// Raft with one defect, run by the simulator like any engine.
+struct DefectiveRaft<Defect: RaftDefect>: SimulatableEngine {
     var inner: RaftEngine
-    static var engineName: String { "amnesiac-raft" }
+    static var engineName: String { Defect.name }
     static var emptyHardState: RaftHardState { RaftHardState() }
     var status: EngineStatus { inner.status }
 
-    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> AmnesiacRaft {
-        AmnesiacRaft(inner: RaftEngine.start(id: id, voters: voters, profile: profile, random: random, restoring: restoring))
+    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> Self {
+        Self(inner: RaftEngine.start(id: id, voters: voters, profile: profile, random: random, restoring: restoring))
     }
     static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }
     static func durabilityViolation(of message: RaftMessage, durable: SimulatedStorage<RaftHardState>) -> String? {
         RaftEngine.durabilityViolation(of: message, durable: durable)
     }
 
-    mutating func step(_ event: RaftEvent) -> [RaftAction] {
-        inner.step(event).compactMap { action in
+    mutating func step(_ event: RaftEvent) -> [RaftAction] { Defect.distort(inner.step(event)) }
+}
+
+/// Never writes the hard state: votes and terms live only in memory.
+enum ForgetsHardState: RaftDefect {
+    static let name = "amnesiac-raft"
+    static func distort(_ actions: [RaftAction]) -> [RaftAction] {
+        actions.compactMap { action in
             guard case .persist(var request) = action else { return action }
             request.hardState = nil
             return request.isEmpty ? nil : .persist(request)
@@ -52,20 +64,10 @@ struct AmnesiacRaft: SimulatableEngine {
     }
 }
 
-/// Raft whose messages never leave the node.
-struct MuteRaft: SimulatableEngine {
-    var inner: RaftEngine
-    static var engineName: String { "mute-raft" }
-    static var emptyHardState: RaftHardState { RaftHardState() }
-    var status: EngineStatus { inner.status }
-
-    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> MuteRaft {
-        MuteRaft(inner: RaftEngine.start(id: id, voters: voters, profile: profile, random: random, restoring: restoring))
-    }
-    static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }
-    static func durabilityViolation(of message: RaftMessage, durable: SimulatedStorage<RaftHardState>) -> String? { nil }
-
-    mutating func step(_ event: RaftEvent) -> [RaftAction] {
-        inner.step(event).filter { if case .send = $0 { return false } else { return true } }
+/// Messages never leave the node.
+enum SendsNothing: RaftDefect {
+    static let name = "mute-raft"
+    static func distort(_ actions: [RaftAction]) -> [RaftAction] {
+        actions.filter { if case .send = $0 { return false } else { return true } }
     }
 }
