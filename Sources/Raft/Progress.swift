@@ -107,3 +107,31 @@ struct Inflights: Sendable {
         bytes = 0
     }
 }
+
+/// The leader's progress for every peer, kept in an array in peer order: lookups by a linear scan
+/// of at most a handful of ids beat hashing, and mutating `trackers[slot]` in place never copies a
+/// tracker's in-flight window.
+struct ProgressSet: Sendable {
+    private(set) var peers: [NodeID] = []
+    var trackers: [Progress] = []
+
+    init() {}
+
+    init(peers: [NodeID], make: (NodeID) -> Progress) {
+        self.peers = peers
+        self.trackers = peers.map(make)
+    }
+
+    func slot(of peer: NodeID) -> Int? { peers.firstIndex(of: peer) }
+
+    /// Reads one field of a peer's tracker without copying the tracker.
+    func read<Value>(_ peer: NodeID, _ field: (Progress) -> Value) -> Value? {
+        guard let slot = slot(of: peer) else { return nil }
+        return field(trackers[slot])
+    }
+
+    mutating func removeAll() {
+        peers.removeAll()
+        trackers.removeAll()
+    }
+}

@@ -30,7 +30,7 @@ extension RaftEngine {
                     becomeFollower(term: term, leader: nil)
                     return
                 }
-                for peer in peers { progress[peer]?.recentlyActive = false }
+                for slot in progress.trackers.indices { progress.trackers[slot].recentlyActive = false }
             }
         }
         if heartbeatElapsedTicks >= configuration.heartbeatIntervalTicks {
@@ -40,7 +40,7 @@ extension RaftEngine {
     }
 
     func hasActiveQuorum() -> Bool {
-        quorum.result { node in node == id ? true : (progress[node]?.recentlyActive ?? false) } == .won
+        quorum.result { node in node == id ? true : (progress.read(node) { $0.recentlyActive } ?? false) } == .won
     }
 
     mutating func resetElectionTimer() {
@@ -125,9 +125,8 @@ extension RaftEngine {
         votesReceived.removeAll()
         uncommittedBytes = 0
         reads = ReadQueue()
-        progress.removeAll()
-        for peer in peers {
-            progress[peer] = Progress(
+        progress = ProgressSet(peers: peers) { _ in
+            Progress(
                 nextIndex: log.lastIndex + 1,
                 inflights: Inflights(messagesMax: configuration.inflightMessagesMax, bytesMax: configuration.inflightBytesMax)
             )

@@ -28,12 +28,13 @@ extension RaftEngine {
     /// Sends one append; returns true when it did and more could follow.
     @discardableResult
     mutating func sendAppend(to peer: NodeID, evenIfEmpty: Bool) -> Bool {
-        guard var tracker = progress[peer], !tracker.isPaused else { return false }
-        let previousIndex = tracker.nextIndex - 1
+        guard let slot = progress.slot(of: peer), !progress.trackers[slot].isPaused else { return false }
+        let nextIndex = progress.trackers[slot].nextIndex
+        let previousIndex = nextIndex - 1
         guard let previousTerm = log.term(at: previousIndex) else {
             preconditionFailure("\(id) has no term for \(previousIndex) needed by \(peer); compaction is not supported yet")
         }
-        let entries = log.entries(from: tracker.nextIndex, countMax: configuration.entriesPerMessageMax, bytesMax: configuration.messageBytesMax)
+        let entries = log.entries(from: nextIndex, countMax: configuration.entriesPerMessageMax, bytesMax: configuration.messageBytesMax)
         if entries.isEmpty && !evenIfEmpty { return false }
         let append = RaftMessage.AppendEntries(
             prevLogIndex: previousIndex,
@@ -42,45 +43,39 @@ extension RaftEngine {
             leaderCommit: commitIndex
         )
         emit(.append(append), to: peer)
-        var continues = false
-        switch tracker.state {
+        switch progress.trackers[slot].state {
         case .probe:
-            tracker.probeSent = true
+            progress.trackers[slot].probeSent = true
+            return false
         case .replicate:
-            if let last = entries.last {
-                // Optimistically assume delivery so the next batch can follow without waiting (pipelining).
-                tracker.inflights.add(lastIndex: last.index, bytes: entries.reduce(0) { $0 + $1.sizeBytes })
-                tracker.nextIndex = last.index + 1
-                continues = true
-            }
+            guard let last = entries.last else { return false }
+            // Optimistically assume delivery so the next batch can follow without waiting (pipelining).
+            progress.trackers[slot].inflights.add(lastIndex: last.index, bytes: entries.reduce(0) { $0 + $1.sizeBytes })
+            progress.trackers[slot].nextIndex = last.index + 1
+            return true
         }
-        progress[peer] = tracker
-        return continues
     }
 
     mutating func receiveAppendResponse(_ response: RaftMessage.AppendResponse, from peer: NodeID) {
-        guard var tracker = progress[peer] else { return }
-        tracker.recentlyActive = true
+        guard let slot = progress.slot(of: peer) else { return }
+        progress.trackers[slot].recentlyActive = true
         switch response {
         case .accepted(let matchIndex):
-            let advanced = tracker.acknowledge(matchIndex: matchIndex)
-            if tracker.state == .probe && (advanced || tracker.matchIndex == matchIndex) {
+            let advanced = progress.trackers[slot].acknowledge(matchIndex: matchIndex)
+            if progress.trackers[slot].state == .probe && (advanced || progress.trackers[slot].matchIndex == matchIndex) {
                 // The probe found the match point; stream from there on.
-                tracker.becomeReplicate()
+                progress.trackers[slot].becomeReplicate()
             }
-            progress[peer] = tracker
             if advanced { maybeCommit() }
             sendAppends(to: peer)
         case .rejected(let rejectedIndex, let hintIndex, let hintTerm):
+            let tracker = progress.trackers[slot]
             let stale: Bool
             switch tracker.state {
             case .replicate: stale = rejectedIndex <= tracker.matchIndex
             case .probe: stale = rejectedIndex != tracker.nextIndex - 1
             }
-            guard !stale, rejectedIndex > 0 else {
-                progress[peer] = tracker
-                return
-            }
+            guard !stale, rejectedIndex > 0 else { return }
             // Skip the follower's whole conflicting term (§5.3's optimisation): if we hold that term,
             // resume after our last entry of it; otherwise resume at the follower's first entry of it.
             var next = hintIndex
@@ -88,8 +83,7 @@ extension RaftEngine {
                 next = ours + 1
             }
             next = max(min(next, rejectedIndex), tracker.matchIndex + 1)
-            tracker.becomeProbe(nextIndex: next)
-            progress[peer] = tracker
+            progress.trackers[slot].becomeProbe(nextIndex: next)
             sendAppend(to: peer, evenIfEmpty: true)
         }
     }
@@ -97,7 +91,7 @@ extension RaftEngine {
     /// Advances the commit index to the highest index a quorum holds, but only by counting entries of
     /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly.
     mutating func maybeCommit() {
-        let quorumIndex = quorum.committedIndex { node in node == id ? log.lastIndex : progress[node]?.matchIndex }
+        let quorumIndex = quorum.committedIndex { node in node == id ? log.lastIndex : progress.read(node) { $0.matchIndex } }
         guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return }
         for entry in log.entries(in: commitIndex + 1...quorumIndex) where entry.term == term && entry.kind == .command {
             uncommittedBytes -= entry.sizeBytes
@@ -108,27 +102,25 @@ extension RaftEngine {
     }
 
     mutating func broadcastHeartbeat() {
-        for peer in peers {
-            guard let tracker = progress[peer] else { continue }
+        for (slot, peer) in progress.peers.enumerated() {
             // A follower may not hold everything the leader committed; it must not commit past its match.
-            let commit = min(tracker.matchIndex, commitIndex)
+            let commit = min(progress.trackers[slot].matchIndex, commitIndex)
             emit(.heartbeat(commit: commit, readRound: reads.latestRound, sentAtTick: ticksSinceStart), to: peer)
         }
     }
 
     mutating func receiveHeartbeatResponse(from peer: NodeID, readRound: UInt64, sentAtTick: UInt64) {
-        guard var tracker = progress[peer] else { return }
-        tracker.recentlyActive = true
-        tracker.probeSent = false
-        if tracker.state == .replicate && tracker.inflights.isFull {
+        guard let slot = progress.slot(of: peer) else { return }
+        progress.trackers[slot].recentlyActive = true
+        progress.trackers[slot].probeSent = false
+        if progress.trackers[slot].state == .replicate && progress.trackers[slot].inflights.isFull {
             // The follower is alive but nothing in the window was acknowledged: appends were lost.
             // Free one slot so the next append goes out; a gap it finds turns into a rejection and a probe.
-            tracker.inflights.releaseFirst()
+            progress.trackers[slot].inflights.releaseFirst()
         }
-        tracker.acknowledgedReadRound = max(tracker.acknowledgedReadRound, readRound)
-        tracker.acknowledgedSentAtTick = max(tracker.acknowledgedSentAtTick, sentAtTick)
-        progress[peer] = tracker
-        if tracker.matchIndex < log.lastIndex { sendAppend(to: peer, evenIfEmpty: true) }
+        progress.trackers[slot].acknowledgedReadRound = max(progress.trackers[slot].acknowledgedReadRound, readRound)
+        progress.trackers[slot].acknowledgedSentAtTick = max(progress.trackers[slot].acknowledgedSentAtTick, sentAtTick)
+        if progress.trackers[slot].matchIndex < log.lastIndex { sendAppend(to: peer, evenIfEmpty: true) }
         releaseConfirmedReads()
     }
 

@@ -118,7 +118,7 @@ extension RaftEngine {
     /// (less the drift margin) ago: until then no follower of that quorum will vote for anyone else.
     var leaseHolds: Bool {
         let acknowledgedTick = quorum.committedIndex { node in
-            node == id ? ticksSinceStart : progress[node]?.acknowledgedSentAtTick
+            node == id ? ticksSinceStart : progress.read(node) { $0.acknowledgedSentAtTick }
         }
         let leaseTicks = UInt64(configuration.electionTimeoutTicks - configuration.leaseDriftTicks)
         return acknowledgedTick > 0 && acknowledgedTick + leaseTicks > ticksSinceStart
@@ -134,7 +134,7 @@ extension RaftEngine {
     mutating func releaseConfirmedReads() {
         guard !reads.awaitingConfirmation.isEmpty else { return }
         let confirmedRound = quorum.committedIndex { node in
-            node == id ? reads.latestRound : progress[node]?.acknowledgedReadRound
+            node == id ? reads.latestRound : progress.read(node) { $0.acknowledgedReadRound }
         }
         for read in reads.takeConfirmed(throughRound: confirmedRound) {
             answerRead(read.id, origin: read.origin, .index(read.readIndex))

@@ -38,7 +38,7 @@ public struct RaftEngine: ConsensusEngine {
     var votesReceived: [NodeID: Bool] = [:]
 
     // Leader state.
-    var progress: [NodeID: Progress] = [:]
+    var progress = ProgressSet()
     /// Bytes of entries this leader appended that are not yet committed.
     var uncommittedBytes = 0
     var reads = ReadQueue()

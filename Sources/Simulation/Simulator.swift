@@ -7,7 +7,9 @@ import Linearizability
 /// and then a heal phase in which progress is required, as in TigerBeetle's VOPR. Checkers watch every
 /// step; the client history is checked for linearizability at the end.
 public final class Simulator<Engine: SimulatableEngine> {
-    struct Node {
+    /// A node's process and disk. A class, so that stepping an engine or writing its storage happens
+    /// in place rather than through copies of the whole node.
+    final class Node {
         var engine: Engine?
         var storage: SimulatedStorage<Engine.HardState>
         var stateMachine = KeyValueStateMachine()
@@ -19,6 +21,8 @@ public final class Simulator<Engine: SimulatableEngine> {
         var requestOwners: [RequestID: Int] = [:]
         /// Crash this node the next time it persists, before or after syncing.
         var armedCrash: ArmedCrash?
+
+        init(storage: SimulatedStorage<Engine.HardState>) { self.storage = storage }
     }
 
     enum ArmedCrash { case beforeSync, afterSync }
@@ -117,15 +121,15 @@ public final class Simulator<Engine: SimulatableEngine> {
 
     func step(node: Int, _ event: EngineEvent<Engine.Message>) {
         precondition(nodes[node].engine != nil, "stepping crashed node n\(node + 1)")
-        let before = nodes[node].engine!.status
         // Step in place: copying the engine out would copy its log on every append.
-        let actions = nodes[node].engine!.step(event)
-        if let problem = nodes[node].engine!.protocolViolation(since: before) { checker.fail(problem) }
+        let (actions, status, violation) = nodes[node].engine!.checkedStep(event)
+        if let violation { checker.fail(violation) }
         trace.record(.step(node: node, event: event, actions: actions), at: now)
         perform(actions, node: node)
-        guard let engine = nodes[node].engine else { return }
+        // Performing the actions may have crashed the node; the status is then moot.
+        guard nodes[node].engine != nil else { return }
         serveReadyReads(node: node)
-        checker.checkStatus(node: node, status: engine.status, applied: nodes[node].stateMachine.appliedIndex, storage: nodes[node].storage)
+        checker.checkStatus(node: node, status: status, applied: nodes[node].stateMachine.appliedIndex, storage: nodes[node].storage)
     }
 
     /// Performs actions in the order the engine contract requires; an armed crash may strike between
