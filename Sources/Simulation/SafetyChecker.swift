@@ -9,7 +9,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     /// The one leader seen in each term (Election Safety).
     private var leaderOfTerm: [Term: Int] = [:]
     /// The term each node last led, to notice a node becoming leader.
-    private var ledTerm: [Int: Term] = [:]
+    private var ledTerm: [Term?]
     /// Prefix digest of each (index, term) pair any node has stored (Log Matching).
     private var prefixDigestOf: [IndexTerm: UInt64] = [:]
     /// The committed log as applied anywhere: entry digest and prefix digest by index (State Machine
@@ -17,14 +17,17 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     private var appliedDigests: [UInt64] = []
     private var appliedPrefixDigests: [UInt64] = []
     /// Per node and incarnation, the last commit index seen, to check monotonicity.
-    private var lastCommit: [Int: LogIndex] = [:]
+    private var lastCommit: [LogIndex]
 
     struct IndexTerm: Hashable {
         var index: LogIndex
         var term: Term
     }
 
-    init() {}
+    init(nodeCount: Int) {
+        ledTerm = Array(repeating: nil, count: nodeCount)
+        lastCommit = Array(repeating: 0, count: nodeCount)
+    }
 
     var committedLength: LogIndex { LogIndex(appliedDigests.count) }
 
@@ -88,7 +91,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
                 checkLeaderCompleteness(node: node, term: status.term, storage: storage)
             }
         }
-        let previous = lastCommit[node] ?? 0
+        let previous = lastCommit[node]
         if status.commitIndex < previous {
             fail("commit index of n\(node + 1) went back from \(previous) to \(status.commitIndex)")
         }

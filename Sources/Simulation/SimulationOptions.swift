@@ -47,4 +47,15 @@ public struct SimulationReport: Sendable {
     public var fullTrace: [String] = []
 
     public var passed: Bool { violations.isEmpty }
+
+    /// The settings that shaped this run, to print the command that replays it.
+    public var faultPhaseTicks = 0
+    public var healPhaseTicks = 0
+    public var nodeCountGiven: Int?
+
+    public func replayCommand(engine: String, clients: Int) -> String {
+        var command = "synod sim --engine \(engine) --seed \(seed) --ticks \(faultPhaseTicks + healPhaseTicks) --heal-ticks \(healPhaseTicks) --clients \(clients)"
+        if let nodeCountGiven { command += " --nodes \(nodeCountGiven)" }
+        return command + " --trace"
+    }
 }

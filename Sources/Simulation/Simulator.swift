@@ -43,7 +43,7 @@ public final class Simulator<Engine: SimulatableEngine> {
     var now: UInt64 = 0
     var nextOrder: UInt64 = 0
     var nextRequestID: UInt64 = 1
-    var checker = SafetyChecker<Engine>()
+    var checker: SafetyChecker<Engine>
     var trace: Trace<Engine>
     var history: [HistoryOperation<KeyValueModel.Input, KeyValueModel.Output>] = []
     var report: SimulationReport
@@ -63,12 +63,16 @@ public final class Simulator<Engine: SimulatableEngine> {
         precondition((1...7).contains(nodeCount), "the simulator hosts 1 to 7 nodes, not \(nodeCount)")
         precondition(options.livenessBoundTicks < options.healPhaseTicks, "the liveness bound must fit in the heal phase")
         self.nodeCount = nodeCount
+        self.checker = SafetyChecker(nodeCount: nodeCount)
         self.profile = random.next()
         self.voters = (1...nodeCount).map { NodeID(UInt64($0)) }
         self.network = SimulatedNetwork(nodeCount: nodeCount)
         self.nodes = (0..<nodeCount).map { _ in Node(storage: SimulatedStorage(hardState: Engine.emptyHardState)) }
         self.trace = Trace(tailCapacity: options.traceTailCount, recordEverything: options.recordFullTrace)
         self.report = SimulationReport(seed: options.seed, nodeCount: nodeCount)
+        report.faultPhaseTicks = options.faultPhaseTicks
+        report.healPhaseTicks = options.healPhaseTicks
+        report.nodeCountGiven = options.nodeCount
         self.random = random
         for index in 0..<nodeCount {
             nodes[index].engine = Engine.start(id: voters[index], voters: voters, profile: profile, random: self.random.fork(), restoring: nil)

@@ -20,8 +20,11 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Cluster size (1 to 7). By default each seed picks 3 or 5.")
     var nodes: Int?
 
-    @Option(help: "Ticks per seed, fault phase plus a 400-tick heal phase.")
+    @Option(help: "Ticks per seed (100 ms each): the fault phase followed by the heal phase.")
     var ticks: Int = 1000
+
+    @Option(help: "Ticks of the heal phase, at the end of each seed, in which progress is required.")
+    var healTicks: Int = 400
 
     @Option(help: "Simulated clients per seed.")
     var clients: Int = 4
@@ -37,14 +40,15 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("unknown engine '\(engine)'; expected one of \(SimulatedEngineKind.allCases.map(\.rawValue))")
         }
         if let nodes, !(1...7).contains(nodes) { throw ValidationError("--nodes must be between 1 and 7, not \(nodes)") }
-        guard ticks > 500 else { throw ValidationError("--ticks must exceed 500 (the heal phase takes 400)") }
+        guard healTicks > 200 else { throw ValidationError("--heal-ticks must exceed the 200-tick liveness bound") }
+        guard ticks > healTicks else { throw ValidationError("--ticks must exceed --heal-ticks (\(healTicks))") }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
     }
 
     func run() throws {
         var template = SimulationOptions(seed: seed)
         template.nodeCount = nodes
-        template.healPhaseTicks = 400
+        template.healPhaseTicks = healTicks
         template.faultPhaseTicks = ticks - template.healPhaseTicks
         template.clientCount = clients
         template.recordFullTrace = trace
@@ -67,7 +71,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func printFailure(_ report: SimulationReport) {
-        print("FAILED seed=\(report.seed) nodes=\(report.nodeCount) (replay: synod sim --engine \(engine) --seed \(report.seed) --ticks \(ticks)\(nodes.map { " --nodes \($0)" } ?? ""))")
+        print("FAILED seed=\(report.seed) nodes=\(report.nodeCount) (replay: \(report.replayCommand(engine: engine, clients: clients)))")
         for violation in report.violations { print("  violation: \(violation)") }
         print("  last events:")
         for line in report.traceTail { print("    \(line)") }
