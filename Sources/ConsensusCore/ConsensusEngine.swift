@@ -20,6 +20,14 @@ public enum EngineEvent<Message: EngineMessage>: Sendable {
     case proposeBatch([Proposal])
     /// A client asks for a linearizable read. Answered by `readReady` or `readRejected` with the same id.
     case read(RequestID)
+    /// The shell serialised its state machine, as a `createSnapshot` action asked.
+    case snapshotCreated(Snapshot)
+    /// An operator asks for a membership change. Answered by the applied configuration entry that
+    /// carries the same id, or by `proposalRejected`.
+    case changeMembership(RequestID, MembershipChange)
+    /// An operator asks the leader to hand leadership to `target`. Answered by `proposalRejected`
+    /// when refused; success shows as `target` leading.
+    case transferLeadership(RequestID, to: NodeID)
 }
 
 /// One client command offered for the log.
@@ -33,20 +41,39 @@ public struct Proposal: Sendable, Equatable {
     }
 }
 
-/// What a shell must write durably for an engine.
+/// What a shell must write durably for an engine, in this order: the snapshot, the removal of
+/// entries it makes redundant, the entries, the hard state.
 public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
-    /// New hard state (for Raft: term, vote, commit), or nil when it has not changed.
-    public var hardState: HardState?
+    /// A snapshot to store. Once it is durable, older snapshots may be deleted.
+    public var snapshot: Snapshot?
+    /// Entries at or below this index are covered by a durable snapshot and may be deleted.
+    public var discardEntriesThrough: LogIndex?
+    /// When set, every stored entry after this index is deleted (a follower whose log conflicts with
+    /// an installed snapshot starts over behind it).
+    public var truncateEntriesAfter: LogIndex?
     /// Entries to write. If non-empty, every stored entry at or after `entries[0].index` is replaced:
     /// this is how a follower overwrites a conflicting suffix.
     public var entries: [Entry]
+    /// New hard state (for Raft: term, vote, commit), or nil when it has not changed.
+    public var hardState: HardState?
 
-    public init(hardState: HardState?, entries: [Entry]) {
+    public init(
+        hardState: HardState?,
+        entries: [Entry],
+        snapshot: Snapshot? = nil,
+        discardEntriesThrough: LogIndex? = nil,
+        truncateEntriesAfter: LogIndex? = nil
+    ) {
         self.hardState = hardState
         self.entries = entries
+        self.snapshot = snapshot
+        self.discardEntriesThrough = discardEntriesThrough
+        self.truncateEntriesAfter = truncateEntriesAfter
     }
 
-    public var isEmpty: Bool { hardState == nil && entries.isEmpty }
+    public var isEmpty: Bool {
+        hardState == nil && entries.isEmpty && snapshot == nil && discardEntriesThrough == nil && truncateEntriesAfter == nil
+    }
 }
 
 /// An output of an engine, to be performed by the shell.
@@ -70,6 +97,12 @@ public enum EngineAction<Message: EngineMessage, HardState: Sendable & Equatable
     case readRejected(RequestID, RequestRejection)
     /// The proposal was not appended to any log; it will never be applied.
     case proposalRejected(RequestID, RequestRejection)
+    /// Serialise the state machine as of `metadata.index` (which it has applied, since this action
+    /// follows the step's `apply`) and hand it back, with this metadata, in `snapshotCreated`. The
+    /// engine then compacts its log behind it.
+    case createSnapshot(SnapshotMetadata)
+    /// Replace the state machine's state with the snapshot's; it has applied through its index.
+    case restoreSnapshot(Snapshot)
 }
 
 /// Why an engine refused a client request. A refusal is definite: the request had no effect.
@@ -88,6 +121,18 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
     case leaderChanged
     /// A forwarded read got no answer in time; it is safe to retry.
     case timedOut
+    /// Another membership change has not committed yet; one change at a time.
+    case membershipChangeInProgress
+    /// A learner cannot be promoted before it has caught up with the leader's log.
+    case learnerNotCaughtUp(NodeID, matchIndex: LogIndex, leaderLastIndex: LogIndex)
+    case invalidMembershipChange(String)
+    /// Leadership is being handed to another node; proposals wait for the new leader.
+    case leadershipTransferInProgress(to: NodeID)
+    /// The transfer target is not a voter of the current configuration.
+    case transferTargetNotVoter(NodeID)
+    /// The node the client used is not a member of the group (it was removed, or has not joined
+    /// yet), so it cannot serve the request; another node can.
+    case notMember(NodeID)
 
     public var description: String {
         switch self {
@@ -98,6 +143,12 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
         case .tooManyPendingRequests(let limit): return "more than \(limit) pending requests"
         case .leaderChanged: return "leader changed"
         case .timedOut: return "timed out"
+        case .membershipChangeInProgress: return "a membership change is in progress"
+        case .learnerNotCaughtUp(let node, let match, let last): return "learner \(node) has \(match) of \(last) entries"
+        case .invalidMembershipChange(let reason): return "invalid membership change: \(reason)"
+        case .leadershipTransferInProgress(let target): return "leadership transfer to \(target) in progress"
+        case .transferTargetNotVoter(let node): return "\(node) is not a voter"
+        case .notMember(let node): return "\(node) is not a member"
         }
     }
 }
@@ -136,13 +187,19 @@ public protocol ConsensusEngine: Sendable {
 }
 
 /// What survives a crash: the state a restarted engine is rebuilt from.
+///
+/// A shell restores its state machine from `snapshot` before giving the engine its first event; the
+/// engine then counts the snapshot's index as applied and applies the committed entries after it.
 public struct DurableState<HardState: Sendable & Equatable>: Sendable {
     public var hardState: HardState
+    public var snapshot: Snapshot?
+    /// Entries after the snapshot (entries at or below its index are ignored).
     public var entries: [Entry]
 
-    public init(hardState: HardState, entries: [Entry]) {
+    public init(hardState: HardState, entries: [Entry], snapshot: Snapshot? = nil) {
         self.hardState = hardState
         self.entries = entries
+        self.snapshot = snapshot
     }
 }
 
@@ -151,14 +208,19 @@ extension EngineAction: CustomStringConvertible {
     public var description: String {
         switch self {
         case .persist(let request):
-            let hardState = request.hardState.map { "\($0)" } ?? "-"
-            guard let first = request.entries.first, let last = request.entries.last else { return "persist hard=\(hardState)" }
-            return "persist hard=\(hardState) entries=\(first.index)...\(last.index)"
+            var text = "persist hard=" + (request.hardState.map { "\($0)" } ?? "-")
+            if let first = request.entries.first, let last = request.entries.last { text += " entries=\(first.index)...\(last.index)" }
+            if let snapshot = request.snapshot { text += " \(snapshot.metadata)" }
+            if let through = request.discardEntriesThrough { text += " discard<=\(through)" }
+            if let after = request.truncateEntriesAfter { text += " truncate>\(after)" }
+            return text
         case .send(let message): return "send \(message)"
         case .apply(let entries): return "apply " + entries.map(\.description).joined(separator: ", ")
         case .readReady(let id, let index): return "read-ready \(id) index=\(index)"
         case .readRejected(let id, let reason): return "read-rejected \(id): \(reason)"
         case .proposalRejected(let id, let reason): return "proposal-rejected \(id): \(reason)"
+        case .createSnapshot(let metadata): return "create-\(metadata)"
+        case .restoreSnapshot(let snapshot): return "restore \(snapshot)"
         }
     }
 }
@@ -171,6 +233,9 @@ extension EngineEvent: CustomStringConvertible {
         case .propose(let id, let data): return "propose \(id) \(Entry.printable(data))"
         case .proposeBatch(let proposals): return "propose " + proposals.map { "\($0.id) \(Entry.printable($0.data))" }.joined(separator: ", ")
         case .read(let id): return "read \(id)"
+        case .snapshotCreated(let snapshot): return "snapshot-created \(snapshot)"
+        case .changeMembership(let id, let change): return "change-membership \(id) \(change)"
+        case .transferLeadership(let id, let target): return "transfer-leadership \(id) to \(target)"
         }
     }
 }

@@ -11,6 +11,8 @@ public enum EntryKind: UInt8, Sendable, Hashable {
     case command = 0
     /// An empty entry a new leader appends to commit entries of earlier terms (Raft §5.4.2).
     case noop = 1
+    /// A membership configuration (`ConfigurationEntry`); it takes effect when appended.
+    case configuration = 2
 }
 
 /// One slot of the replicated log.
@@ -37,6 +39,7 @@ public struct Entry: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .noop: return "\(term)/\(index) noop"
+        case .configuration: return "\(term)/\(index) " + (ConfigurationEntry(decoding: data).map { "config \($0.membership)" } ?? "config <undecodable>")
         case .command: return "\(term)/\(index) \(Entry.printable(data))"
         }
     }

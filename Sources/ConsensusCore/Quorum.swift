@@ -12,9 +12,10 @@ public enum VoteResult: Sendable, Equatable {
 public struct MajorityQuorum: Sendable, Equatable {
     public let voters: [NodeID]
 
+    /// An empty voter set is allowed for a node that has not learned its configuration yet: such a
+    /// quorum never wins a vote and never commits anything.
     public init(voters: some Sequence<NodeID>) {
         self.voters = Array(Set(voters)).sorted()
-        precondition(!self.voters.isEmpty, "a quorum needs at least one voter")
     }
 
     /// The smallest number of voters any two of whose subsets intersect: ⌊n/2⌋ + 1.
@@ -26,6 +27,7 @@ public struct MajorityQuorum: Sendable, Equatable {
     ///
     /// Voters missing from `acknowledged` count as having acknowledged nothing.
     public func committedIndex(_ acknowledged: (NodeID) -> LogIndex?) -> LogIndex {
+        guard !voters.isEmpty else { return 0 }
         var indexes = voters.map { acknowledged($0) ?? 0 }
         indexes.sort(by: >)
         return indexes[size - 1]
@@ -42,6 +44,7 @@ public struct MajorityQuorum: Sendable, Equatable {
             case .none: break
             }
         }
+        if voters.isEmpty { return .pending }
         if granted >= size { return .won }
         if granted + (voters.count - granted - refused) < size { return .lost }
         return .pending

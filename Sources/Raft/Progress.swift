@@ -5,8 +5,15 @@ import ConsensusCore
 /// ### Legal transitions
 /// - probe → replicate: the follower acknowledged an append, so its match index is known.
 /// - replicate → probe: the follower rejected an append; back off and find the match point.
+/// - probe or replicate → snapshot: the entries the follower needs are compacted away.
+/// - snapshot → probe: the follower acknowledged the installed snapshot.
 struct Progress: Sendable {
-    enum State: Sendable { case probe, replicate }
+    enum State: Sendable, Equatable {
+        case probe
+        case replicate
+        /// Sending the snapshot at `index`; the follower holds its first `acknowledgedBytes`.
+        case snapshot(index: LogIndex, acknowledgedBytes: Int)
+    }
 
     /// The highest index known to be replicated on the follower.
     var matchIndex: LogIndex = 0
@@ -32,6 +39,7 @@ struct Progress: Sendable {
         switch state {
         case .probe: return probeSent
         case .replicate: return inflights.isFull
+        case .snapshot: return true
         }
     }
 

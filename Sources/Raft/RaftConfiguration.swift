@@ -12,8 +12,12 @@ public enum RaftReadMode: Sendable, Equatable {
 /// The settings of one Raft engine. Every bound is named and checked where its queue is filled.
 public struct RaftConfiguration: Sendable {
     public var id: NodeID
-    /// Every voting member, including `id`.
+    /// The voters the group starts with (bootstrap). Once the log or a snapshot records a membership,
+    /// that one is in force. Empty for a node that joins an existing group and learns its membership
+    /// from the leader.
     public var voters: [NodeID]
+    /// Non-voting members the group starts with.
+    public var learners: [NodeID] = []
 
     /// A follower that hears nothing from a leader for a randomised time in
     /// [electionTimeoutTicks, 2 × electionTimeoutTicks) starts an election.
@@ -49,13 +53,24 @@ public struct RaftConfiguration: Sendable {
     /// A read forwarded to a leader that gets no answer within this many ticks is rejected.
     public var forwardedReadTimeoutTicks: Int = 30
 
+    /// Take a snapshot once this many entries have been applied since the last one.
+    public var snapshotEntriesThreshold: Int = 10_000
+    /// Entries kept behind a snapshot, so that a follower slightly behind catches up from the log
+    /// instead of needing the whole snapshot.
+    public var compactionRetainEntries: Int = 1_000
+    /// Bound of one InstallSnapshot chunk.
+    public var snapshotChunkBytesMax: Int = 1 << 20
+    /// A learner is caught up, and may be promoted, when it lags the leader's log by at most this many entries.
+    public var learnerPromotionLagEntriesMax: Int = 64
+
     public init(id: NodeID, voters: [NodeID]) {
         self.id = id
         self.voters = voters
     }
 
     func validated() -> RaftConfiguration {
-        precondition(voters.contains(id), "node \(id) is not among the voters \(voters)")
+        precondition(voters.isEmpty || voters.contains(id) || learners.contains(id), "node \(id) is neither among the voters \(voters) nor the learners \(learners)")
+        precondition(snapshotEntriesThreshold >= 1 && compactionRetainEntries >= 0 && snapshotChunkBytesMax >= 1, "snapshot bounds must be positive")
         precondition(electionTimeoutTicks > heartbeatIntervalTicks, "election timeout \(electionTimeoutTicks) must exceed heartbeat \(heartbeatIntervalTicks)")
         precondition(heartbeatIntervalTicks >= 1, "heartbeat interval must be at least one tick")
         precondition(readMode != .lease || checkQuorum, "lease reads are only safe with checkQuorum")

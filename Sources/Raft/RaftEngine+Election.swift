@@ -14,7 +14,8 @@ extension RaftEngine {
 
     mutating func tickElection() {
         electionElapsedTicks += 1
-        if electionElapsedTicks >= randomizedElectionTimeoutTicks {
+        // Learners, removed nodes and nodes still learning their configuration never campaign.
+        if electionElapsedTicks >= randomizedElectionTimeoutTicks && membership.isVoter(id) {
             campaign()
         }
     }
@@ -22,6 +23,11 @@ extension RaftEngine {
     mutating func tickLeader() {
         heartbeatElapsedTicks += 1
         electionElapsedTicks += 1
+        if transferTarget != nil {
+            transferElapsedTicks += 1
+            // §3.10: a transfer that has not completed within an election timeout is abandoned.
+            if transferElapsedTicks >= configuration.electionTimeoutTicks { transferTarget = nil }
+        }
         if electionElapsedTicks >= configuration.electionTimeoutTicks {
             electionElapsedTicks = 0
             if configuration.checkQuorum {
@@ -69,6 +75,7 @@ extension RaftEngine {
             vote = nil
         }
         if newLeader != leader || wasLeader { rejectPendingReads(because: .leaderChanged) }
+        transferTarget = nil
         role = .follower
         leader = newLeader
         progress.removeAll()
@@ -90,15 +97,16 @@ extension RaftEngine {
         startElection(as: .preCandidate)
     }
 
-    mutating func becomeCandidate() {
+    /// `transfer` marks an election the leader asked for, which voters grant despite their lease.
+    mutating func becomeCandidate(transfer: Bool = false) {
         precondition(role != .leader, "\(id) leader cannot become candidate")
         term += 1
         vote = id
-        startElection(as: .candidate)
+        startElection(as: .candidate, transfer: transfer)
     }
 
     /// Votes for itself and asks every peer; a single-voter cluster wins at once.
-    private mutating func startElection(as newRole: RaftRole) {
+    private mutating func startElection(as newRole: RaftRole, transfer: Bool = false) {
         role = newRole
         if leader != nil { rejectPendingReads(because: .leaderChanged) }
         leader = nil
@@ -110,10 +118,10 @@ extension RaftEngine {
         }
         let request: RaftMessage.Kind = newRole == .preCandidate
             ? .preVote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm)
-            : .vote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm)
+            : .vote(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm, transfer: transfer)
         // A pre-vote names the term the node would campaign in; it has not entered it.
         let requestTerm = newRole == .preCandidate ? term + 1 : term
-        for peer in peers { emit(request, to: peer, term: requestTerm) }
+        for peer in voterPeers { emit(request, to: peer, term: requestTerm) }
     }
 
     mutating func becomeLeader() {
@@ -125,12 +133,9 @@ extension RaftEngine {
         votesReceived.removeAll()
         uncommittedBytes = 0
         reads = ReadQueue()
-        progress = ProgressSet(peers: peers) { _ in
-            Progress(
-                nextIndex: log.lastIndex + 1,
-                inflights: Inflights(messagesMax: configuration.inflightMessagesMax, bytesMax: configuration.inflightBytesMax)
-            )
-        }
+        transferTarget = nil
+        progress = ProgressSet()
+        reconcileProgress()
         // §5.4.2 and §6.4: commit an entry of the new term at once, so that earlier entries commit and
         // reads can learn the commit index.
         appendAsLeader([Entry(index: log.lastIndex + 1, term: term, kind: .noop)])
@@ -145,7 +150,7 @@ extension RaftEngine {
             return
         }
         if message.term > term {
-            if message.isVoteRequest && isWithinLeaderLease {
+            if message.isVoteRequest && isWithinLeaderLease && !message.isTransferVote {
                 // §6: ignore disruptive candidates while a leader is known to be alive.
                 return
             }
@@ -154,7 +159,7 @@ extension RaftEngine {
                 break  // Answering a pre-vote never changes our term.
             case .preVoteResponse(granted: true):
                 break  // A grant carries the term we would campaign in, not a newer term.
-            case .append, .heartbeat:
+            case .append, .heartbeat, .installSnapshot:
                 becomeFollower(term: message.term, leader: message.from)
             default:
                 becomeFollower(term: message.term, leader: nil)
@@ -167,7 +172,7 @@ extension RaftEngine {
         switch message.kind {
         case .preVote(let lastIndex, let lastTerm):
             answerVoteRequest(from: message.from, term: message.term, lastIndex: lastIndex, lastTerm: lastTerm, preVote: true)
-        case .vote(let lastIndex, let lastTerm):
+        case .vote(let lastIndex, let lastTerm, _):
             answerVoteRequest(from: message.from, term: message.term, lastIndex: lastIndex, lastTerm: lastTerm, preVote: false)
         case .preVoteResponse(let granted):
             if role == .preCandidate { countVote(from: message.from, granted: granted) }
@@ -184,6 +189,14 @@ extension RaftEngine {
             if role == .leader { receiveAppendResponse(response, from: message.from) }
         case .heartbeatResponse(let round, let sentAtTick):
             if role == .leader { receiveHeartbeatResponse(from: message.from, readRound: round, sentAtTick: sentAtTick) }
+        case .installSnapshot(let chunk):
+            acceptLeader(message.from)
+            receiveSnapshotChunk(chunk, from: message.from)
+        case .snapshotChunkResponse(let index, let received):
+            if role == .leader { receiveSnapshotChunkResponse(from: message.from, snapshotIndex: index, receivedBytes: received) }
+        case .timeoutNow:
+            // The leader hands over: campaign at once, skipping pre-vote, if this node may vote.
+            if role == .follower && membership.isVoter(id) { becomeCandidate(transfer: true) }
         case .forwardedProposal, .forwardedProposalRejected, .readIndexRequest, .readIndexResponse:
             preconditionFailure("client traffic \(message) reached term handling")
         }
@@ -192,7 +205,7 @@ extension RaftEngine {
     /// A message from an older term. Most are dropped; two get answers that let their sender catch up.
     mutating func receiveStale(_ message: RaftMessage) {
         switch message.kind {
-        case .append, .heartbeat:
+        case .append, .heartbeat, .installSnapshot:
             // A deposed leader whose followers ignore its old term would never learn of the new one when
             // pre-vote or check-quorum keep terms from rising; tell it (etcd-io/raft does the same).
             if configuration.checkQuorum || configuration.preVote {

@@ -32,7 +32,10 @@ extension RaftEngine {
         let nextIndex = progress.trackers[slot].nextIndex
         let previousIndex = nextIndex - 1
         guard let previousTerm = log.term(at: previousIndex) else {
-            preconditionFailure("\(id) has no term for \(previousIndex) needed by \(peer); compaction is not supported yet")
+            // The entries this follower needs are compacted away: it gets the snapshot instead (§7).
+            precondition(previousIndex < log.offsetIndex, "\(id) has no term for \(previousIndex) within its log")
+            sendSnapshotChunk(slot: slot, peer: peer)
+            return false
         }
         let entries = log.entries(from: nextIndex, countMax: configuration.entriesPerMessageMax, bytesMax: configuration.messageBytesMax)
         if entries.isEmpty && !evenIfEmpty { return false }
@@ -53,6 +56,8 @@ extension RaftEngine {
             progress.trackers[slot].inflights.add(lastIndex: last.index, bytes: entries.reduce(0) { $0 + $1.sizeBytes })
             progress.trackers[slot].nextIndex = last.index + 1
             return true
+        case .snapshot:
+            preconditionFailure("\(id) sent an append to \(peer) while sending it a snapshot")
         }
     }
 
@@ -62,18 +67,27 @@ extension RaftEngine {
         switch response {
         case .accepted(let matchIndex):
             let advanced = progress.trackers[slot].acknowledge(matchIndex: matchIndex)
-            if progress.trackers[slot].state == .probe && (advanced || progress.trackers[slot].matchIndex == matchIndex) {
+            switch progress.trackers[slot].state {
+            case .probe where advanced || progress.trackers[slot].matchIndex == matchIndex:
                 // The probe found the match point; stream from there on.
                 progress.trackers[slot].becomeReplicate()
+            case .snapshot(let index, _) where progress.trackers[slot].matchIndex >= index:
+                // The snapshot is installed; probe for the entries after it.
+                progress.trackers[slot].becomeProbe(nextIndex: progress.trackers[slot].matchIndex + 1)
+            default:
+                break
             }
             if advanced { maybeCommit() }
+            guard role == .leader else { return }
             sendAppends(to: peer)
+            if transferTarget == peer { maybeSendTimeoutNow() }
         case .rejected(let rejectedIndex, let hintIndex, let hintTerm):
             let tracker = progress.trackers[slot]
             let stale: Bool
             switch tracker.state {
             case .replicate: stale = rejectedIndex <= tracker.matchIndex
             case .probe: stale = rejectedIndex != tracker.nextIndex - 1
+            case .snapshot: stale = true
             }
             guard !stale, rejectedIndex > 0 else { return }
             // Skip the follower's whole conflicting term (§5.3's optimisation): if we hold that term,
@@ -99,6 +113,7 @@ extension RaftEngine {
         precondition(uncommittedBytes >= 0, "\(id) uncommitted bytes went negative: \(uncommittedBytes)")
         commitIndex = quorumIndex
         releaseReadsAwaitingCommit()
+        advanceMembershipChange()
     }
 
     mutating func broadcastHeartbeat() {
@@ -120,7 +135,12 @@ extension RaftEngine {
         }
         progress.trackers[slot].acknowledgedReadRound = max(progress.trackers[slot].acknowledgedReadRound, readRound)
         progress.trackers[slot].acknowledgedSentAtTick = max(progress.trackers[slot].acknowledgedSentAtTick, sentAtTick)
-        if progress.trackers[slot].matchIndex < log.lastIndex { sendAppend(to: peer, evenIfEmpty: true) }
+        if case .snapshot = progress.trackers[slot].state {
+            // A chunk or its acknowledgement may have been lost: send again from what was acknowledged.
+            sendSnapshotChunk(slot: slot, peer: peer)
+        } else if progress.trackers[slot].matchIndex < log.lastIndex {
+            sendAppend(to: peer, evenIfEmpty: true)
+        }
         releaseConfirmedReads()
     }
 
@@ -145,12 +165,18 @@ extension RaftEngine {
             return
         }
         // Keep what matches; from the first conflict on, the leader's entries replace ours (§5.3).
-        for entry in append.entries where !log.matches(index: entry.index, term: entry.term) {
+        var configurationChanged = false
+        for entry in append.entries where entry.index > log.offsetIndex && !log.matches(index: entry.index, term: entry.term) {
             precondition(entry.index > commitIndex, "\(id) asked to overwrite committed entry \(entry.index) (commit \(commitIndex))")
-            if entry.index <= log.lastIndex { log.truncate(after: entry.index - 1) }
+            if entry.index <= log.lastIndex {
+                configurationChanged = configurationChanged || membershipIndex >= entry.index
+                log.truncate(after: entry.index - 1)
+            }
             log.append(entry)
+            configurationChanged = configurationChanged || entry.kind == .configuration
             markUnpersisted(from: entry.index)
         }
+        if configurationChanged { refreshMembership() }
         let lastNewIndex = append.prevLogIndex + LogIndex(append.entries.count)
         commitTo(min(append.leaderCommit, lastNewIndex))
         emit(.appendResponse(.accepted(matchIndex: lastNewIndex)), to: leaderID)

@@ -14,6 +14,10 @@ extension RaftEngine {
             }
             switch role {
             case .leader:
+                if let transferTarget {
+                    rejectProposal(proposal.id, origin: origin, .leadershipTransferInProgress(to: transferTarget))
+                    continue
+                }
                 let size = proposal.data.count + Entry.headerBytes
                 let pending = uncommittedBytes + accepted.reduce(0) { $0 + $1.sizeBytes }
                 // An empty uncommitted log always admits one proposal, however large, so progress is possible.
@@ -52,11 +56,19 @@ extension RaftEngine {
     mutating func receiveClientRequestTraffic(_ message: RaftMessage) {
         switch message.kind {
         case .forwardedProposal(let requestID, let data):
+            // A node outside the configuration never receives the log, so it could never tell its
+            // client the outcome; turn it away so the client goes to a member.
+            guard membership.members.contains(message.from) else {
+                emit(.forwardedProposalRejected(requestID, .notMember(message.from)), to: message.from)
+                return
+            }
             propose([Proposal(id: requestID, data: data)], origin: message.from)
         case .forwardedProposalRejected(let requestID, let reason):
             answers.append(.proposalRejected(requestID, reason))
         case .readIndexRequest(let requestID):
-            if role == .leader {
+            if !membership.members.contains(message.from) {
+                emit(.readIndexResponse(requestID, .rejected(.notMember(message.from))), to: message.from)
+            } else if role == .leader {
                 leaderRead(requestID, origin: message.from)
             } else {
                 emit(.readIndexResponse(requestID, .rejected(.notLeader(leader: leader))), to: message.from)
@@ -106,7 +118,7 @@ extension RaftEngine {
     var hasCommittedInCurrentTerm: Bool { log.term(at: commitIndex) == term }
 
     mutating func confirmLeadership(forRead requestID: RequestID, origin: NodeID) {
-        if peers.isEmpty || (configuration.readMode == .lease && leaseHolds) {
+        if voterPeers.isEmpty || (configuration.readMode == .lease && transferTarget == nil && leaseHolds) {
             answerRead(requestID, origin: origin, .index(commitIndex))
             return
         }

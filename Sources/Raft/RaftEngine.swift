@@ -6,15 +6,12 @@ import ConsensusCore
 /// It never reads a clock, touches a disk or socket, or uses global randomness: time arrives as
 /// `.tick` events and election jitter comes from the injected `SeededRandom`. Each `step` returns the
 /// actions the shell must perform, in the order `EngineAction` documents (persist, then send, then
-/// apply and answer).
+/// restore, apply and answer).
 public struct RaftEngine: ConsensusEngine {
     public typealias Message = RaftMessage
     public typealias HardState = RaftHardState
 
     public let configuration: RaftConfiguration
-    let quorum: MajorityQuorum
-    /// Every voter except this node.
-    let peers: [NodeID]
     var random: SeededRandom
 
     public internal(set) var role: RaftRole = .follower
@@ -23,8 +20,26 @@ public struct RaftEngine: ConsensusEngine {
     public internal(set) var leader: NodeID?
     public internal(set) var log: RaftLog
     public internal(set) var commitIndex: LogIndex
-    /// The highest index handed to the shell in an `apply` action.
+    /// The highest index handed to the shell in an `apply` action or covered by a restored snapshot.
     public internal(set) var appliedIndex: LogIndex = 0
+
+    // Membership (dissertation §4): the latest configuration in the log is in force from its append.
+    public internal(set) var membership: Membership
+    /// The index of the entry that recorded `membership`; 0 for the bootstrap configuration.
+    public internal(set) var membershipIndex: LogIndex = 0
+    var quorum: JointQuorum
+    /// Every member but this node, in id order: the nodes a leader replicates to.
+    var peers: [NodeID] = []
+    /// Every voter but this node, in id order: the nodes a candidate asks.
+    var voterPeers: [NodeID] = []
+
+    // Snapshots.
+    /// The newest snapshot this node holds, sent to followers that need it.
+    public internal(set) var snapshot: Snapshot?
+    /// A `createSnapshot` was asked for and not yet answered.
+    var snapshotRequested = false
+    /// A snapshot being received from the leader, chunk by chunk.
+    var incomingSnapshot: (metadata: SnapshotMetadata, data: [UInt8])?
 
     // Time, counted in ticks.
     /// Ticks since this incarnation started; a restarted node begins at zero.
@@ -42,6 +57,9 @@ public struct RaftEngine: ConsensusEngine {
     /// Bytes of entries this leader appended that are not yet committed.
     var uncommittedBytes = 0
     var reads = ReadQueue()
+    /// The node leadership is being handed to, and for how many ticks.
+    public internal(set) var transferTarget: NodeID?
+    var transferElapsedTicks = 0
 
     // Follower state: reads forwarded to the leader and not yet answered, with the tick they were sent.
     var forwardedReads: [RequestID: UInt64] = [:]
@@ -49,22 +67,35 @@ public struct RaftEngine: ConsensusEngine {
     // Output gathered during one step, turned into actions by `takeActions`.
     var lastPersistedHardState: RaftHardState
     var firstUnpersistedIndex: LogIndex?
+    var pendingPersist = PendingSnapshotWrite()
+    var pendingRestore: Snapshot?
     var outbox: [RaftMessage] = []
     var answers: [RaftAction] = []
 
-    /// Starts a replica from its durable state: empty for a new node, or what survived a crash.
+    /// Starts a replica from its durable state: empty for a new node, or what survived a crash. The
+    /// shell restores its state machine from `durable.snapshot` itself.
     public init(configuration: RaftConfiguration, random: SeededRandom, restoring durable: DurableState<RaftHardState>? = nil) {
         self.configuration = configuration.validated()
-        self.quorum = MajorityQuorum(voters: configuration.voters)
-        self.peers = quorum.voters.filter { $0 != configuration.id }
         self.random = random
         let hardState = durable?.hardState ?? RaftHardState()
         self.term = hardState.term
         self.vote = hardState.vote
-        self.log = RaftLog(entries: durable?.entries ?? [])
-        precondition(hardState.commit <= log.lastIndex, "durable commit \(hardState.commit) beyond durable log end \(log.lastIndex)")
-        self.commitIndex = hardState.commit
+        let snapshot = durable?.snapshot
+        let offset = snapshot?.metadata.index ?? 0
+        self.log = RaftLog(
+            offsetIndex: offset,
+            offsetTerm: snapshot?.metadata.term ?? 0,
+            entries: (durable?.entries ?? []).filter { $0.index > offset }
+        )
+        self.snapshot = snapshot
+        self.appliedIndex = offset
+        self.commitIndex = max(hardState.commit, offset)
+        precondition(commitIndex <= log.lastIndex, "durable commit \(commitIndex) beyond durable log end \(log.lastIndex)")
         self.lastPersistedHardState = hardState
+        let bootstrap = Membership(voters: configuration.voters, learners: configuration.learners)
+        self.membership = bootstrap
+        self.quorum = bootstrap.quorum
+        refreshMembership()
         resetElectionTimer()
     }
 
@@ -83,14 +114,17 @@ public struct RaftEngine: ConsensusEngine {
         case .propose(let id, let data): propose([Proposal(id: id, data: data)], origin: self.id)
         case .proposeBatch(let proposals): propose(proposals, origin: self.id)
         case .read(let id): read(id)
+        case .snapshotCreated(let snapshot): snapshotCreated(snapshot)
+        case .changeMembership(let id, let change): changeMembership(id, change)
+        case .transferLeadership(let id, let target): transferLeadership(id, to: target)
         }
         return takeActions()
     }
 
     /// Starts an election now, as if the election timer had fired (etcd-io/raft's MsgHup). Tests use
-    /// it to set up scenarios; a leader ignores it.
+    /// it to set up scenarios; a leader, or a node that may not vote, ignores it.
     public mutating func campaignNow() -> [RaftAction] {
-        if role != .leader { campaign() }
+        if role != .leader && membership.isVoter(id) { campaign() }
         return takeActions()
     }
 
@@ -105,26 +139,49 @@ public struct RaftEngine: ConsensusEngine {
         firstUnpersistedIndex = min(firstUnpersistedIndex ?? index, index)
     }
 
-    /// Builds the step's actions in contract order: one persist, then sends, then apply and answers.
+    /// Builds the step's actions in contract order: one persist, then sends, then restore, apply and
+    /// answers.
     mutating func takeActions() -> [RaftAction] {
         var actions: [RaftAction] = []
         actions.reserveCapacity(outbox.count + answers.count + 2)
         let current = hardState
         let hardStateChanged = current != lastPersistedHardState
-        if hardStateChanged || firstUnpersistedIndex != nil {
-            let entries = firstUnpersistedIndex.map { log.entries(from: $0) } ?? []
-            actions.append(.persist(PersistRequest(hardState: hardStateChanged ? current : nil, entries: entries)))
+        if hardStateChanged || firstUnpersistedIndex != nil || !pendingPersist.isEmpty {
+            // Entries at or below the log's offset were replaced by a snapshot in this step.
+            let entries = firstUnpersistedIndex.map { log.entries(from: max($0, log.offsetIndex + 1)) } ?? []
+            actions.append(.persist(PersistRequest(
+                hardState: hardStateChanged ? current : nil,
+                entries: entries,
+                snapshot: pendingPersist.snapshot,
+                discardEntriesThrough: pendingPersist.discardEntriesThrough,
+                truncateEntriesAfter: pendingPersist.truncateEntriesAfter
+            )))
             lastPersistedHardState = current
             firstUnpersistedIndex = nil
+            pendingPersist = PendingSnapshotWrite()
         }
         for message in outbox { actions.append(.send(message)) }
         outbox.removeAll(keepingCapacity: true)
+        if let restore = pendingRestore {
+            actions.append(.restoreSnapshot(restore))
+            pendingRestore = nil
+        }
         if commitIndex > appliedIndex {
             actions.append(.apply(log.entries(in: appliedIndex + 1...commitIndex)))
             appliedIndex = commitIndex
         }
+        if let request = snapshotRequestIfDue() { actions.append(request) }
         actions.append(contentsOf: answers)
         answers.removeAll(keepingCapacity: true)
         return actions
     }
+}
+
+/// The snapshot-related parts of the next persist.
+struct PendingSnapshotWrite: Sendable {
+    var snapshot: Snapshot?
+    var discardEntriesThrough: LogIndex?
+    var truncateEntriesAfter: LogIndex?
+
+    var isEmpty: Bool { snapshot == nil && discardEntriesThrough == nil && truncateEntriesAfter == nil }
 }

@@ -10,10 +10,14 @@ public struct RaftLog: Sendable {
     public private(set) var offsetIndex: LogIndex = 0
     public private(set) var offsetTerm: Term = 0
 
-    public init(entries: [Entry] = []) {
+    /// A log that starts after `offsetIndex` (a snapshot's index, or 0); `entries` must follow it
+    /// contiguously.
+    public init(offsetIndex: LogIndex = 0, offsetTerm: Term = 0, entries: [Entry] = []) {
         for (position, entry) in entries.enumerated() {
-            precondition(entry.index == LogIndex(position + 1), "log entries must be contiguous from 1, found \(entry.index) at \(position + 1)")
+            precondition(entry.index == offsetIndex + LogIndex(position + 1), "log entries must be contiguous after \(offsetIndex), found \(entry.index) at position \(position)")
         }
+        self.offsetIndex = offsetIndex
+        self.offsetTerm = offsetTerm
         self.entries = entries
     }
 
@@ -70,6 +74,24 @@ public struct RaftLog: Sendable {
     mutating func truncate(after index: LogIndex) {
         precondition(index >= offsetIndex && index <= lastIndex, "truncate after \(index) outside [\(offsetIndex), \(lastIndex)]")
         entries.removeSubrange(Int(index - offsetIndex)...)
+    }
+
+    /// Forgets every entry through `index`, which a durable snapshot covers.
+    mutating func compact(through index: LogIndex) {
+        guard index > offsetIndex else { return }
+        guard let newOffsetTerm = term(at: index) else {
+            preconditionFailure("compacting through \(index) beyond the log end \(lastIndex)")
+        }
+        entries.removeSubrange(0..<Int(index - offsetIndex))
+        offsetIndex = index
+        offsetTerm = newOffsetTerm
+    }
+
+    /// Discards the whole log and starts again after a snapshot's index and term.
+    mutating func reset(toSnapshotIndex index: LogIndex, term: Term) {
+        entries.removeAll()
+        offsetIndex = index
+        offsetTerm = term
     }
 
     /// The first index of the run of entries sharing the term of `index`, not looking below `floor`.

@@ -18,7 +18,9 @@ public struct RaftMessage: EngineMessage, Equatable {
     public enum Kind: Sendable, Equatable {
         case preVote(lastLogIndex: LogIndex, lastLogTerm: Term)
         case preVoteResponse(granted: Bool)
-        case vote(lastLogIndex: LogIndex, lastLogTerm: Term)
+        /// `transfer` marks a campaign the leader asked for (TimeoutNow): voters grant it even while
+        /// they believe that leader alive.
+        case vote(lastLogIndex: LogIndex, lastLogTerm: Term, transfer: Bool)
         case voteResponse(granted: Bool)
         case append(AppendEntries)
         case appendResponse(AppendResponse)
@@ -33,6 +35,21 @@ public struct RaftMessage: EngineMessage, Equatable {
         /// A follower asks the leader for a read index (§6.4).
         case readIndexRequest(RequestID)
         case readIndexResponse(RequestID, ReadIndexResult)
+        /// One chunk of the leader's snapshot, for a follower whose next entry the leader has compacted.
+        case installSnapshot(SnapshotChunk)
+        /// The follower holds the first `receivedBytes` of the snapshot at `snapshotIndex`.
+        case snapshotChunkResponse(snapshotIndex: LogIndex, receivedBytes: Int)
+        /// The leader asks this node to campaign now, skipping pre-vote (leadership transfer, §3.10).
+        case timeoutNow
+    }
+
+    public struct SnapshotChunk: Sendable, Equatable {
+        public var metadata: SnapshotMetadata
+        public var totalBytes: Int
+        public var offset: Int
+        public var data: [UInt8]
+
+        public var isLast: Bool { offset + data.count == totalBytes }
     }
 
     public struct AppendEntries: Sendable, Equatable {
@@ -64,6 +81,11 @@ public struct RaftMessage: EngineMessage, Equatable {
         }
     }
 
+    var isTransferVote: Bool {
+        if case .vote(_, _, transfer: true) = kind { return true }
+        return false
+    }
+
     /// Client traffic rides between nodes regardless of terms: it never changes a node's term.
     var isClientRequestTraffic: Bool {
         switch kind {
@@ -77,7 +99,7 @@ public struct RaftMessage: EngineMessage, Equatable {
         switch kind {
         case .preVote(let index, let term): return "\(prefix) PreVote last=\(term)/\(index)"
         case .preVoteResponse(let granted): return "\(prefix) PreVoteResp \(granted ? "grant" : "reject")"
-        case .vote(let index, let term): return "\(prefix) Vote last=\(term)/\(index)"
+        case .vote(let index, let term, let transfer): return "\(prefix) Vote last=\(term)/\(index)\(transfer ? " transfer" : "")"
         case .voteResponse(let granted): return "\(prefix) VoteResp \(granted ? "grant" : "reject")"
         case .append(let append):
             let entries = append.entries.map(\.description).joined(separator: ", ")
@@ -92,6 +114,10 @@ public struct RaftMessage: EngineMessage, Equatable {
         case .readIndexRequest(let id): return "\(prefix) ReadIndex \(id)"
         case .readIndexResponse(let id, .index(let index)): return "\(prefix) ReadIndexResp \(id) index=\(index)"
         case .readIndexResponse(let id, .rejected(let reason)): return "\(prefix) ReadIndexResp \(id) \(reason)"
+        case .installSnapshot(let chunk):
+            return "\(prefix) Snapshot \(chunk.metadata.term)/\(chunk.metadata.index) bytes \(chunk.offset)..<\(chunk.offset + chunk.data.count) of \(chunk.totalBytes)"
+        case .snapshotChunkResponse(let index, let received): return "\(prefix) SnapshotResp \(index) received=\(received)"
+        case .timeoutNow: return "\(prefix) TimeoutNow"
         }
     }
 }

@@ -56,6 +56,14 @@ public struct KeyValueStateMachine: Sendable {
 
     public init() {}
 
+    var sessionTable: [Int: (sequence: UInt64, output: Output)] { sessions }
+
+    mutating func restore(appliedIndex: LogIndex, values: [String: String], sessions: [Int: (sequence: UInt64, output: Output)]) {
+        self.appliedIndex = appliedIndex
+        self.values = values
+        self.sessions = sessions
+    }
+
     public struct Applied: Sendable {
         public var client: Int
         public var sequence: UInt64
@@ -66,6 +74,7 @@ public struct KeyValueStateMachine: Sendable {
     public mutating func apply(_ entry: Entry) -> Applied? {
         precondition(entry.index == appliedIndex + 1, "applied \(entry.index) after \(appliedIndex)")
         appliedIndex = entry.index
+        // No-ops and configuration entries occupy an index but do not touch the state.
         guard entry.kind == .command else { return nil }
         guard let command = KeyValueCommand(decoding: entry.data) else {
             preconditionFailure("undecodable command at \(entry.index): \(Entry.printable(entry.data))")

@@ -17,6 +17,11 @@ extension RaftEngine: SimulatableEngine {
         configuration.inflightMessagesMax = [1, 2, 8, 64][choices.int(in: 0..<4)]
         configuration.entriesPerMessageMax = [1, 3, 16, 128][choices.int(in: 0..<4)]
         configuration.readMode = choices.chance(0.3) ? .lease : .readIndex
+        // Frequent snapshots with small chunks, so compaction, catch-up by snapshot and chunking are
+        // exercised in most seeds.
+        configuration.snapshotEntriesThreshold = [25, 60, 200, 1_000_000][choices.int(in: 0..<4)]
+        configuration.compactionRetainEntries = [0, 4, 40][choices.int(in: 0..<3)]
+        configuration.snapshotChunkBytesMax = [64, 512, 1 << 20][choices.int(in: 0..<3)]
         return configuration
     }
 

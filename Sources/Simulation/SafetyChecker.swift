@@ -15,6 +15,10 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     /// The committed log as applied anywhere: entry digest and prefix digest by index (State Machine
     /// Safety, Leader Completeness).
     private var appliedDigests: [UInt64] = []
+    private var appliedTerms: [Term] = []
+    /// The state machine digest at indexes where some node took or restored a snapshot: every node's
+    /// state at that index must match it.
+    private var stateDigests: [LogIndex: UInt64] = [:]
     private var appliedPrefixDigests: [UInt64] = []
     /// Per node and incarnation, the last commit index seen, to check monotonicity.
     private var lastCommit: [LogIndex]
@@ -30,6 +34,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     }
 
     var committedLength: LogIndex { LogIndex(appliedDigests.count) }
+    var leadersElected: Int { leaderOfTerm.count }
 
     mutating func fail(_ message: String) {
         if violations.count < 20 { violations.append(message) }
@@ -41,11 +46,41 @@ struct SafetyChecker<Engine: SimulatableEngine> {
         ledTerm[node] = nil
     }
 
+    func committedPrefixDigest(at index: LogIndex) -> UInt64? {
+        guard index >= 1, index <= committedLength else { return nil }
+        return appliedPrefixDigests[Int(index) - 1]
+    }
+
+    func hasRecordedState(at index: LogIndex) -> Bool { stateDigests[index] != nil }
+
+    /// A state machine image at `index`, from a snapshot taken, restored or reached by applying:
+    /// all must agree ("a restored snapshot equals the leader's state at that index").
+    mutating func recordState(node: Int, index: LogIndex, digest: UInt64, source: String) {
+        if let known = stateDigests[index] {
+            if known != digest { fail("snapshot state: n\(node + 1)'s \(source) at \(index) differs from another node's state at that index") }
+        } else {
+            stateDigests[index] = digest
+        }
+    }
+
+    /// A snapshot may only cover committed entries, and must name the committed term at its index.
+    mutating func checkSnapshotMetadata(node: Int, _ metadata: SnapshotMetadata) {
+        guard metadata.index >= 1 else { return }
+        guard metadata.index <= committedLength else {
+            fail("snapshot: n\(node + 1) stores a snapshot at \(metadata.index) beyond the committed log \(committedLength)")
+            return
+        }
+        if appliedTerms[Int(metadata.index) - 1] != metadata.term {
+            fail("snapshot: n\(node + 1) stores a snapshot at \(metadata.term)/\(metadata.index), but term \(appliedTerms[Int(metadata.index) - 1]) committed there")
+        }
+    }
+
     /// After storage of `node` changed: every stored (index, term) must sit on the same prefix as on
     /// every other node that stored it.
     mutating func checkLogMatching(node: Int, storage: SimulatedStorage<Engine.HardState>, from firstIndex: LogIndex) {
-        guard firstIndex >= 1, firstIndex <= storage.lastIndex else { return }
-        for index in firstIndex...storage.lastIndex {
+        let start = max(firstIndex, storage.offsetIndex + 1)
+        guard start <= storage.lastIndex else { return }
+        for index in start...storage.lastIndex {
             let key = IndexTerm(index: index, term: storage.term(at: index)!)
             let digest = storage.prefixDigest(at: index)!
             if let known = prefixDigestOf[key] {
@@ -73,6 +108,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
             }
         } else if position == appliedDigests.count {
             appliedDigests.append(digest)
+            appliedTerms.append(entry.term)
             appliedPrefixDigests.append(Digest.combine(appliedPrefixDigests.last ?? 0, digest))
         } else {
             fail("apply gap: n\(node + 1) applied \(entry.index) but only \(appliedDigests.count) are known applied")

@@ -16,6 +16,9 @@ public struct SeedSweep: Sendable {
         public var faults = 0
         public var simulatedMicros: UInt64 = 0
         public var operationsCompleted = 0
+        public var snapshotsRestored = 0
+        public var configurationsCommitted = 0
+        public var leadersElected = 0
         public var failures: [SimulationReport] = []
 
         public init() {}
@@ -31,6 +34,9 @@ public struct SeedSweep: Sendable {
             faults += report.faults
             simulatedMicros += report.simulatedMicros
             operationsCompleted += report.operationsCompleted
+            snapshotsRestored += report.snapshotsRestored
+            configurationsCommitted += report.configurationsCommitted
+            leadersElected += report.leadersElected
         }
     }
 

@@ -6,6 +6,9 @@ public protocol SimulatableEngine: ConsensusEngine {
     static var engineName: String { get }
     static var emptyHardState: HardState { get }
 
+    /// The configuration this node believes in force; the fault scheduler plans changes from the leader's.
+    var membership: Membership { get }
+
     /// Starts a node, new or rebuilt from what its storage synced before a crash. `profile` is drawn
     /// once per seed; the engine maps it onto its tunables (batch sizes, windows, read mode), so that
     /// seeds explore configurations as well as schedules.

@@ -2,73 +2,113 @@ import ConsensusCore
 
 /// A node's disk, modelled honestly: writes land in a volatile buffer and only `sync` makes them
 /// durable. A crash keeps what was synced, plus possibly a prefix of what was not, in write order
-/// (entries before hard state), as a real page cache might have flushed part of it.
+/// (snapshot, discards, entries, hard state), as a real page cache might have flushed part of it. A
+/// snapshot write is atomic (temporary file and rename), so it survives whole or not at all.
 public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable {
     public private(set) var hardState: HardState
+    public private(set) var snapshot: Snapshot?
+    /// Entries after `offsetIndex`.
     public private(set) var entries: [Entry] = []
-    /// prefixDigests[i] summarises entries[0...i]; equal digests mean equal log prefixes. The
-    /// log-matching checker compares these instead of whole logs.
-    public private(set) var prefixDigests: [UInt64] = []
+    public private(set) var offsetIndex: LogIndex = 0
+    public private(set) var offsetTerm: Term = 0
+    /// The prefix digest through `offsetIndex`.
+    private var offsetDigest: UInt64 = 0
+    /// prefixDigests[i] summarises the log through entries[i]; equal digests mean equal log prefixes.
+    /// The log-matching checker compares these instead of whole logs.
+    private var prefixDigests: [UInt64] = []
 
-    private var pendingEntries: [Entry] = []
-    private var pendingHardState: HardState?
+    private var pending: PersistRequest<HardState>?
+    /// The committed prefix digest at a pending snapshot's index, for the log it replaces.
+    private var pendingSnapshotDigest: UInt64 = 0
 
     public init(hardState: HardState) {
         self.hardState = hardState
     }
 
-    public var lastIndex: LogIndex { LogIndex(entries.count) }
+    public var lastIndex: LogIndex { offsetIndex + LogIndex(entries.count) }
 
-    public var hasUnsyncedWrites: Bool { !pendingEntries.isEmpty || pendingHardState != nil }
+    public var hasUnsyncedWrites: Bool { pending != nil }
 
     public func term(at index: LogIndex) -> Term? {
-        if index == 0 { return 0 }
-        guard index <= lastIndex else { return nil }
-        return entries[Int(index) - 1].term
+        if index == offsetIndex { return offsetTerm }
+        guard index > offsetIndex, index <= lastIndex else { return nil }
+        return entries[Int(index - offsetIndex) - 1].term
     }
 
     public func prefixDigest(at index: LogIndex) -> UInt64? {
-        if index == 0 { return 0 }
-        guard index <= lastIndex else { return nil }
-        return prefixDigests[Int(index) - 1]
+        if index == offsetIndex { return offsetDigest }
+        guard index > offsetIndex, index <= lastIndex else { return nil }
+        return prefixDigests[Int(index - offsetIndex) - 1]
     }
 
-    public var durableState: DurableState<HardState> { DurableState(hardState: hardState, entries: entries) }
+    public var durableState: DurableState<HardState> { DurableState(hardState: hardState, entries: entries, snapshot: snapshot) }
 
-    public mutating func write(_ request: PersistRequest<HardState>) {
+    /// Buffers a write. `snapshotPrefixDigest` is the digest of the committed log prefix through the
+    /// request's snapshot, which the storage cannot compute itself when the snapshot replaces its log.
+    public mutating func write(_ request: PersistRequest<HardState>, snapshotPrefixDigest: UInt64 = 0) {
         precondition(!hasUnsyncedWrites, "a write began before the previous one was synced")
-        pendingEntries = request.entries
-        pendingHardState = request.hardState
+        pending = request
+        pendingSnapshotDigest = snapshotPrefixDigest
     }
 
     public mutating func sync() {
-        keep(entryCount: pendingEntries.count, hardState: true)
+        guard let request = pending else { return }
+        keep(request, entryCount: request.entries.count, hardState: true, snapshot: true)
     }
 
     /// A crash: unsynced writes are lost, except perhaps a prefix chosen by `random`.
     public mutating func crash(random: inout SeededRandom) {
-        guard hasUnsyncedWrites else { return }
-        let survivingEntries = random.int(in: 0..<(pendingEntries.count + 1))
-        let hardStateSurvives = survivingEntries == pendingEntries.count && random.chance(0.5)
-        keep(entryCount: survivingEntries, hardState: hardStateSurvives)
+        guard let request = pending else { return }
+        let snapshotSurvives = random.chance(0.5)
+        let survivingEntries = snapshotSurvives || request.snapshot == nil ? random.int(in: 0..<(request.entries.count + 1)) : 0
+        let hardStateSurvives = survivingEntries == request.entries.count && (snapshotSurvives || request.snapshot == nil) && random.chance(0.5)
+        keep(request, entryCount: survivingEntries, hardState: hardStateSurvives, snapshot: snapshotSurvives)
     }
 
-    private mutating func keep(entryCount: Int, hardState keepHardState: Bool) {
+    private mutating func keep(_ request: PersistRequest<HardState>, entryCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
+        pending = nil
+        if keepSnapshot || request.snapshot == nil {
+            if let newSnapshot = request.snapshot {
+                snapshot = newSnapshot
+                if request.truncateEntriesAfter != nil || newSnapshot.metadata.index > lastIndex {
+                    // The log disagrees with the snapshot or ends before it: the snapshot replaces it.
+                    entries = []
+                    prefixDigests = []
+                    offsetIndex = newSnapshot.metadata.index
+                    offsetTerm = newSnapshot.metadata.term
+                    offsetDigest = pendingSnapshotDigest
+                }
+            }
+            if let through = request.discardEntriesThrough, through > offsetIndex {
+                let count = Int(through - offsetIndex)
+                offsetDigest = prefixDigests[count - 1]
+                offsetTerm = entries[count - 1].term
+                entries.removeFirst(count)
+                prefixDigests.removeFirst(count)
+                offsetIndex = through
+            }
+        } else {
+            return  // Nothing after a lost snapshot write reached the disk.
+        }
         if entryCount > 0 {
-            let first = pendingEntries[0].index
-            precondition(first >= 1 && first <= lastIndex + 1, "write of \(first) leaves a gap after \(lastIndex)")
-            entries.removeSubrange(Int(first - 1)...)
-            prefixDigests.removeSubrange(Int(first - 1)...)
-            for entry in pendingEntries.prefix(entryCount) {
+            let first = request.entries[0].index
+            precondition(first > offsetIndex && first <= lastIndex + 1, "write of \(first) leaves a gap after \(lastIndex) or overwrites the snapshot at \(offsetIndex)")
+            truncate(after: first - 1)
+            for entry in request.entries.prefix(entryCount) {
                 precondition(entry.index == lastIndex + 1, "non-contiguous write of \(entry.index) after \(lastIndex)")
-                let previous = prefixDigests.last ?? 0
+                let previous = prefixDigests.last ?? offsetDigest
                 entries.append(entry)
                 prefixDigests.append(Digest.combine(previous, Digest.of(entry)))
             }
         }
-        if keepHardState, let pendingHardState { hardState = pendingHardState }
-        pendingEntries = []
-        pendingHardState = nil
+        if keepHardState, let newHardState = request.hardState { hardState = newHardState }
+    }
+
+    private mutating func truncate(after index: LogIndex) {
+        guard index < lastIndex else { return }
+        let keep = Int(index - offsetIndex)
+        entries.removeSubrange(keep...)
+        prefixDigests.removeSubrange(keep...)
     }
 }
 

@@ -39,6 +39,11 @@ public struct SimulationReport: Sendable {
     public var operationsCompleted = 0
     public var operationsIndeterminate = 0
     public var committedEntries: LogIndex = 0
+    /// Evidence that the interesting paths ran: snapshots restored from a leader or disk, membership
+    /// configurations committed, and leaders elected.
+    public var snapshotsRestored = 0
+    public var configurationsCommitted = 0
+    public var leadersElected = 0
     /// A digest of every event, equal for equal runs.
     public var traceDigest: UInt64 = 0
     /// The last events before the end of the run, formatted, for failure reports.

@@ -22,6 +22,12 @@ extension Simulator {
             return
         }
         guard now >= operation.currentAttemptDeadline else { return }
+        if !operation.attempts.isEmpty {
+            // The last attempt went unanswered: that node may be cut off, or no longer a member. Try
+            // the next endpoint, as client libraries do, so every node is tried within a few timeouts.
+            clients[index].preferredNode = (clients[index].preferredNode + 1) % nodeCount
+            trace.record(.client(index, sequence: operation.sequence, .timedOut(retryAt: clients[index].preferredNode)), at: now)
+        }
         attempt(client: index)
     }
 
@@ -85,10 +91,12 @@ extension Simulator {
         switch reason {
         case .notLeader(let leader?):
             clients[index].preferredNode = Int(leader.rawValue) - 1
-        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut:
+        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut, .notMember:
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
-        case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests:
+        case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests, .leadershipTransferInProgress:
             break
+        case .membershipChangeInProgress, .learnerNotCaughtUp, .invalidMembershipChange, .transferTargetNotVoter:
+            preconditionFailure("a client request was refused as an operator request: \(reason)")
         }
         // Retry after a short pause rather than at once, as a real client backs off.
         operation.currentAttemptDeadline = now + options.tickMicros

@@ -14,7 +14,11 @@ extension Simulator {
     func injectFault() {
         report.faults += 1
         switch random.int(in: 0..<100) {
-        case 0..<25:
+        case 0..<8:
+            changeMembership()
+        case 8..<14:
+            transferLeadership()
+        case 14..<25:
             let kind = PartitionKind.allCases[random.int(in: 0..<PartitionKind.allCases.count)]
             // Half the partitions single out the leader: leadership changes are where bugs live.
             let focus = random.chance(0.5) ? currentLeader : nil
@@ -47,6 +51,49 @@ extension Simulator {
         }
     }
 
+    /// Asks the leader for a membership change drawn from the seed: add or promote a learner, add or
+    /// remove a voter, or replace the configuration. Removed nodes keep running, as a decommissioned
+    /// machine might, and may be added back later with a stale log.
+    func changeMembership() {
+        guard let leader = currentLeader else { return }
+        let membership = nodes[leader].engine!.membership
+        let outsiders = voters.filter { !membership.members.contains($0) }
+        let learners = membership.learners.sorted()
+        let currentVoters = membership.voters.sorted()
+        var options: [MembershipChange] = []
+        if let outsider = outsiders.first {
+            options.append(.addLearner(outsider))
+            options.append(.addVoter(outsider))
+        }
+        if let learner = learners.first { options.append(.promoteLearner(learner)) }
+        if currentVoters.count > 1 { options.append(.remove(currentVoters[random.int(in: 0..<currentVoters.count)])) }
+        if !learners.isEmpty { options.append(.remove(learners[random.int(in: 0..<learners.count)])) }
+        var shuffled = voters
+        shuffled.shuffle(using: &random)
+        let voterCount = random.int(in: 1..<(nodeCount + 1))
+        options.append(.replace(voters: Set(shuffled.prefix(voterCount)), learners: Set(shuffled.dropFirst(voterCount).prefix(random.int(in: 0..<2)))))
+        let change = options[random.int(in: 0..<options.count)]
+        note("fault: n\(leader + 1) asked to change membership: \(change)")
+        step(node: leader, .changeMembership(nextOperatorRequest(), change))
+    }
+
+    /// Asks the leader to hand leadership to another voter.
+    func transferLeadership() {
+        guard let leader = currentLeader else { return }
+        let candidates = nodes[leader].engine!.membership.voters.filter { $0 != voters[leader] }.sorted()
+        guard !candidates.isEmpty else { return }
+        let target = candidates[random.int(in: 0..<candidates.count)]
+        note("fault: n\(leader + 1) asked to transfer leadership to \(target)")
+        step(node: leader, .transferLeadership(nextOperatorRequest(), to: target))
+    }
+
+    /// Operator requests take ids from the client id space so they never collide; nobody owns them,
+    /// so their refusals are dropped.
+    func nextOperatorRequest() -> RequestID {
+        defer { nextRequestID += 1 }
+        return RequestID(nextRequestID)
+    }
+
     /// The running node that leads the highest term, if any.
     var currentLeader: Int? {
         liveNodes.filter { nodes[$0].engine!.status.isLeader }.max { nodes[$0].engine!.status.term < nodes[$1].engine!.status.term }
@@ -73,9 +120,12 @@ extension Simulator {
     func restart(node: Int) {
         precondition(nodes[node].engine == nil, "restarting running node n\(node + 1)")
         let durable = nodes[node].storage.durableState
+        // The shell restores the state machine from the durable snapshot before the engine runs.
+        nodes[node].stateMachine = durable.snapshot.flatMap { KeyValueStateMachine(restoring: $0.data) } ?? KeyValueStateMachine()
         nodes[node].engine = Engine.start(id: voters[node], voters: voters, profile: profile, random: random.fork(), restoring: durable)
         checker.restarted(node: node, durableCommit: Engine.commitIndex(of: durable.hardState))
-        note("fault: n\(node + 1) restarted with \(durable.entries.count) entries, \(durable.hardState)")
+        let snapshotText = durable.snapshot.map { ", \($0.metadata)" } ?? ""
+        note("fault: n\(node + 1) restarted with \(durable.entries.count) entries, \(durable.hardState)\(snapshotText); \(nodes[node].engine!.membership)")
     }
 
     /// The heal phase begins: the network is whole and calm and every node runs.

@@ -129,29 +129,34 @@ public final class Simulator<Engine: SimulatableEngine> {
         let (actions, status, violation) = nodes[node].engine!.checkedStep(event)
         if let violation { checker.fail(violation) }
         trace.record(.step(node: node, event: event, actions: actions), at: now)
-        perform(actions, node: node)
+        let createdSnapshot = perform(actions, node: node)
         // Performing the actions may have crashed the node; the status is then moot.
         guard nodes[node].engine != nil else { return }
         serveReadyReads(node: node)
         checker.checkStatus(node: node, status: status, applied: nodes[node].stateMachine.appliedIndex, storage: nodes[node].storage)
+        if let createdSnapshot { step(node: node, .snapshotCreated(createdSnapshot)) }
     }
 
     /// Performs actions in the order the engine contract requires; an armed crash may strike between
-    /// a write and its sync, or right after the sync.
-    func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>], node: Int) {
+    /// a write and its sync, or right after the sync. Returns the snapshot the engine asked for, to be
+    /// handed back once this step is done.
+    func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>], node: Int) -> Snapshot? {
+        var createdSnapshot: Snapshot?
         for action in actions {
             switch action {
             case .persist(let request):
-                nodes[node].storage.write(request)
+                if let snapshot = request.snapshot { checker.checkSnapshotMetadata(node: node, snapshot.metadata) }
+                let snapshotDigest = request.snapshot.flatMap { checker.committedPrefixDigest(at: $0.metadata.index) } ?? 0
+                nodes[node].storage.write(request, snapshotPrefixDigest: snapshotDigest)
                 if nodes[node].armedCrash == .beforeSync {
                     crash(node: node, reason: "before sync")
-                    return
+                    return nil
                 }
                 nodes[node].storage.sync()
                 checker.checkLogMatching(node: node, storage: nodes[node].storage, from: request.entries.first?.index ?? 0)
                 if nodes[node].armedCrash == .afterSync {
                     crash(node: node, reason: "after sync")
-                    return
+                    return nil
                 }
             case .send(let message):
                 checker.checkSend(node: node, message: message, storage: nodes[node].storage)
@@ -165,14 +170,36 @@ public final class Simulator<Engine: SimulatableEngine> {
                 nodes[node].readsAwaitingApply.append((index, id))
             case .readRejected(let id, let reason), .proposalRejected(let id, let reason):
                 attemptFailed(node: node, request: id, reason: reason)
+            case .createSnapshot(let metadata):
+                let machine = nodes[node].stateMachine
+                precondition(machine.appliedIndex == metadata.index, "snapshot asked at \(metadata.index) but n\(node + 1) applied \(machine.appliedIndex)")
+                let data = machine.snapshotData
+                checker.recordState(node: node, index: metadata.index, digest: Digest.of(data), source: "snapshot")
+                createdSnapshot = Snapshot(metadata: metadata, data: data)
+            case .restoreSnapshot(let snapshot):
+                guard let machine = KeyValueStateMachine(restoring: snapshot.data), machine.appliedIndex == snapshot.metadata.index else {
+                    checker.fail("n\(node + 1) could not restore \(snapshot)")
+                    return nil
+                }
+                checker.recordState(node: node, index: snapshot.metadata.index, digest: Digest.of(machine.snapshotData), source: "restored snapshot")
+                report.snapshotsRestored += 1
+                nodes[node].stateMachine = machine
             }
         }
+        return createdSnapshot
     }
 
     func apply(_ entry: Entry, node: Int) {
         checker.checkApply(node: node, entry: entry, storagePrefixDigest: nodes[node].storage.prefixDigest(at: entry.index))
-        report.committedEntries = max(report.committedEntries, entry.index)
-        guard let applied = nodes[node].stateMachine.apply(entry) else { return }
+        if entry.index > report.committedEntries {
+            report.committedEntries = entry.index
+            if entry.kind == .configuration { report.configurationsCommitted += 1 }
+        }
+        let result = nodes[node].stateMachine.apply(entry)
+        if checker.hasRecordedState(at: entry.index) {
+            checker.recordState(node: node, index: entry.index, digest: Digest.of(nodes[node].stateMachine.snapshotData), source: "applied state")
+        }
+        guard let applied = result else { return }
         let key = ClientSequence(client: applied.client, sequence: applied.sequence)
         guard nodes[node].awaitingWrites.removeValue(forKey: key) != nil else { return }
         complete(client: applied.client, sequence: applied.sequence, output: applied.output)
@@ -201,6 +228,7 @@ public final class Simulator<Engine: SimulatableEngine> {
 
     func finish() {
         report.simulatedMicros = now
+        report.leadersElected = checker.leadersElected
         report.violations = checker.violations + report.violations
         if report.violations.isEmpty {
             for client in clients {

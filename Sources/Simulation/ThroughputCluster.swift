@@ -102,7 +102,7 @@ public struct ThroughputCluster {
                     let request = entry.data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
                     if let start = proposedAtStep.removeValue(forKey: request) { result.commitLatencySteps.append(steps - start) }
                 }
-            case .persist, .apply, .readReady, .readRejected, .proposalRejected:
+            case .persist, .apply, .readReady, .readRejected, .proposalRejected, .createSnapshot, .restoreSnapshot:
                 break
             }
         }

@@ -16,6 +16,7 @@ struct Trace<Engine: SimulatableEngine> {
         case invoke(KeyValueModel.Input)
         case complete(KeyValueModel.Input, KeyValueModel.Output)
         case abandon(KeyValueModel.Input)
+        case timedOut(retryAt: Int)
     }
 
     private let tailCapacity: Int
@@ -62,6 +63,9 @@ struct Trace<Engine: SimulatableEngine> {
         case .propose: return 3
         case .read: return 4
         case .proposeBatch: return 5
+        case .snapshotCreated: return 6
+        case .changeMembership: return 7
+        case .transferLeadership: return 8
         }
     }
 
@@ -76,6 +80,8 @@ struct Trace<Engine: SimulatableEngine> {
             return "\(stamp) client \(client) completes #\(sequence) \(format(input)) -> \(format(output))"
         case .client(let client, let sequence, .abandon(let input)):
             return "\(stamp) client \(client) abandons #\(sequence) \(format(input))"
+        case .client(let client, let sequence, .timedOut(let node)):
+            return "\(stamp) client \(client) #\(sequence) timed out; retrying at n\(node + 1)"
         case .step(let node, let event, let actions):
             var line = "\(stamp) n\(node + 1) "
             line += event.description

@@ -33,7 +33,7 @@ import Testing
         #expect(persist != nil && grant != nil && persist! < grant!, "\(lines)")
         // A second candidate in the same term is refused.
         cluster.dropPending()
-        cluster.step(2, .receive(RaftMessage(from: NodeID(3), to: NodeID(2), term: 1, kind: .vote(lastLogIndex: 5, lastLogTerm: 1))))
+        cluster.step(2, .receive(RaftMessage(from: NodeID(3), to: NodeID(2), term: 1, kind: .vote(lastLogIndex: 5, lastLogTerm: 1, transfer: false))))
         #expect(cluster.node(2).durableHardState.vote == NodeID(1))
         #expect(cluster.pending.contains { $0.from == NodeID(2) && $0.kind == .voteResponse(granted: false) })
     }
@@ -85,7 +85,7 @@ import Testing
         var cluster = RaftTestCluster(nodeCount: 3)
         cluster.campaign(1)
         cluster.stabilize()
-        cluster.step(2, .receive(RaftMessage(from: NodeID(3), to: NodeID(2), term: 5, kind: .vote(lastLogIndex: 9, lastLogTerm: 4))))
+        cluster.step(2, .receive(RaftMessage(from: NodeID(3), to: NodeID(2), term: 5, kind: .vote(lastLogIndex: 9, lastLogTerm: 4, transfer: false))))
         #expect(cluster.engine(2).term == 1)
         #expect(cluster.pending.isEmpty)
     }

@@ -40,6 +40,7 @@ struct DefectiveRaft<Defect: RaftDefect>: SimulatableEngine {
     static var engineName: String { Defect.name }
     static var emptyHardState: RaftHardState { RaftHardState() }
     var status: EngineStatus { inner.status }
+    var membership: Membership { inner.membership }
 
     static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> Self {
         Self(inner: RaftEngine.start(id: id, voters: voters, profile: profile, random: random, restoring: restoring))

@@ -27,5 +27,9 @@ import Testing
         // The runs must do real work, or passing would mean nothing.
         #expect(summary.operationsCompleted > Int(Self.seedsPerBatch) * 100)
         #expect(summary.faults > Int(Self.seedsPerBatch) * 3)
+        // Snapshots, membership changes and elections must actually happen in the sweep.
+        #expect(summary.snapshotsRestored > 0)
+        #expect(summary.configurationsCommitted > Int(Self.seedsPerBatch) / 2)
+        #expect(summary.leadersElected > Int(Self.seedsPerBatch) * 2)
     }
 }

@@ -11,6 +11,7 @@ struct RaftTestCluster {
         var engine: RaftEngine?
         var durableHardState = RaftHardState()
         var durableEntries: [Entry] = []
+        var durableSnapshot: Snapshot?
         var applied: [Entry] = []
         var readsReady: [RequestID: LogIndex] = [:]
         var rejections: [RequestID: RequestRejection] = [:]
@@ -45,6 +46,23 @@ struct RaftTestCluster {
         guard nodes[node]?.engine != nil else { return }
         let actions = nodes[node]!.engine!.step(event)
         perform(actions, on: node)
+    }
+
+    /// Adds a node that joins an existing group: it knows no configuration until the leader's log
+    /// or snapshot tells it.
+    mutating func addJoiningNode(_ id: UInt64, configure: (inout RaftConfiguration) -> Void = { _ in }) {
+        var configuration = RaftConfiguration(id: NodeID(id), voters: [])
+        configure(&configuration)
+        nodes[NodeID(id)] = Node(engine: RaftEngine(configuration: configuration, random: random.fork()), configuration: configuration)
+        log.append("n\(id) added")
+    }
+
+    mutating func changeMembership(_ id: UInt64, _ change: MembershipChange, request: UInt64 = 0) {
+        step(id, .changeMembership(RequestID(request), change))
+    }
+
+    mutating func transferLeadership(_ id: UInt64, to target: UInt64, request: UInt64 = 0) {
+        step(id, .transferLeadership(RequestID(request), to: NodeID(target)))
     }
 
     mutating func campaign(_ id: UInt64) {
@@ -127,23 +145,28 @@ struct RaftTestCluster {
 
     mutating func restart(_ id: UInt64) {
         let node = nodes[NodeID(id)]!
-        let durable = DurableState(hardState: node.durableHardState, entries: node.durableEntries)
+        let durable = DurableState(hardState: node.durableHardState, entries: node.durableEntries, snapshot: node.durableSnapshot)
         nodes[NodeID(id)]!.engine = RaftEngine(configuration: node.configuration, random: random.fork(), restoring: durable)
+        nodes[NodeID(id)]!.applied = node.durableSnapshot.map(Self.restoredEntries) ?? []
         log.append("n\(id) restarted at \(node.durableHardState)")
     }
 
     // MARK: Shell
 
     private mutating func perform(_ actions: [RaftAction], on id: NodeID) {
+        var created: Snapshot?
         for action in actions {
             log.append("  \(id) \(action)")
             switch action {
             case .persist(let request):
-                if let hardState = request.hardState { nodes[id]!.durableHardState = hardState }
+                if let snapshot = request.snapshot { nodes[id]!.durableSnapshot = snapshot }
+                if let after = request.truncateEntriesAfter { nodes[id]!.durableEntries.removeAll { $0.index > after } }
+                if let through = request.discardEntriesThrough { nodes[id]!.durableEntries.removeAll { $0.index <= through } }
                 if let first = request.entries.first {
-                    nodes[id]!.durableEntries.removeSubrange(Int(first.index - 1)...)
+                    nodes[id]!.durableEntries.removeAll { $0.index >= first.index }
                     nodes[id]!.durableEntries.append(contentsOf: request.entries)
                 }
+                if let hardState = request.hardState { nodes[id]!.durableHardState = hardState }
             case .send(let message):
                 if blocked.contains([message.from.rawValue, message.to.rawValue]) {
                     log.append("  dropped by partition")
@@ -156,8 +179,22 @@ struct RaftTestCluster {
                 nodes[id]!.readsReady[request] = index
             case .readRejected(let request, let reason), .proposalRejected(let request, let reason):
                 nodes[id]!.rejections[request] = reason
+            case .createSnapshot(let metadata):
+                // The test state machine is the list of applied commands.
+                let commands = nodes[id]!.applied.filter { $0.kind == .command }.map { String(decoding: $0.data, as: UTF8.self) }
+                created = Snapshot(metadata: metadata, data: Array(commands.joined(separator: "\n").utf8))
+            case .restoreSnapshot(let snapshot):
+                nodes[id]!.applied = Self.restoredEntries(snapshot)
             }
         }
+        if let created {
+            log.append("\(id) snapshot-created at \(created.metadata.index)")
+            step(id.rawValue, .snapshotCreated(created))
+        }
+    }
+
+    static func restoredEntries(_ snapshot: Snapshot) -> [Entry] {
+        String(decoding: snapshot.data, as: UTF8.self).split(separator: "\n").map { Entry(index: 0, term: 0, data: Array($0.utf8)) }
     }
 
     /// The leaders among running nodes.
