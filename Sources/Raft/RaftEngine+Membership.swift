@@ -70,9 +70,12 @@ extension RaftEngine {
             answers.append(.proposalRejected(requestID, reason))
             return
         }
-        for promoted in target.voters.subtracting(membership.voters) where membership.learners.contains(promoted) {
+        for promoted in target.voters.subtracting(membership.voters).sorted() where membership.learners.contains(promoted) {
             let match = progress.read(promoted) { $0.matchIndex } ?? 0
-            if match + LogIndex(configuration.learnerPromotionLagEntriesMax) < log.lastIndex {
+            // Caught up means within the lag bound and at least 90% of the log (etcd's readiness rule),
+            // so a learner that has acknowledged nothing is never promoted, even when the log is short.
+            let withinLag = match + LogIndex(configuration.learnerPromotionLagEntriesMax) >= log.lastIndex
+            if !withinLag || match * 10 < log.lastIndex * 9 {
                 answers.append(.proposalRejected(requestID, .learnerNotCaughtUp(promoted, matchIndex: match, leaderLastIndex: log.lastIndex)))
                 return
             }

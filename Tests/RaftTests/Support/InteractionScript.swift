@@ -61,6 +61,7 @@ struct InteractionScript {
                     if let value = options["inflight"].flatMap(Int.init) { configuration.inflightMessagesMax = value }
                     if let value = options["entries-per-message"].flatMap(Int.init) { configuration.entriesPerMessageMax = value }
                     if let value = options["forward"] { configuration.forwardProposals = value == "true" }
+                    applySnapshotOptions(options, to: &configuration)
                 }
                 outputs.append(status(cluster!))
                 continue
@@ -88,6 +89,32 @@ struct InteractionScript {
             case "crash": current.crash(try number(0))
             case "restart": current.restart(try number(0))
             case "status": extra.append(status(current))
+            case "add-node":
+                current.addJoiningNode(try number(0)) { applySnapshotOptions(options, to: &$0) }
+            case "change":
+                guard arguments.count >= 3, let node = UInt64(arguments[2]) else { throw ScriptError("change needs: node, kind, target") }
+                let target = NodeID(node)
+                let change: MembershipChange
+                switch arguments[1] {
+                case "add-learner": change = .addLearner(target)
+                case "promote": change = .promoteLearner(target)
+                case "add-voter": change = .addVoter(target)
+                case "remove": change = .remove(target)
+                default: throw ScriptError("unknown membership change '\(arguments[1])'")
+                }
+                current.changeMembership(try number(0), change, request: options["request"].flatMap(UInt64.init) ?? 0)
+            case "transfer":
+                guard let target = options["to"].flatMap(UInt64.init) else { throw ScriptError("transfer needs to=<node>") }
+                current.transferLeadership(try number(0), to: target, request: options["request"].flatMap(UInt64.init) ?? 0)
+            case "membership":
+                extra.append(current.ids.map { id in
+                    guard let engine = current.nodes[id]!.engine else { return "\(id) crashed" }
+                    return "\(id) \(engine.membership) at \(engine.membershipIndex)"
+                }.joined(separator: "\n"))
+            case "rejections":
+                extra.append(current.ids.flatMap { id in
+                    current.nodes[id]!.rejections.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\(id) \($0.key): \($0.value)" }
+                }.joined(separator: "\n"))
             case "log":
                 let id = try number(0)
                 extra.append(current.engine(id).log.entries.map(\.description).joined(separator: "\n"))
@@ -98,6 +125,12 @@ struct InteractionScript {
             cluster = current
         }
         return outputs
+    }
+
+    static func applySnapshotOptions(_ options: [String: String], to configuration: inout RaftConfiguration) {
+        if let value = options["snapshot-threshold"].flatMap(Int.init) { configuration.snapshotEntriesThreshold = value }
+        if let value = options["retain"].flatMap(Int.init) { configuration.compactionRetainEntries = value }
+        if let value = options["chunk"].flatMap(Int.init) { configuration.snapshotChunkBytesMax = value }
     }
 
     static func status(_ cluster: RaftTestCluster) -> String {

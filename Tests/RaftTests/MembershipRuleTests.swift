@@ -1,0 +1,188 @@
+import ConsensusCore
+import Raft
+import Testing
+
+/// Membership changes (dissertation chapter 4), leadership transfer (§3.10) and snapshots (§5).
+@Suite struct MembershipRuleTests {
+    func electedCluster(_ count: Int, configure: (inout RaftConfiguration) -> Void = { _ in }) -> RaftTestCluster {
+        var cluster = RaftTestCluster(nodeCount: count, configure: configure)
+        cluster.campaign(1)
+        cluster.stabilize()
+        return cluster
+    }
+
+    /// §4.1: "a server always uses the latest configuration in its log, regardless of whether the
+    /// entry is committed."
+    @Test func configurationTakesEffectWhenAppendedNotWhenCommitted() {
+        var cluster = electedCluster(3)
+        cluster.addJoiningNode(4)
+        cluster.changeMembership(1, .addLearner(NodeID(4)))
+        cluster.deliverRound(to: 2)
+        #expect(cluster.engine(2).membership.learners == [NodeID(4)])
+        #expect(cluster.engine(2).commitIndex < cluster.engine(2).membershipIndex)
+    }
+
+    @Test func onlyOneChangeAtATime() {
+        var cluster = electedCluster(3)
+        cluster.changeMembership(1, .remove(NodeID(3)), request: 1)
+        cluster.changeMembership(1, .remove(NodeID(2)), request: 2)
+        #expect(cluster.node(1).rejections[RequestID(2)] == .membershipChangeInProgress)
+        cluster.stabilize()
+        #expect(cluster.engine(1).membership.voters == [NodeID(1), NodeID(2)])
+        cluster.changeMembership(1, .remove(NodeID(2)), request: 3)
+        #expect(cluster.node(1).rejections[RequestID(3)] == nil)
+    }
+
+    /// Joint consensus: while C_old,new is in force, commitment needs a majority of both.
+    @Test func jointConfigurationNeedsBothMajorities() {
+        var cluster = electedCluster(3)
+        cluster.addJoiningNode(4)
+        cluster.addJoiningNode(5)
+        cluster.changeMembership(1, .addLearner(NodeID(4)))
+        cluster.stabilize()
+        cluster.changeMembership(1, .addLearner(NodeID(5)))
+        cluster.stabilize()
+        cluster.propose(1, "x")
+        cluster.stabilize()
+        // Move to voters {1, 4, 5}: C_old,new = {1,4,5} & {1,2,3}.
+        cluster.changeMembership(1, .replace(voters: [NodeID(1), NodeID(4), NodeID(5)], learners: []))
+        #expect(cluster.engine(1).membership.isJoint)
+        // With 4 and 5 cut off, the old majority alone cannot commit the joint entry.
+        cluster.isolate(4)
+        cluster.isolate(5)
+        cluster.stabilize()
+        #expect(cluster.engine(1).commitIndex < cluster.engine(1).membershipIndex)
+        cluster.heal()
+        cluster.tick(1)
+        cluster.stabilize()
+        cluster.tick(1)
+        cluster.stabilize()
+        #expect(!cluster.engine(1).membership.isJoint)
+        #expect(cluster.engine(1).membership.voters == [NodeID(1), NodeID(4), NodeID(5)])
+        #expect(cluster.engine(1).commitIndex == cluster.engine(1).membershipIndex)
+    }
+
+    /// §4.2.2: a leader removed from the configuration steps down once C_new commits, not before.
+    @Test func removedLeaderStepsDownOnceTheChangeCommits() {
+        var cluster = electedCluster(3)
+        cluster.changeMembership(1, .remove(NodeID(1)))
+        cluster.deliverRound()
+        #expect(cluster.engine(1).role == .leader, "stepped down before C_old,new committed")
+        cluster.stabilize()
+        #expect(cluster.engine(1).role == .follower)
+        #expect(!cluster.engine(1).membership.isVoter(NodeID(1)))
+        // The remaining voters elect a leader among themselves; node 1 never campaigns again.
+        for _ in 0..<40 {
+            cluster.tick(1)
+            cluster.tick(2)
+            cluster.tick(3)
+            cluster.stabilize()
+        }
+        #expect(cluster.leaders.count == 1 && cluster.leaders.first != NodeID(1))
+        #expect(cluster.engine(1).role == .follower)
+    }
+
+    @Test func promotionOfALaggingLearnerIsRefused() {
+        var cluster = electedCluster(3)
+        cluster.addJoiningNode(4)
+        cluster.isolate(4)
+        cluster.changeMembership(1, .addLearner(NodeID(4)))
+        cluster.stabilize()
+        for index in 0..<10 { cluster.propose(1, "p\(index)") }
+        cluster.stabilize()
+        cluster.changeMembership(1, .promoteLearner(NodeID(4)), request: 7)
+        guard case .learnerNotCaughtUp(NodeID(4), matchIndex: 0, leaderLastIndex: _)? = cluster.node(1).rejections[RequestID(7)] else {
+            Issue.record("expected a learnerNotCaughtUp refusal, got \(String(describing: cluster.node(1).rejections[RequestID(7)]))")
+            return
+        }
+        cluster.heal()
+        cluster.tick(1)
+        cluster.stabilize()
+        cluster.changeMembership(1, .promoteLearner(NodeID(4)), request: 8)
+        cluster.stabilize()
+        #expect(cluster.node(1).rejections[RequestID(8)] == nil)
+        #expect(cluster.engine(1).membership.voters.contains(NodeID(4)))
+    }
+
+    @Test func learnersNeverCampaign() {
+        var cluster = electedCluster(3)
+        cluster.addJoiningNode(4)
+        cluster.changeMembership(1, .addLearner(NodeID(4)))
+        cluster.stabilize()
+        cluster.isolate(4)
+        cluster.tick(4, times: 100)
+        #expect(cluster.pending.allSatisfy { $0.from != NodeID(4) })
+        #expect(cluster.engine(4).role == .follower)
+    }
+
+    @Test func transferIsAbandonedAfterAnElectionTimeout() {
+        var cluster = electedCluster(3)
+        cluster.isolate(3)
+        cluster.transferLeadership(1, to: 3)
+        cluster.propose(1, "refused", request: 1)
+        #expect(cluster.node(1).rejections[RequestID(1)] == .leadershipTransferInProgress(to: NodeID(3)))
+        cluster.tick(1, times: 10)
+        cluster.dropPending()
+        #expect(cluster.engine(1).transferTarget == nil)
+        cluster.propose(1, "accepted", request: 2)
+        #expect(cluster.node(1).rejections[RequestID(2)] == nil)
+    }
+
+    @Test func transferToANonVoterIsRefused() {
+        var cluster = electedCluster(3)
+        cluster.transferLeadership(1, to: 9, request: 1)
+        #expect(cluster.node(1).rejections[RequestID(1)] == .transferTargetNotVoter(NodeID(9)))
+    }
+
+    /// A node restarted from a snapshot and the entries after it resumes with its log offset, its
+    /// commit index and its state machine where they were.
+    @Test func restartFromSnapshotKeepsOffsetAndState() {
+        var cluster = electedCluster(3) {
+            $0.snapshotEntriesThreshold = 2
+            $0.compactionRetainEntries = 0
+        }
+        for index in 0..<5 { cluster.propose(1, "v\(index)") }
+        cluster.stabilize()
+        cluster.tick(1)
+        cluster.stabilize()
+        let before = cluster.engine(2)
+        #expect(before.log.offsetIndex > 0, "no compaction happened")
+        cluster.crash(2)
+        cluster.restart(2)
+        let after = cluster.engine(2)
+        #expect(after.log.offsetIndex == before.snapshot?.metadata.index)
+        #expect(after.log.lastIndex == before.log.lastIndex)
+        #expect(after.commitIndex >= after.log.offsetIndex)
+        cluster.tick(1)
+        cluster.stabilize()
+        #expect(cluster.appliedCommands(2) == (0..<5).map { "v\($0)" })
+    }
+}
+
+@Suite struct ConfigurationEntryTests {
+    @Test func roundTrips() {
+        let entry = ConfigurationEntry(
+            membership: Membership(voters: [NodeID(1), NodeID(2)], learners: [NodeID(5)], outgoingVoters: [NodeID(1), NodeID(3)]),
+            requestID: RequestID(42),
+            origin: NodeID(2)
+        )
+        #expect(ConfigurationEntry(decoding: entry.encoded) == entry)
+    }
+
+    /// Configuration entries are read back from disks and peers: random and truncated bytes must be
+    /// refused, never trap.
+    @Test func decodingGarbageNeverTraps() {
+        var random = SeededRandom(seed: 11)
+        let valid = ConfigurationEntry(membership: Membership(voters: [NodeID(1)]), requestID: nil, origin: nil).encoded
+        for length in 0..<valid.count {
+            #expect(ConfigurationEntry(decoding: Array(valid.prefix(length))) == nil)
+        }
+        var decoded = 0
+        for _ in 0..<5_000 {
+            var bytes = (0..<random.int(in: 0..<80)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if random.chance(0.5), !bytes.isEmpty { bytes[0] = 1 }
+            if ConfigurationEntry(decoding: bytes) != nil { decoded += 1 }
+        }
+        #expect(decoded < 50)
+    }
+}
