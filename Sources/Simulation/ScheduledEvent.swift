@@ -9,6 +9,7 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
         case clientWake(client: Int, generation: UInt64)
         case fault
         case heal
+        case scriptedTransfer
     }
 
     var time: UInt64

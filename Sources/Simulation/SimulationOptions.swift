@@ -20,6 +20,10 @@ public struct SimulationOptions: Sendable {
     public var recordFullTrace = false
     /// How many of the most recent events a failure report shows.
     public var traceTailCount = 60
+    /// For benchmarks: ask the leader to transfer leadership at this tick.
+    public var leadershipTransferAtTick: Int?
+    /// Keep the completion time of every operation in the report.
+    public var recordCompletionTimes = false
     /// Search budget of the linearizability checker.
     public var linearizabilityStepsMax = 2_000_000
 
@@ -50,6 +54,8 @@ public struct SimulationReport: Sendable {
     public var traceTail: [String] = []
     /// Every event, formatted, when `recordFullTrace` was set.
     public var fullTrace: [String] = []
+    /// When each operation completed, when `recordCompletionTimes` was set.
+    public var completionTimes: [UInt64] = []
 
     public var passed: Bool { violations.isEmpty }
 

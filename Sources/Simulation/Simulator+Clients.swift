@@ -108,6 +108,7 @@ extension Simulator {
         guard let operation = clients[index].operation, operation.sequence == sequence else { return }
         history.append(HistoryOperation(clientID: index, input: operation.input, output: output, invokedAt: operation.invokedAt, completedAt: now))
         report.operationsCompleted += 1
+        if options.recordCompletionTimes { report.completionTimes.append(now) }
         switch (operation.input, output) {
         case (.get(let key), .value(let value?)): clients[index].lastSeen[key] = value
         case (.put(let key, let value), _): clients[index].lastSeen[key] = value

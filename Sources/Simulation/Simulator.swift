@@ -85,6 +85,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         }
         scheduleNextFault()
         schedule(.heal, at: healTime)
+        if let tick = options.leadershipTransferAtTick { schedule(.scriptedTransfer, at: UInt64(tick) * options.tickMicros) }
     }
 
     /// Runs the seed to the end and checks the history.
@@ -118,6 +119,8 @@ public final class Simulator<Engine: SimulatableEngine> {
             scheduleNextFault()
         case .heal:
             healEverything()
+        case .scriptedTransfer:
+            transferLeadership()
         }
     }
 
