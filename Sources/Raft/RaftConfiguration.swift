@@ -53,8 +53,10 @@ public struct RaftConfiguration: Sendable {
     /// A read forwarded to a leader that gets no answer within this many ticks is rejected.
     public var forwardedReadTimeoutTicks: Int = 30
 
-    /// Take a snapshot once this many entries have been applied since the last one.
+    /// Take a snapshot once this many entries have been applied since the last one...
     public var snapshotEntriesThreshold: Int = 10_000
+    /// ...or once the entries applied since the last one hold this many bytes, whichever comes first.
+    public var snapshotBytesThreshold: Int = 64 << 20
     /// Entries kept behind a snapshot, so that a follower slightly behind catches up from the log
     /// instead of needing the whole snapshot.
     public var compactionRetainEntries: Int = 1_000
@@ -70,7 +72,7 @@ public struct RaftConfiguration: Sendable {
 
     func validated() -> RaftConfiguration {
         precondition(voters.isEmpty || voters.contains(id) || learners.contains(id), "node \(id) is neither among the voters \(voters) nor the learners \(learners)")
-        precondition(snapshotEntriesThreshold >= 1 && compactionRetainEntries >= 0 && snapshotChunkBytesMax >= 1, "snapshot bounds must be positive")
+        precondition(snapshotEntriesThreshold >= 1 && snapshotBytesThreshold >= 1 && compactionRetainEntries >= 0 && snapshotChunkBytesMax >= 1, "snapshot bounds must be positive")
         precondition(electionTimeoutTicks > heartbeatIntervalTicks, "election timeout \(electionTimeoutTicks) must exceed heartbeat \(heartbeatIntervalTicks)")
         precondition(heartbeatIntervalTicks >= 1, "heartbeat interval must be at least one tick")
         precondition(readMode != .lease || checkQuorum, "lease reads are only safe with checkQuorum")

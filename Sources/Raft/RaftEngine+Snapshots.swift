@@ -3,11 +3,13 @@ import ConsensusCore
 extension RaftEngine {
     // MARK: Taking snapshots and compacting
 
-    /// Asks the shell for a snapshot once enough entries were applied since the last one.
+    /// Asks the shell for a snapshot once enough entries, or enough bytes of them, were applied since
+    /// the last one.
     mutating func snapshotRequestIfDue() -> RaftAction? {
         let snapshotIndex = snapshot?.metadata.index ?? 0
         guard !snapshotRequested, appliedIndex > snapshotIndex,
-              appliedIndex - snapshotIndex >= LogIndex(configuration.snapshotEntriesThreshold),
+              appliedIndex - snapshotIndex >= LogIndex(configuration.snapshotEntriesThreshold)
+                || appliedBytesSinceSnapshot >= configuration.snapshotBytesThreshold,
               let appliedTerm = log.term(at: appliedIndex)
         else { return nil }
         snapshotRequested = true
@@ -25,6 +27,7 @@ extension RaftEngine {
         precondition(log.term(at: index) == created.metadata.term || index <= log.offsetIndex,
                      "\(id) got a snapshot at \(created.metadata.term)/\(index) that does not match its log")
         snapshot = created
+        appliedBytesSinceSnapshot = 0
         pendingPersist.snapshot = created
         let retain = LogIndex(configuration.compactionRetainEntries)
         let compactThrough = index > retain ? index - retain : 0
@@ -116,6 +119,7 @@ extension RaftEngine {
         }
         snapshot = installed
         snapshotRequested = false
+        appliedBytesSinceSnapshot = 0
         commitIndex = metadata.index
         appliedIndex = metadata.index
         pendingRestore = installed

@@ -38,6 +38,8 @@ public struct RaftEngine: ConsensusEngine {
     public internal(set) var snapshot: Snapshot?
     /// A `createSnapshot` was asked for and not yet answered.
     var snapshotRequested = false
+    /// Bytes of the entries applied since the newest snapshot (or since start), for the size policy.
+    var appliedBytesSinceSnapshot = 0
     /// A snapshot being received from the leader, chunk by chunk.
     var incomingSnapshot: (metadata: SnapshotMetadata, data: [UInt8])?
 
@@ -167,7 +169,9 @@ public struct RaftEngine: ConsensusEngine {
             pendingRestore = nil
         }
         if commitIndex > appliedIndex {
-            actions.append(.apply(log.entries(in: appliedIndex + 1...commitIndex)))
+            let entries = log.entries(in: appliedIndex + 1...commitIndex)
+            appliedBytesSinceSnapshot += entries.reduce(0) { $0 + $1.sizeBytes }
+            actions.append(.apply(entries))
             appliedIndex = commitIndex
         }
         if let request = snapshotRequestIfDue() { actions.append(request) }

@@ -20,6 +20,7 @@ extension RaftEngine: SimulatableEngine {
         // Frequent snapshots with small chunks, so compaction, catch-up by snapshot and chunking are
         // exercised in most seeds.
         configuration.snapshotEntriesThreshold = [25, 60, 200, 1_000_000][choices.int(in: 0..<4)]
+        configuration.snapshotBytesThreshold = [2_000, 64 << 20][choices.int(in: 0..<2)]
         configuration.compactionRetainEntries = [0, 4, 40][choices.int(in: 0..<3)]
         configuration.snapshotChunkBytesMax = [64, 512, 1 << 20][choices.int(in: 0..<3)]
         return configuration

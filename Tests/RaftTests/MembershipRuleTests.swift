@@ -186,3 +186,24 @@ import Testing
         #expect(decoded < 50)
     }
 }
+
+@Suite struct SnapshotPolicyTests {
+    @Test func aSnapshotIsTakenByEntryCount() {
+        var cluster = RaftTestCluster(nodeCount: 1) { $0.snapshotEntriesThreshold = 4 }
+        cluster.campaign(1)
+        for index in 0..<3 { cluster.propose(1, "v\(index)") }
+        #expect(cluster.engine(1).snapshot?.metadata.index == 4)
+    }
+
+    @Test func aSnapshotIsTakenByBytes() {
+        var cluster = RaftTestCluster(nodeCount: 1) {
+            $0.snapshotEntriesThreshold = 1_000
+            $0.snapshotBytesThreshold = 1_000
+        }
+        cluster.campaign(1)
+        cluster.propose(1, String(repeating: "x", count: 600))
+        #expect(cluster.engine(1).snapshot == nil)
+        cluster.propose(1, String(repeating: "y", count: 600))
+        #expect(cluster.engine(1).snapshot?.metadata.index == 3)
+    }
+}
