@@ -28,6 +28,17 @@ public struct SimulationOptions: Sendable {
     public var linearizabilityStepsMax = 2_000_000
 
     public init(seed: UInt64) { self.seed = seed }
+
+    /// A run without faults, for benchmarks: everything is the heal phase.
+    public static func faultFree(seed: UInt64, nodes: Int, clients: Int, ticks: Int) -> SimulationOptions {
+        var options = SimulationOptions(seed: seed)
+        options.nodeCount = nodes
+        options.clientCount = clients
+        options.faultPhaseTicks = 0
+        options.healPhaseTicks = ticks
+        options.livenessBoundTicks = min(200, ticks - 1)
+        return options
+    }
 }
 
 /// What one run found.

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import Simulation
+
+struct CatchUpBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catch-up",
+        abstract: "Catching up a follower that missed N entries: snapshot install versus log replay (3 nodes, in memory)."
+    )
+
+    @Option(help: "Entries the follower misses.") var entries: Int = 1_000_000
+    @Option(help: "Payload bytes per entry.") var payloadBytes: Int = 64
+
+    func run() {
+        for (label, snapshots) in [("snapshot install", true), ("log replay", false)] {
+            var cluster = EngineBenchmarks.prepareCatchUp(entriesBehind: entries, payloadBytes: payloadBytes, snapshots: snapshots)
+            let start = ContinuousClock.now
+            let result = EngineBenchmarks.finishCatchUp(&cluster, entriesBehind: entries)
+            let wall = secondsSince(start)
+            print(String(format: "%@: entries-behind=%d bytes=%d (%.1f MB) messages=%d heartbeat-ticks=%d snapshots-installed=%d wall=%.2fs",
+                         label, result.entriesBehind, result.bytesSent, Double(result.bytesSent) / 1e6, result.messagesSent,
+                         result.ticks, result.snapshotsInstalled, wall))
+        }
+    }
+}
