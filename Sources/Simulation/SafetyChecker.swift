@@ -116,7 +116,9 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     }
 
     /// After each step of `node`.
-    mutating func checkStatus(node: Int, status: EngineStatus, applied: LogIndex, storage: SimulatedStorage<Engine.HardState>) {
+    /// - Parameter storage: read only when the node has just become leader, so the common path does
+    ///   not copy the node's storage.
+    mutating func checkStatus(node: Int, status: EngineStatus, applied: LogIndex, storage: () -> SimulatedStorage<Engine.HardState>) {
         if status.isLeader {
             if let other = leaderOfTerm[status.term], other != node {
                 fail("election safety: n\(other + 1) and n\(node + 1) both lead term \(status.term)")
@@ -124,7 +126,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
             leaderOfTerm[status.term] = node
             if ledTerm[node] != status.term {
                 ledTerm[node] = status.term
-                checkLeaderCompleteness(node: node, term: status.term, storage: storage)
+                checkLeaderCompleteness(node: node, term: status.term, storage: storage())
             }
         }
         let previous = lastCommit[node]

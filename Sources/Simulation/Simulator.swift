@@ -136,7 +136,8 @@ public final class Simulator<Engine: SimulatableEngine> {
         // Performing the actions may have crashed the node; the status is then moot.
         guard nodes[node].engine != nil else { return }
         serveReadyReads(node: node)
-        checker.checkStatus(node: node, status: status, applied: nodes[node].stateMachine.appliedIndex, storage: nodes[node].storage)
+        let nodeState = nodes[node]
+        checker.checkStatus(node: node, status: status, applied: nodeState.stateMachine.appliedIndex) { nodeState.storage }
         if let createdSnapshot { step(node: node, .snapshotCreated(createdSnapshot)) }
     }
 
@@ -202,7 +203,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         if checker.hasRecordedState(at: entry.index) {
             checker.recordState(node: node, index: entry.index, digest: Digest.of(nodes[node].stateMachine.snapshotData), source: "applied state")
         }
-        guard let applied = result else { return }
+        guard let applied = result, !nodes[node].awaitingWrites.isEmpty else { return }
         let key = ClientSequence(client: applied.client, sequence: applied.sequence)
         guard nodes[node].awaitingWrites.removeValue(forKey: key) != nil else { return }
         complete(client: applied.client, sequence: applied.sequence, output: applied.output)
