@@ -60,6 +60,8 @@ public enum EngineBenchmarks {
         public var messagesSent: Int
         /// Ticks (100 ms of heartbeat each) until the follower had applied everything.
         public var ticks: Int
+        /// Sequential one-way message delays on the way.
+        public var hops: Int
         public var snapshotsInstalled: Int
     }
 
@@ -72,6 +74,7 @@ public enum EngineBenchmarks {
             $0.messageBytesMax = 1 << 20
             $0.inflightMessagesMax = 64
             $0.snapshotEntriesThreshold = snapshots ? 100_000 : Int.max
+            $0.snapshotBytesThreshold = snapshots ? 64 << 20 : Int.max
             $0.compactionRetainEntries = 1_000
         }
         cluster.elect(0)
@@ -92,10 +95,11 @@ public enum EngineBenchmarks {
         let bytesBefore = cluster.bytesSentTo[2], messagesBefore = cluster.messagesSentTo[2]
         cluster.isolated = []
         var ticks = 0
+        var hops = 0
         while cluster.appliedIndex(2) < target && ticks < 10_000 {
             // Only the leader ticks, so the measurement is replication alone.
             cluster.step(0, .tick)
-            cluster.drain()
+            hops += cluster.drainCountingHops()
             ticks += 1
         }
         return CatchUp(
@@ -103,6 +107,7 @@ public enum EngineBenchmarks {
             bytesSent: cluster.bytesSentTo[2] - bytesBefore,
             messagesSent: cluster.messagesSentTo[2] - messagesBefore,
             ticks: ticks,
+            hops: hops,
             snapshotsInstalled: cluster.snapshotsInstalled
         )
     }

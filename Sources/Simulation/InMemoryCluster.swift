@@ -68,6 +68,21 @@ public struct InMemoryCluster {
         queueHead = 0
     }
 
+    /// Like `drain`, but delivers in waves (every message sent while delivering wave k forms wave
+    /// k + 1) and returns how many waves it took: the number of sequential one-way message delays
+    /// a real network would add.
+    public mutating func drainCountingHops() -> Int {
+        var hops = 0
+        while queueHead < queue.count {
+            hops += 1
+            let wave = queue[queueHead...]
+            queue = []
+            queueHead = 0
+            for message in wave { step(Int(message.to.rawValue) - 1, .receive(message)) }
+        }
+        return hops
+    }
+
     public mutating func tickAll() {
         for node in engines.indices { step(node, .tick) }
         drain()

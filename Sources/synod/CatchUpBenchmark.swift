@@ -17,9 +17,11 @@ struct CatchUpBenchmark: ParsableCommand {
             let start = ContinuousClock.now
             let result = EngineBenchmarks.finishCatchUp(&cluster, entriesBehind: entries)
             let wall = secondsSince(start)
-            print(String(format: "%@: entries-behind=%d bytes=%d (%.1f MB) messages=%d heartbeat-ticks=%d snapshots-installed=%d wall=%.2fs",
+            // A modelled network: 1 ms one-way delay and 1 Gbit/s, to turn hops and bytes into time.
+            let networkSeconds = Double(result.hops) * 0.001 + Double(result.bytesSent) * 8 / 1e9
+            print(String(format: "%@: entries-behind=%d bytes=%d (%.1f MB) messages=%d hops=%d heartbeat-ticks=%d snapshots-installed=%d cpu=%.3fs network(1ms,1Gbit/s)=%.3fs",
                          label, result.entriesBehind, result.bytesSent, Double(result.bytesSent) / 1e6, result.messagesSent,
-                         result.ticks, result.snapshotsInstalled, wall))
+                         result.hops, result.ticks, result.snapshotsInstalled, wall, networkSeconds))
         }
     }
 }
