@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Raft", targets: ["Raft"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Linearizability", targets: ["Linearizability"]),
+        .library(name: "Storage", targets: ["Storage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,8 @@ let package = Package(
         .target(name: "ConsensusCore"),
         .target(name: "Raft", dependencies: ["ConsensusCore"]),
         .target(name: "Linearizability"),
+        // The write-ahead log and snapshot files (issue 4). Today: the on-disk record format.
+        .target(name: "Storage", dependencies: ["ConsensusCore"]),
         .target(
             name: "Simulation",
             dependencies: [
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Storage"]),
     ],
     swiftLanguageModes: [.v6]
 )

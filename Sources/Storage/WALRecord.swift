@@ -1,0 +1,94 @@
+import ConsensusCore
+
+/// One record of the write-ahead log.
+public enum WALRecord: Sendable, Equatable {
+    /// Starts every segment: the checksum the previous segment ended with, so segments chain too.
+    case segmentHeader(previousChecksum: UInt32, segmentNumber: UInt64)
+    case entry(Entry)
+    /// Raft's term, vote and commit index. The vote is 0 for "none".
+    case hardState(term: Term, vote: UInt64, commit: LogIndex)
+    /// A snapshot through `index` (of `term`) is durable; entries at or below it may be dropped.
+    case snapshotMarker(index: LogIndex, term: Term)
+
+    /// Type tags on disk. Zero is reserved: a preallocated segment is zero-filled, and a zero tag
+    /// marks where the written part ends.
+    enum Tag: UInt8 {
+        case segmentHeader = 1
+        case entry = 2
+        case hardState = 3
+        case snapshotMarker = 4
+    }
+
+    var tag: Tag {
+        switch self {
+        case .segmentHeader: return .segmentHeader
+        case .entry: return .entry
+        case .hardState: return .hardState
+        case .snapshotMarker: return .snapshotMarker
+        }
+    }
+
+    var payload: [UInt8] {
+        var writer = ByteWriter()
+        switch self {
+        case .segmentHeader(let previous, let number):
+            writer.write(previous)
+            writer.write(number)
+        case .entry(let entry):
+            writer.write(entry.index)
+            writer.write(entry.term)
+            writer.write(entry.kind.rawValue)
+            writer.write(entry.data)
+        case .hardState(let term, let vote, let commit):
+            writer.write(term)
+            writer.write(vote)
+            writer.write(commit)
+        case .snapshotMarker(let index, let term):
+            writer.write(index)
+            writer.write(term)
+        }
+        return writer.bytes
+    }
+
+    /// Decodes a payload whose checksum already matched, or returns why it is malformed.
+    static func decode(tag: Tag, payload: [UInt8]) -> Result<WALRecord, WALCorruption.Reason> {
+        var reader = ByteReader(payload)
+        let record: WALRecord?
+        switch tag {
+        case .segmentHeader:
+            record = reader.readUInt32().flatMap { previous in reader.readUInt64().map { .segmentHeader(previousChecksum: previous, segmentNumber: $0) } }
+        case .entry:
+            guard let index = reader.readUInt64(), let term = reader.readUInt64(), let rawKind = reader.readByte() else {
+                return .failure(.malformedPayload("entry shorter than its header"))
+            }
+            guard let kind = EntryKind(rawValue: rawKind) else { return .failure(.malformedPayload("unknown entry kind \(rawKind)")) }
+            guard index > 0 else { return .failure(.malformedPayload("entry index 0")) }
+            return .success(.entry(Entry(index: index, term: term, kind: kind, data: reader.readRest())))
+        case .hardState:
+            if let term = reader.readUInt64(), let vote = reader.readUInt64(), let commit = reader.readUInt64() {
+                record = .hardState(term: term, vote: vote, commit: commit)
+            } else {
+                record = nil
+            }
+        case .snapshotMarker:
+            record = reader.readUInt64().flatMap { index in reader.readUInt64().map { .snapshotMarker(index: index, term: $0) } }
+        }
+        guard let record, reader.remaining == 0 else { return .failure(.malformedPayload("\(tag) payload of \(payload.count) bytes")) }
+        return .success(record)
+    }
+}
+
+/// Where and why the log stopped making sense.
+public struct WALCorruption: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Error, Sendable, Equatable {
+        case checksumMismatch(expected: UInt32, found: UInt32)
+        case unknownTag(UInt8)
+        case lengthOverLimit(UInt32)
+        case malformedPayload(String)
+    }
+
+    public var offset: Int
+    public var reason: Reason
+
+    public var description: String { "corrupt record at offset \(offset): \(reason)" }
+}
