@@ -1,0 +1,45 @@
+/// The file operations the log needs, behind a protocol so that tests run the same log over a
+/// fault-injecting in-memory directory (`FaultyDirectory`) and production over POSIX files.
+public protocol StorageFile: AnyObject {
+    /// Writes `bytes` at `offset`. Not durable until `sync`.
+    func write(_ bytes: [UInt8], at offset: Int) throws(StorageError)
+    func read(at offset: Int, count: Int) throws(StorageError) -> [UInt8]
+    func size() throws(StorageError) -> Int
+    /// Shrinks or grows the file; growth reads as zeros.
+    func truncate(to size: Int) throws(StorageError)
+    /// Makes every write so far durable (fdatasync).
+    func sync() throws(StorageError)
+    func close()
+}
+
+public protocol StorageDirectory: AnyObject {
+    var path: String { get }
+    func list() throws(StorageError) -> [String]
+    func open(_ name: String, create: Bool) throws(StorageError) -> StorageFile
+    func remove(_ name: String) throws(StorageError)
+    /// Atomically replaces `destination` with `source`.
+    func rename(_ source: String, to destination: String) throws(StorageError)
+    /// Makes creations, renames and removals in the directory durable (fsync of the directory).
+    func sync() throws(StorageError)
+}
+
+/// What can go wrong below the log. Every case names the file and, where it matters, the offset.
+public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The disk is full: the write did not happen, and nothing was acknowledged.
+    case diskFull(path: String)
+    case system(operation: String, path: String, errno: Int32)
+    /// A record that is not at the tail failed its checks: the log cannot be trusted past it.
+    case corruptRecord(file: String, offset: Int, reason: WALCorruption.Reason)
+    case corruptSnapshot(file: String, reason: String)
+    case missingSegment(expected: UInt64, found: UInt64)
+
+    public var description: String {
+        switch self {
+        case .diskFull(let path): return "disk full writing \(path)"
+        case .system(let operation, let path, let errno): return "\(operation) \(path) failed: errno \(errno)"
+        case .corruptRecord(let file, let offset, let reason): return "corrupt record in \(file) at offset \(offset): \(reason)"
+        case .corruptSnapshot(let file, let reason): return "corrupt snapshot \(file): \(reason)"
+        case .missingSegment(let expected, let found): return "segment \(expected) is missing (found \(found) next)"
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import ConsensusCore
+
+/// A segmented write-ahead log over a `StorageDirectory`.
+///
+/// Records are appended to the current segment, which is preallocated (zero-filled) to
+/// `segmentBytesMax` and replaced by a new one when full. Every segment starts with a header that
+/// chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
+/// of segments is self-sufficient and old segments can be deleted once a snapshot covers them.
+///
+/// The log is append-only: a Raft follower that overwrites a conflicting suffix appends the new
+/// entries, and recovery lets an entry at index i replace every earlier entry at or after i.
+public final class WriteAheadLog {
+    public struct Recovered: Sendable, Equatable {
+        public var hardState: (term: Term, vote: UInt64, commit: LogIndex)? { hardStateValue.map { ($0[0], $0[1], $0[2]) } }
+        var hardStateValue: [UInt64]?
+        public var snapshot: (index: LogIndex, term: Term)? { snapshotValue.map { ($0[0], $0[1]) } }
+        var snapshotValue: [UInt64]?
+        /// Entries after the snapshot, contiguous.
+        public var entries: [Entry] = []
+        /// Set when the last segment ended in a torn record, which recovery cut off.
+        public var tornTail: (file: String, offset: Int)? { tornTailValue.map { ($0.file, $0.offset) } }
+        var tornTailValue: TornTail?
+
+        struct TornTail: Sendable, Equatable {
+            var file: String
+            var offset: Int
+        }
+    }
+
+    struct Segment {
+        var number: UInt64
+        var name: String
+        /// The highest entry index written to it, to know when a snapshot covers it.
+        var lastEntryIndex: LogIndex
+    }
+
+    public let segmentBytesMax: Int
+    let directory: StorageDirectory
+    var segments: [Segment] = []
+    var file: StorageFile?
+    var writeOffset = 0
+    var checksum: UInt32 = 0
+    var directoryNeedsSync = false
+    /// Kept so a new segment can repeat them.
+    var lastHardState: WALRecord?
+    var lastSnapshotMarker: WALRecord?
+
+    static let segmentPrefix = "segment-"
+    static let segmentSuffix = ".wal"
+
+    static func segmentName(_ number: UInt64) -> String {
+        let digits = String(number)
+        return segmentPrefix + String(repeating: "0", count: max(0, 16 - digits.count)) + digits + segmentSuffix
+    }
+
+    init(directory: StorageDirectory, segmentBytesMax: Int) {
+        precondition(segmentBytesMax >= 4096, "segments of \(segmentBytesMax) bytes are too small")
+        self.directory = directory
+        self.segmentBytesMax = segmentBytesMax
+    }
+
+    /// Opens the log in `directory`, recovering what it holds; an empty directory starts a new log.
+    public static func open(directory: StorageDirectory, segmentBytesMax: Int = 64 << 20) throws(StorageError) -> (WriteAheadLog, Recovered) {
+        let log = WriteAheadLog(directory: directory, segmentBytesMax: segmentBytesMax)
+        let recovered = try log.recover()
+        if log.file == nil { try log.startSegment(number: 1, previousChecksum: 0) }
+        try log.sync()
+        return (log, recovered)
+    }
+
+    // MARK: Appending
+
+    /// Writes records after the current ones. They are durable after the next `sync`.
+    public func append(_ records: [WALRecord]) throws(StorageError) {
+        var batch: [UInt8] = []
+        for (position, record) in records.enumerated() {
+            let encoded = WALFrame.encode(record, previousChecksum: checksum)
+            // A full segment gives way to a new one; a record larger than a whole segment still goes
+            // into a fresh one rather than rotating forever.
+            if writeOffset + batch.count + encoded.bytes.count > segmentBytesMax && writeOffset + batch.count > headerRegionBytes {
+                try flush(&batch)
+                try rotate()
+                return try append(Array(records[position...]))
+            }
+            batch += encoded.bytes
+            checksum = encoded.checksum
+            remember(record)
+        }
+        try flush(&batch)
+    }
+
+    /// Makes everything appended durable: one fdatasync, plus a directory sync if segments changed.
+    public func sync() throws(StorageError) {
+        try file?.sync()
+        if directoryNeedsSync {
+            try directory.sync()
+            directoryNeedsSync = false
+        }
+    }
+
+    /// Deletes segments whose entries a durable snapshot through `index` covers. The current segment
+    /// always stays.
+    public func releaseSegments(coveredBy index: LogIndex) throws(StorageError) {
+        while segments.count > 1, segments[0].lastEntryIndex <= index {
+            try directory.remove(segments[0].name)
+            segments.removeFirst()
+            directoryNeedsSync = true
+        }
+    }
+
+    public var segmentCount: Int { segments.count }
+
+    private var headerRegionBytes: Int { 256 }
+
+    private func remember(_ record: WALRecord) {
+        switch record {
+        case .hardState: lastHardState = record
+        case .snapshotMarker: lastSnapshotMarker = record
+        case .entry(let entry): segments[segments.count - 1].lastEntryIndex = max(segments[segments.count - 1].lastEntryIndex, entry.index)
+        case .segmentHeader: break
+        }
+    }
+
+    private func flush(_ batch: inout [UInt8]) throws(StorageError) {
+        guard !batch.isEmpty, let file else { return }
+        try file.write(batch, at: writeOffset)
+        writeOffset += batch.count
+        batch = []
+    }
+
+    private func rotate() throws(StorageError) {
+        try file?.sync()
+        file?.close()
+        try startSegment(number: (segments.last?.number ?? 0) + 1, previousChecksum: checksum)
+    }
+
+    /// Creates, preallocates and starts a segment: header, then the metadata the log needs.
+    private func startSegment(number: UInt64, previousChecksum: UInt32) throws(StorageError) {
+        let name = Self.segmentName(number)
+        let newFile = try directory.open(name, create: true)
+        try newFile.truncate(to: segmentBytesMax)
+        file = newFile
+        writeOffset = 0
+        checksum = 0
+        segments.append(Segment(number: number, name: name, lastEntryIndex: 0))
+        directoryNeedsSync = true
+        var preamble: [WALRecord] = [.segmentHeader(previousChecksum: previousChecksum, segmentNumber: number)]
+        if let lastSnapshotMarker { preamble.append(lastSnapshotMarker) }
+        if let lastHardState { preamble.append(lastHardState) }
+        try append(preamble)
+    }
+}
