@@ -1,0 +1,114 @@
+import ConsensusCore
+
+/// Snapshots as files: written to a temporary name, synced, renamed into place, and the directory
+/// synced, so a crash leaves either the old set or the new one, never half a snapshot. The newest
+/// `keepCount` are kept; older ones are removed only after a newer one is durable.
+///
+/// File format (little-endian):
+///
+///     0   "SYNODSNP"   magic
+///     8   u8           format version
+///     9   u64, u64     index, term
+///     25  u32, bytes   membership (a `ConfigurationEntry` encoding)
+///     ..  u64, bytes   state machine data
+///     ..  u32          CRC-32C of everything before it
+public struct SnapshotStore {
+    public let directory: StorageDirectory
+    public let keepCount: Int
+
+    static let magic = Array("SYNODSNP".utf8)
+    static let formatVersion: UInt8 = 1
+    static let suffix = ".snap"
+    static let temporarySuffix = ".snap.tmp"
+
+    public init(directory: StorageDirectory, keepCount: Int = 2) {
+        precondition(keepCount >= 1, "at least one snapshot must be kept")
+        self.directory = directory
+        self.keepCount = keepCount
+    }
+
+    static func fileName(index: LogIndex, term: Term) -> String {
+        func padded(_ value: UInt64) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+        }
+        return "snapshot-\(padded(index))-\(padded(term))" + suffix
+    }
+
+    public func save(_ snapshot: Snapshot) throws(StorageError) {
+        let name = Self.fileName(index: snapshot.metadata.index, term: snapshot.metadata.term)
+        let temporary = name + ".tmp"
+        let file = try directory.open(temporary, create: true)
+        try file.truncate(to: 0)
+        try file.write(Self.encode(snapshot), at: 0)
+        try file.sync()
+        file.close()
+        try directory.rename(temporary, to: name)
+        try directory.sync()
+        // Only now, with the new one durable, may older snapshots go.
+        let names = try snapshotNames()
+        for old in names.dropLast(keepCount) { try directory.remove(old) }
+        if names.count > keepCount { try directory.sync() }
+    }
+
+    /// The newest snapshot, verified, or nil when there is none. A damaged newest snapshot is an
+    /// error naming the file: the log behind it may already be gone, so it is never skipped.
+    public func loadNewest() throws(StorageError) -> Snapshot? {
+        for leftover in try directory.list() where leftover.hasSuffix(Self.temporarySuffix) {
+            try directory.remove(leftover)  // An interrupted save; the rename never happened.
+        }
+        guard let newest = try snapshotNames().last else { return nil }
+        let file = try directory.open(newest, create: false)
+        let bytes = try file.read(at: 0, count: try file.size())
+        file.close()
+        switch Self.decode(bytes) {
+        case .success(let snapshot): return snapshot
+        case .failure(let reason): throw .corruptSnapshot(file: newest, reason: reason.text)
+        }
+    }
+
+    func snapshotNames() throws(StorageError) -> [String] {
+        try directory.list().filter { $0.hasPrefix("snapshot-") && $0.hasSuffix(Self.suffix) }.sorted()
+    }
+
+    static func encode(_ snapshot: Snapshot) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.write(magic)
+        writer.write(formatVersion)
+        writer.write(snapshot.metadata.index)
+        writer.write(snapshot.metadata.term)
+        let membership = ConfigurationEntry(membership: snapshot.metadata.membership, requestID: nil, origin: nil).encoded
+        writer.write(UInt32(membership.count))
+        writer.write(membership)
+        writer.write(UInt64(snapshot.data.count))
+        writer.write(snapshot.data)
+        writer.write(CRC32C.checksum(writer.bytes))
+        return writer.bytes
+    }
+
+    struct DecodeFailure: Error {
+        var text: String
+    }
+
+    static func decode(_ bytes: [UInt8]) -> Result<Snapshot, DecodeFailure> {
+        guard bytes.count >= magic.count + 1 + 16 + 4 + 8 + 4 else { return .failure(DecodeFailure(text: "\(bytes.count) bytes is too short")) }
+        let body = bytes[..<(bytes.count - 4)]
+        var trailer = ByteReader(bytes, from: bytes.count - 4)
+        guard trailer.readUInt32() == CRC32C.checksum(body) else { return .failure(DecodeFailure(text: "checksum mismatch")) }
+        guard Array(bytes.prefix(magic.count)) == magic else { return .failure(DecodeFailure(text: "not a snapshot file")) }
+        var reader = ByteReader(bytes, from: magic.count, to: bytes.count - 4)
+        guard reader.readByte() == formatVersion, let index = reader.readUInt64(), let term = reader.readUInt64(),
+              let membershipLength = reader.readUInt32(), Int(membershipLength) <= reader.remaining
+        else { return .failure(DecodeFailure(text: "malformed header")) }
+        var membershipReader = ByteReader(bytes, from: reader.position, to: reader.position + Int(membershipLength))
+        guard let configuration = ConfigurationEntry(decoding: membershipReader.readRest()) else {
+            return .failure(DecodeFailure(text: "malformed membership"))
+        }
+        reader = ByteReader(bytes, from: reader.position + Int(membershipLength), to: bytes.count - 4)
+        guard let dataLength = reader.readUInt64(), dataLength == UInt64(reader.remaining) else {
+            return .failure(DecodeFailure(text: "data length does not match the file"))
+        }
+        let metadata = SnapshotMetadata(index: index, term: term, membership: configuration.membership)
+        return .success(Snapshot(metadata: metadata, data: reader.readRest()))
+    }
+}
