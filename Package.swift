@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "synod",
             dependencies: [
-                "ConsensusCore", "Raft", "Simulation", "Linearizability",
+                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,7 +43,8 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
-        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Storage"]),
+        // The crash test runs the `synod` executable as a child process and kills it.
+        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Storage", "synod"]),
     ],
     swiftLanguageModes: [.v6]
 )

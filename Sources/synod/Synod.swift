@@ -5,6 +5,6 @@ struct Synod: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synod",
         abstract: "Synod: a consensus toolkit and coordination service.",
-        subcommands: [SimulateCommand.self, BenchmarkCommand.self]
+        subcommands: [SimulateCommand.self, BenchmarkCommand.self, WALAppendCommand.self]
     )
 }

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 { Glibc.open(path, flags, mode) }
+private func systemRename(_ source: String, _ destination: String) -> Int32 { Glibc.rename(source, destination) }
+private func systemClose(_ descriptor: Int32) { _ = Glibc.close(descriptor) }
+#elseif canImport(Darwin)
+import Darwin
+
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 { Darwin.open(path, flags, mode) }
+private func systemRename(_ source: String, _ destination: String) -> Int32 { Darwin.rename(source, destination) }
+private func systemClose(_ descriptor: Int32) { _ = Darwin.close(descriptor) }
+private func fdatasync(_ descriptor: Int32) -> Int32 { fsync(descriptor) }
+#endif
+
+/// A real directory: POSIX calls, `fdatasync` for file data and `fsync` on the directory for names.
+public final class PosixDirectory: StorageDirectory {
+    public let path: String
+
+    /// Opens `path`, creating it if needed.
+    public init(path: String) throws(StorageError) {
+        self.path = path
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw Self.failure("mkdir", path) }
+    }
+
+    func fullPath(_ name: String) -> String { path + "/" + name }
+
+    public func list() throws(StorageError) -> [String] {
+        guard let handle = opendir(path) else { throw Self.failure("opendir", path) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func open(_ name: String, create: Bool) throws(StorageError) -> StorageFile {
+        let descriptor = systemOpen(fullPath(name), O_RDWR | (create ? O_CREAT : 0) | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Self.failure("open", fullPath(name)) }
+        return PosixFile(descriptor: descriptor, path: fullPath(name))
+    }
+
+    public func remove(_ name: String) throws(StorageError) {
+        guard unlink(fullPath(name)) == 0 else { throw Self.failure("unlink", fullPath(name)) }
+    }
+
+    public func rename(_ source: String, to destination: String) throws(StorageError) {
+        guard systemRename(fullPath(source), fullPath(destination)) == 0 else { throw Self.failure("rename", fullPath(source)) }
+    }
+
+    public func sync() throws(StorageError) {
+        let descriptor = systemOpen(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.failure("open", path) }
+        defer { systemClose(descriptor) }
+        guard fsync(descriptor) == 0 else { throw Self.failure("fsync", path) }
+    }
+
+    static func failure(_ operation: String, _ path: String) -> StorageError {
+        errno == ENOSPC ? .diskFull(path: path) : .system(operation: operation, path: path, errno: errno)
+    }
+}
+
+final class PosixFile: StorageFile {
+    let descriptor: Int32
+    let path: String
+    var isOpen = true
+
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { close() }
+
+    func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                pwrite(descriptor, buffer.baseAddress! + written, bytes.count - written, off_t(offset + written))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw PosixDirectory.failure("pwrite", path)
+            }
+            written += result
+        }
+    }
+
+    func read(at offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw PosixDirectory.failure("pread", path)
+            }
+            if result == 0 { break }
+            done += result
+        }
+        return Array(bytes.prefix(done))
+    }
+
+    func size() throws(StorageError) -> Int {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw PosixDirectory.failure("fstat", path) }
+        return Int(status.st_size)
+    }
+
+    /// Growing preallocates the blocks (so a full disk shows up now, not at a later write);
+    /// shrinking releases them.
+    func truncate(to size: Int) throws(StorageError) {
+        let current = try self.size()
+        #if canImport(Glibc)
+        if size > current {
+            let result = posix_fallocate(descriptor, off_t(current), off_t(size - current))
+            guard result == 0 else {
+                throw result == ENOSPC ? .diskFull(path: path) : .system(operation: "posix_fallocate", path: path, errno: result)
+            }
+            return
+        }
+        #endif
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw PosixDirectory.failure("ftruncate", path) }
+    }
+
+    func sync() throws(StorageError) {
+        guard fdatasync(descriptor) == 0 else { throw PosixDirectory.failure("fdatasync", path) }
+    }
+
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        systemClose(descriptor)
+    }
+}
