@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Synod: ParsableCommand {
+struct Synod: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synod",
         abstract: "Synod: a consensus toolkit and coordination service.",
