@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
         // The crash test runs the `synod` executable as a child process and kills it.
-        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Storage", "synod"]),
+        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Storage", "synod"]),
     ],
     swiftLanguageModes: [.v6]
 )

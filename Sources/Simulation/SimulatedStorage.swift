@@ -4,7 +4,7 @@ import ConsensusCore
 /// durable. A crash keeps what was synced, plus possibly a prefix of what was not, in write order
 /// (snapshot, discards, entries, hard state), as a real page cache might have flushed part of it. A
 /// snapshot write is atomic (temporary file and rename), so it survives whole or not at all.
-public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable {
+public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, ReplicaStorage {
     public private(set) var hardState: HardState
     public private(set) var snapshot: Snapshot?
     /// Entries after `offsetIndex`.
@@ -45,7 +45,11 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable {
 
     /// Buffers a write. `snapshotPrefixDigest` is the digest of the committed log prefix through the
     /// request's snapshot, which the storage cannot compute itself when the snapshot replaces its log.
-    public mutating func write(_ request: PersistRequest<HardState>, snapshotPrefixDigest: UInt64 = 0) {
+    public mutating func write(_ request: PersistRequest<HardState>) {
+        write(request, snapshotPrefixDigest: 0)
+    }
+
+    public mutating func write(_ request: PersistRequest<HardState>, snapshotPrefixDigest: UInt64) {
         precondition(!hasUnsyncedWrites, "a write began before the previous one was synced")
         pending = request
         pendingSnapshotDigest = snapshotPrefixDigest

@@ -5,10 +5,12 @@ public enum WALRecord: Sendable, Equatable {
     /// Starts every segment: the checksum the previous segment ended with, so segments chain too.
     case segmentHeader(previousChecksum: UInt32, segmentNumber: UInt64)
     case entry(Entry)
-    /// Raft's term, vote and commit index. The vote is 0 for "none".
-    case hardState(term: Term, vote: UInt64, commit: LogIndex)
+    /// The engine's hard state in its own encoding (`DurableCoding`); the newest one wins.
+    case hardState([UInt8])
     /// A snapshot through `index` (of `term`) is durable; entries at or below it may be dropped.
     case snapshotMarker(index: LogIndex, term: Term)
+    /// Every entry after `index` is void: a follower's log that an installed snapshot replaced.
+    case truncate(after: LogIndex)
 
     /// Type tags on disk. Zero is reserved: a preallocated segment is zero-filled, and a zero tag
     /// marks where the written part ends.
@@ -17,6 +19,7 @@ public enum WALRecord: Sendable, Equatable {
         case entry = 2
         case hardState = 3
         case snapshotMarker = 4
+        case truncate = 5
     }
 
     var tag: Tag {
@@ -25,6 +28,7 @@ public enum WALRecord: Sendable, Equatable {
         case .entry: return .entry
         case .hardState: return .hardState
         case .snapshotMarker: return .snapshotMarker
+        case .truncate: return .truncate
         }
     }
 
@@ -39,13 +43,13 @@ public enum WALRecord: Sendable, Equatable {
             writer.write(entry.term)
             writer.write(entry.kind.rawValue)
             writer.write(entry.data)
-        case .hardState(let term, let vote, let commit):
-            writer.write(term)
-            writer.write(vote)
-            writer.write(commit)
+        case .hardState(let bytes):
+            writer.write(bytes)
         case .snapshotMarker(let index, let term):
             writer.write(index)
             writer.write(term)
+        case .truncate(let index):
+            writer.write(index)
         }
         return writer.bytes
     }
@@ -65,11 +69,9 @@ public enum WALRecord: Sendable, Equatable {
             guard index > 0 else { return .failure(.malformedPayload("entry index 0")) }
             return .success(.entry(Entry(index: index, term: term, kind: kind, data: reader.readRest())))
         case .hardState:
-            if let term = reader.readUInt64(), let vote = reader.readUInt64(), let commit = reader.readUInt64() {
-                record = .hardState(term: term, vote: vote, commit: commit)
-            } else {
-                record = nil
-            }
+            return .success(.hardState(reader.readRest()))
+        case .truncate:
+            record = reader.readUInt64().map { .truncate(after: $0) }
         case .snapshotMarker:
             record = reader.readUInt64().flatMap { index in reader.readUInt64().map { .snapshotMarker(index: index, term: $0) } }
         }

@@ -86,9 +86,11 @@ extension WriteAheadLog {
         switch record {
         case .segmentHeader:
             break
-        case .hardState(let term, let vote, let commit):
-            recovered.hardStateValue = [term, vote, commit]
+        case .hardState(let bytes):
+            recovered.hardState = bytes
             lastHardState = record
+        case .truncate(let index):
+            recovered.entries.removeAll { $0.index > index }
         case .snapshotMarker(let index, let term):
             recovered.snapshotValue = [index, term]
             recovered.entries.removeAll { $0.index <= index }

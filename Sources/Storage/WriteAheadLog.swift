@@ -11,8 +11,8 @@ import ConsensusCore
 /// entries, and recovery lets an entry at index i replace every earlier entry at or after i.
 public final class WriteAheadLog {
     public struct Recovered: Sendable, Equatable {
-        public var hardState: (term: Term, vote: UInt64, commit: LogIndex)? { hardStateValue.map { ($0[0], $0[1], $0[2]) } }
-        var hardStateValue: [UInt64]?
+        /// The newest hard state, in the engine's encoding.
+        public var hardState: [UInt8]?
         public var snapshot: (index: LogIndex, term: Term)? { snapshotValue.map { ($0[0], $0[1]) } }
         var snapshotValue: [UInt64]?
         /// Entries after the snapshot, contiguous.
@@ -117,7 +117,7 @@ public final class WriteAheadLog {
         case .hardState: lastHardState = record
         case .snapshotMarker: lastSnapshotMarker = record
         case .entry(let entry): segments[segments.count - 1].lastEntryIndex = max(segments[segments.count - 1].lastEntryIndex, entry.index)
-        case .segmentHeader: break
+        case .segmentHeader, .truncate: break
         }
     }
 

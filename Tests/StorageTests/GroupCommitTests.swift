@@ -13,7 +13,7 @@ import Testing
             for appender in 0..<appenders {
                 tasks.addTask {
                     for sequence in 0..<appendsEach {
-                        try await group.append([.hardState(term: UInt64(appender), vote: UInt64(sequence), commit: 0)])
+                        try await group.append([.hardState(hardState(UInt64(appender), UInt64(sequence), 0))])
                     }
                 }
             }

@@ -21,8 +21,9 @@ import Testing
         .entry(Entry(index: 1, term: 1, kind: .noop)),
         .entry(Entry(index: 2, term: 1, kind: .command, data: Array("put k v".utf8))),
         .entry(Entry(index: 3, term: 2, kind: .configuration, data: [1, 2, 3])),
-        .hardState(term: 2, vote: 3, commit: 2),
+        .hardState(hardState(2, 3, 2)),
         .snapshotMarker(index: 2, term: 1),
+        .truncate(after: 7),
     ]
 
     /// Encodes the records back to back, as a segment holds them.

@@ -13,12 +13,12 @@ import Testing
         let directory = FaultyDirectory(seed: 1)
         let (log, fresh) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 4096)
         #expect(fresh.entries.isEmpty && fresh.hardState == nil)
-        try log.append(entries(1...3) + [.hardState(term: 1, vote: 2, commit: 2)])
+        try log.append(entries(1...3) + [.hardState(hardState(1, 2, 2))])
         try log.sync()
         directory.crash()
         let (_, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 4096)
         #expect(recovered.entries.map(\.index) == [1, 2, 3])
-        #expect(recovered.hardState?.term == 1 && recovered.hardState?.vote == 2 && recovered.hardState?.commit == 2)
+        #expect(recovered.hardState == hardState(1, 2, 2))
         #expect(recovered.tornTail == nil)
     }
 
@@ -37,7 +37,7 @@ import Testing
     @Test func segmentsRotateChainAndAreReleasedBehindASnapshot() throws {
         let directory = FaultyDirectory(seed: 3)
         let (log, _) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 4096)
-        try log.append([.hardState(term: 3, vote: 1, commit: 0)])
+        try log.append([.hardState(hardState(3, 1, 0))])
         for index in 1...400 as ClosedRange<LogIndex> { try log.append([.entry(entry(index, String(repeating: "x", count: 40)))]) }
         try log.sync()
         #expect(log.segmentCount > 3)
@@ -50,7 +50,7 @@ import Testing
         #expect(afterRelease.snapshot?.index == 300)
         #expect(afterRelease.entries.map(\.index) == Array(301...400))
         // Every segment repeats the newest hard state, so dropping old ones loses nothing.
-        #expect(afterRelease.hardState?.term == 3)
+        #expect(afterRelease.hardState == hardState(3, 1, 0))
     }
 
     /// A torn last write is cut off and reported; later appends and recoveries work.
