@@ -126,7 +126,7 @@ public struct RaftEngine: ConsensusEngine {
     /// Starts an election now, as if the election timer had fired (etcd-io/raft's MsgHup). Tests use
     /// it to set up scenarios; a leader, or a node that may not vote, ignores it.
     public mutating func campaignNow() -> [RaftAction] {
-        if role != .leader && membership.isVoter(id) { campaign() }
+        if role != .leader && mayCampaign { campaign() }
         return takeActions()
     }
 

@@ -82,6 +82,34 @@ import Testing
         #expect(cluster.engine(1).role == .follower)
     }
 
+    /// Regression for seed 4475 of the 100,000-seed sweep: the old leader appended C_new (which
+    /// removes it), crashed before replicating it, and restarted holding the most up-to-date log. The
+    /// others, still in C_old,new, need its vote and cannot get it; it must campaign itself, lead the
+    /// configuration without itself until C_new commits, then step down.
+    @Test func aNodeRemovedByAnUncommittedConfigurationStillCampaigns() {
+        // Voters {1, 2} and a caught-up learner 3; then voters become {3}: C_old,new = {3} & {1, 2},
+        // whose outgoing half needs both 1 and 2.
+        var cluster = electedCluster(2)
+        cluster.addJoiningNode(3)
+        cluster.changeMembership(1, .addLearner(NodeID(3)))
+        cluster.stabilize()
+        cluster.changeMembership(1, .replace(voters: [NodeID(3)], learners: []))
+        cluster.deliverRound()  // C_old,new reaches 2 and 3.
+        cluster.deliverRound()  // Their acknowledgements commit it; node 1 appends C_new.
+        #expect(!cluster.engine(1).membership.isJoint)
+        cluster.dropPending()   // C_new never leaves node 1.
+        cluster.crash(1)
+        cluster.restart(1)
+        #expect(!cluster.engine(1).membership.isVoter(NodeID(1)))
+        for _ in 0..<60 where cluster.engine(3).role != .leader || cluster.engine(3).membership.isJoint {
+            for id in 1...3 as ClosedRange<UInt64> { cluster.tick(id) }
+            cluster.stabilize()
+        }
+        #expect(cluster.engine(3).role == .leader, "no leader: \(InteractionScript.status(cluster))")
+        #expect(cluster.engine(3).membership.voters == [NodeID(3)] && !cluster.engine(3).membership.isJoint)
+        #expect(cluster.engine(1).role == .follower)
+    }
+
     @Test func promotionOfALaggingLearnerIsRefused() {
         var cluster = electedCluster(3)
         cluster.addJoiningNode(4)
