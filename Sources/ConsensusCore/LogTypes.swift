@@ -54,7 +54,8 @@ public struct Entry: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    func leftPadded(to width: Int) -> String {
+    /// Pads with leading zeros to `width` characters, for fixed-width numbers in traces and file names.
+    public func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

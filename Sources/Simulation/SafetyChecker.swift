@@ -99,7 +99,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     }
 
     /// An entry applied by `node`: the same index must hold the same command everywhere.
-    mutating func checkApply(node: Int, entry: Entry, storagePrefixDigest: UInt64?) {
+    mutating func checkApply(node: Int, entry: Entry) {
         let position = Int(entry.index) - 1
         let digest = Digest.of(entry)
         if position < appliedDigests.count {

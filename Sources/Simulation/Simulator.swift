@@ -194,7 +194,7 @@ public final class Simulator<Engine: SimulatableEngine> {
     }
 
     func apply(_ entry: Entry, node: Int) {
-        checker.checkApply(node: node, entry: entry, storagePrefixDigest: nodes[node].storage.prefixDigest(at: entry.index))
+        checker.checkApply(node: node, entry: entry)
         if entry.index > report.committedEntries {
             report.committedEntries = entry.index
             if entry.kind == .configuration { report.configurationsCommitted += 1 }

@@ -112,9 +112,3 @@ struct Trace<Engine: SimulatableEngine> {
         return "[\(millis).\(padded)ms]"
     }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}

@@ -28,11 +28,7 @@ public struct SnapshotStore {
     }
 
     static func fileName(index: LogIndex, term: Term) -> String {
-        func padded(_ value: UInt64) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-        }
-        return "snapshot-\(padded(index))-\(padded(term))" + suffix
+        "snapshot-\(String(index).leftPadded(to: 20))-\(String(term).leftPadded(to: 20))" + suffix
     }
 
     public func save(_ snapshot: Snapshot) throws(StorageError) {

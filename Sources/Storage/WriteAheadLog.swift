@@ -49,8 +49,7 @@ public final class WriteAheadLog {
     static let segmentSuffix = ".wal"
 
     static func segmentName(_ number: UInt64) -> String {
-        let digits = String(number)
-        return segmentPrefix + String(repeating: "0", count: max(0, 16 - digits.count)) + digits + segmentSuffix
+        segmentPrefix + String(number).leftPadded(to: 16) + segmentSuffix
     }
 
     init(directory: StorageDirectory, segmentBytesMax: Int) {
