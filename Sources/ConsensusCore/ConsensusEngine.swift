@@ -28,6 +28,9 @@ public enum EngineEvent<Message: EngineMessage>: Sendable {
     /// An operator asks the leader to hand leadership to `target`. Answered by `proposalRejected`
     /// when refused; success shows as `target` leading.
     case transferLeadership(RequestID, to: NodeID)
+    /// A `persist` whose `overlapsSends` was set is now durable, through the entry at `index` of
+    /// `term` (its `lastEntry`). Shells report every such write, in write order.
+    case persisted(LogIndex, term: Term)
 }
 
 /// One client command offered for the log.
@@ -56,19 +59,32 @@ public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
     public var entries: [Entry]
     /// New hard state (for Raft: term, vote, commit), or nil when it has not changed.
     public var hardState: HardState?
+    /// When set, nothing the engine sends in this step depends on this write being durable, so the
+    /// shell may perform the step's later actions while the write is in flight (a leader replicating
+    /// its new entries while its own disk syncs them, Raft thesis §10.2.1). The shell must then report
+    /// durability with `EngineEvent.persisted` for `lastEntry`; until it does, the engine does not
+    /// count its own copy of those entries towards a quorum.
+    public var overlapsSends: Bool
 
     public init(
         hardState: HardState?,
         entries: [Entry],
         snapshot: Snapshot? = nil,
         discardEntriesThrough: LogIndex? = nil,
-        truncateEntriesAfter: LogIndex? = nil
+        truncateEntriesAfter: LogIndex? = nil,
+        overlapsSends: Bool = false
     ) {
         self.hardState = hardState
+        self.overlapsSends = overlapsSends
         self.entries = entries
         self.snapshot = snapshot
         self.discardEntriesThrough = discardEntriesThrough
         self.truncateEntriesAfter = truncateEntriesAfter
+    }
+
+    /// The position to report in `EngineEvent.persisted` once an overlapping write is durable.
+    public var lastEntry: (index: LogIndex, term: Term)? {
+        entries.last.map { ($0.index, $0.term) }
     }
 
     public var isEmpty: Bool {
@@ -81,7 +97,10 @@ public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
 /// ### Ordering contract
 /// A shell performs the actions of one `step` **in the order returned**, and:
 /// 1. a `persist` must be durable (written and synced) before any action after it is performed,
-///    in particular before any `send`: a vote or an acknowledgement may depend on it;
+///    in particular before any `send`: a vote or an acknowledgement may depend on it. The one
+///    exception is a persist marked `overlapsSends`: the shell may go on at once and reports the
+///    write's durability later with `EngineEvent.persisted`. Writes stay ordered: a later persist is
+///    durable only once every earlier one is;
 /// 2. every action of a step is performed before the next event is given to the engine;
 /// 3. `apply` hands entries to the state machine in index order; the engine counts them as applied.
 ///
@@ -213,6 +232,7 @@ extension EngineAction: CustomStringConvertible {
             if let snapshot = request.snapshot { text += " \(snapshot.metadata)" }
             if let through = request.discardEntriesThrough { text += " discard<=\(through)" }
             if let after = request.truncateEntriesAfter { text += " truncate>\(after)" }
+            if request.overlapsSends { text += " overlapping" }
             return text
         case .send(let message): return "send \(message)"
         case .apply(let entries): return "apply " + entries.map(\.description).joined(separator: ", ")
@@ -236,6 +256,7 @@ extension EngineEvent: CustomStringConvertible {
         case .snapshotCreated(let snapshot): return "snapshot-created \(snapshot)"
         case .changeMembership(let id, let change): return "change-membership \(id) \(change)"
         case .transferLeadership(let id, let target): return "transfer-leadership \(id) to \(target)"
+        case .persisted(let index, let term): return "persisted \(term)/\(index)"
         }
     }
 }

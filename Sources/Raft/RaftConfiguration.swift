@@ -37,6 +37,10 @@ public struct RaftConfiguration: Sendable {
 
     /// A follower forwards proposals to the leader; when false it rejects them, naming the leader.
     public var forwardProposals: Bool = true
+    /// The leader lets its shell replicate new entries while its own disk is still syncing them
+    /// (`PersistRequest.overlapsSends`), and counts its own copy towards a quorum only once the shell
+    /// reports it durable with `EngineEvent.persisted`. Off, every persist completes before any send.
+    public var overlapWritesWithSends: Bool = false
 
     /// Bounds of the replication pipeline to one follower: messages and bytes sent but not acknowledged.
     public var inflightMessagesMax: Int = 256

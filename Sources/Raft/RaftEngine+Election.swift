@@ -147,6 +147,8 @@ extension RaftEngine {
         transferTarget = nil
         progress = ProgressSet()
         reconcileProgress()
+        // A candidate's persists all completed before its votes went out, so its whole log is durable.
+        leaderDurableIndex = log.lastIndex
         // §5.4.2 and §6.4: commit an entry of the new term at once, so that earlier entries commit and
         // reads can learn the commit index.
         appendAsLeader([Entry(index: log.lastIndex + 1, term: term, kind: .noop)])

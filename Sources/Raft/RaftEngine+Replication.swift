@@ -14,8 +14,8 @@ extension RaftEngine {
         }
         markUnpersisted(from: first.index)
         for peer in peers { sendAppends(to: peer) }
-        // The leader's own copy counts once persisted, which the contract guarantees before any later
-        // event; a single-node cluster therefore commits at once.
+        // The leader's own copy counts once persisted: at once when the persist completes before the
+        // next event (so a single-node cluster commits now), else when the shell reports it durable.
         maybeCommit()
     }
 
@@ -105,7 +105,7 @@ extension RaftEngine {
     /// Advances the commit index to the highest index a quorum holds, but only by counting entries of
     /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly.
     mutating func maybeCommit() {
-        let quorumIndex = quorum.committedIndex { node in node == id ? log.lastIndex : progress.read(node) { $0.matchIndex } }
+        let quorumIndex = quorum.committedIndex { node in node == id ? leaderOwnMatchIndex : progress.read(node) { $0.matchIndex } }
         guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return }
         for entry in log.entries(in: commitIndex + 1...quorumIndex) where entry.term == term && entry.kind == .command {
             uncommittedBytes -= entry.sizeBytes

@@ -69,6 +69,9 @@ public struct RaftEngine: ConsensusEngine {
     // Output gathered during one step, turned into actions by `takeActions`.
     var lastPersistedHardState: RaftHardState
     var firstUnpersistedIndex: LogIndex?
+    /// With `overlapWritesWithSends`, the end of the prefix of the leader's own log that its shell
+    /// has reported durable: the leader's vote in the commit quorum.
+    var leaderDurableIndex: LogIndex = 0
     var pendingPersist = PendingSnapshotWrite()
     var pendingRestore: Snapshot?
     var outbox: [RaftMessage] = []
@@ -119,6 +122,7 @@ public struct RaftEngine: ConsensusEngine {
         case .snapshotCreated(let snapshot): snapshotCreated(snapshot)
         case .changeMembership(let id, let change): changeMembership(id, change)
         case .transferLeadership(let id, let target): transferLeadership(id, to: target)
+        case .persisted(let index, let term): persisted(through: index, term: term)
         }
         return takeActions()
     }
@@ -151,13 +155,17 @@ public struct RaftEngine: ConsensusEngine {
         if hardStateChanged || firstUnpersistedIndex != nil || !pendingPersist.isEmpty {
             // Entries at or below the log's offset were replaced by a snapshot in this step.
             let entries = firstUnpersistedIndex.map { log.entries(from: max($0, log.offsetIndex + 1)) } ?? []
+            let overlaps = mayOverlapSends
             actions.append(.persist(PersistRequest(
                 hardState: hardStateChanged ? current : nil,
                 entries: entries,
                 snapshot: pendingPersist.snapshot,
                 discardEntriesThrough: pendingPersist.discardEntriesThrough,
-                truncateEntriesAfter: pendingPersist.truncateEntriesAfter
+                truncateEntriesAfter: pendingPersist.truncateEntriesAfter,
+                overlapsSends: overlaps
             )))
+            // A write the shell completes before the next event makes the whole log durable.
+            if !overlaps && role == .leader { leaderDurableIndex = log.lastIndex }
             lastPersistedHardState = current
             firstUnpersistedIndex = nil
             pendingPersist = PendingSnapshotWrite()
@@ -178,6 +186,40 @@ public struct RaftEngine: ConsensusEngine {
         actions.append(contentsOf: answers)
         answers.removeAll(keepingCapacity: true)
         return actions
+    }
+}
+
+extension RaftEngine {
+    /// The leader's own copy in the commit quorum: all of its log when this step's persist completes
+    /// before the next event (as every persist does without overlapping writes), otherwise only what
+    /// its shell has reported durable.
+    var leaderOwnMatchIndex: LogIndex {
+        guard configuration.overlapWritesWithSends else { return log.lastIndex }
+        let persistsThisStep = firstUnpersistedIndex != nil || !pendingPersist.isEmpty || termOrVoteChanged
+        return persistsThisStep && !mayOverlapSends ? log.lastIndex : leaderDurableIndex
+    }
+
+    var termOrVoteChanged: Bool {
+        term != lastPersistedHardState.term || vote != lastPersistedHardState.vote
+    }
+
+    /// Whether this step's persist may overlap its sends. A changed term or vote must be durable
+    /// before any message of the new term leaves; snapshot writes and truncations stay synchronous;
+    /// and a follower's entries must be on disk before it acknowledges them. What remains is a
+    /// leader's own new entries, and anyone's commit index, which no message depends on.
+    var mayOverlapSends: Bool {
+        configuration.overlapWritesWithSends && !termOrVoteChanged && pendingPersist.isEmpty
+            && (role == .leader || firstUnpersistedIndex == nil)
+    }
+
+    /// The shell made an overlapping write durable. The report may be stale (written in an earlier
+    /// term, overtaken by a truncation), so it counts only if the entry it names is still in the log:
+    /// an (index, term) pair names one entry, and writes are durable in order, so its whole prefix is
+    /// durable too.
+    mutating func persisted(through index: LogIndex, term entryTerm: Term) {
+        guard role == .leader, index > leaderDurableIndex, index <= log.lastIndex, log.term(at: index) == entryTerm else { return }
+        leaderDurableIndex = index
+        maybeCommit()
     }
 }
 

@@ -6,6 +6,8 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
     enum Kind {
         case tick(node: Int)
         case deliver(Message, node: Int)
+        /// The disk of `node` finished an overlapping write whose last entry is `index` of `term`.
+        case diskSynced(node: Int, incarnation: UInt64, index: LogIndex, term: Term)
         case clientWake(client: Int, generation: UInt64)
         case fault
         case heal

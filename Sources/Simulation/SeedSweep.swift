@@ -17,6 +17,7 @@ public struct SeedSweep: Sendable {
         public var simulatedMicros: UInt64 = 0
         public var operationsCompleted = 0
         public var snapshotsRestored = 0
+        public var nodesReplaced = 0
         public var configurationsCommitted = 0
         public var leadersElected = 0
         public var failures: [SimulationReport] = []
@@ -35,6 +36,7 @@ public struct SeedSweep: Sendable {
             simulatedMicros += report.simulatedMicros
             operationsCompleted += report.operationsCompleted
             snapshotsRestored += report.snapshotsRestored
+            nodesReplaced += report.nodesReplaced
             configurationsCommitted += report.configurationsCommitted
             leadersElected += report.leadersElected
         }

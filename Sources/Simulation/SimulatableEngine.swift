@@ -32,9 +32,9 @@ extension SimulatableEngine {
 
     /// Steps and checks the protocol rule in one in-place access, so the simulator never copies an
     /// engine (and its log) just to read its status.
-    mutating func checkedStep(_ event: EngineEvent<Message>) -> (actions: [EngineAction<Message, HardState>], status: EngineStatus, violation: String?) {
+    mutating func checkedStep(_ event: EngineEvent<Message>) -> (actions: [EngineAction<Message, HardState>], previous: EngineStatus, status: EngineStatus, violation: String?) {
         let before = status
         let actions = step(event)
-        return (actions, status, protocolViolation(since: before))
+        return (actions, before, status, protocolViolation(since: before))
     }
 }

@@ -17,9 +17,19 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     /// The log-matching checker compares these instead of whole logs.
     private var prefixDigests: [UInt64] = []
 
-    private var pending: PersistRequest<HardState>?
-    /// The committed prefix digest at a pending snapshot's index, for the log it replaces.
-    private var pendingSnapshotDigest: UInt64 = 0
+    /// Writes accepted but not yet synced, in write order. More than one only when a leader's writes
+    /// overlap its sends (`PersistRequest.overlapsSends`); a sync makes all of them durable.
+    private var pending: [PendingWrite] = []
+
+    private struct PendingWrite {
+        var request: PersistRequest<HardState>
+        /// The committed prefix digest at the snapshot's index, for the log it replaces.
+        var snapshotDigest: UInt64
+    }
+
+    /// A bit flipped in an old record: the log's checksums will catch it when the node next starts,
+    /// and the node must refuse to (as `WriteAheadLog` recovery does on a real disk).
+    public var isCorrupted = false
 
     public init(hardState: HardState) {
         self.hardState = hardState
@@ -27,7 +37,12 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
 
     public var lastIndex: LogIndex { offsetIndex + LogIndex(entries.count) }
 
-    public var hasUnsyncedWrites: Bool { pending != nil }
+    public var hasUnsyncedWrites: Bool { !pending.isEmpty }
+
+    /// Whether a write not yet synced holds the entry at `index` of `term`.
+    public func hasUnsyncedEntry(at index: LogIndex, term: Term) -> Bool {
+        pending.contains { write in write.request.entries.contains { $0.index == index && $0.term == term } }
+    }
 
     public func term(at index: LogIndex) -> Term? {
         if index == offsetIndex { return offsetTerm }
@@ -50,27 +65,32 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     }
 
     public mutating func write(_ request: PersistRequest<HardState>, snapshotPrefixDigest: UInt64) {
-        precondition(!hasUnsyncedWrites, "a write began before the previous one was synced")
-        pending = request
-        pendingSnapshotDigest = snapshotPrefixDigest
+        precondition(pending.isEmpty || pending.allSatisfy(\.request.overlapsSends), "a write began before the previous one was synced")
+        pending.append(PendingWrite(request: request, snapshotDigest: snapshotPrefixDigest))
     }
 
     public mutating func sync() {
-        guard let request = pending else { return }
-        keep(request, entryCount: request.entries.count, hardState: true, snapshot: true)
+        for write in pending { keep(write, entryCount: write.request.entries.count, hardState: true, snapshot: true) }
+        pending.removeAll()
     }
 
-    /// A crash: unsynced writes are lost, except perhaps a prefix chosen by `random`.
+    /// A crash: unsynced writes are lost, except perhaps a prefix of them chosen by `random`. Writes
+    /// reach the disk in order, so some may survive whole, then one torn, and none after it.
     public mutating func crash(random: inout SeededRandom) {
-        guard let request = pending else { return }
+        guard !pending.isEmpty else { return }
+        let whole = pending.count > 1 ? random.int(in: 0..<pending.count) : 0
+        for write in pending.prefix(whole) { keep(write, entryCount: write.request.entries.count, hardState: true, snapshot: true) }
+        let torn = pending[whole]
+        pending.removeAll()
+        let request = torn.request
         let snapshotSurvives = random.chance(0.5)
         let survivingEntries = snapshotSurvives || request.snapshot == nil ? random.int(in: 0..<(request.entries.count + 1)) : 0
         let hardStateSurvives = survivingEntries == request.entries.count && (snapshotSurvives || request.snapshot == nil) && random.chance(0.5)
-        keep(request, entryCount: survivingEntries, hardState: hardStateSurvives, snapshot: snapshotSurvives)
+        keep(torn, entryCount: survivingEntries, hardState: hardStateSurvives, snapshot: snapshotSurvives)
     }
 
-    private mutating func keep(_ request: PersistRequest<HardState>, entryCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
-        pending = nil
+    private mutating func keep(_ write: PendingWrite, entryCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
+        let request = write.request
         if keepSnapshot || request.snapshot == nil {
             if let newSnapshot = request.snapshot {
                 snapshot = newSnapshot
@@ -80,7 +100,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
                     prefixDigests = []
                     offsetIndex = newSnapshot.metadata.index
                     offsetTerm = newSnapshot.metadata.term
-                    offsetDigest = pendingSnapshotDigest
+                    offsetDigest = write.snapshotDigest
                 }
             }
             if let through = request.discardEntriesThrough, through > offsetIndex {

@@ -59,6 +59,9 @@ public struct SimulationReport: Sendable {
     public var snapshotsRestored = 0
     public var configurationsCommitted = 0
     public var leadersElected = 0
+    /// Disks that had a bit flipped, and nodes replaced on a wiped disk after refusing to start.
+    public var disksCorrupted = 0
+    public var nodesReplaced = 0
     /// A digest of every event, equal for equal runs.
     public var traceDigest: UInt64 = 0
     /// The last events before the end of the run, formatted, for failure reports.

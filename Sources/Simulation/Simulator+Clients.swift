@@ -90,7 +90,7 @@ extension Simulator {
         guard var operation = clients[index].operation, operation.attempts.removeValue(forKey: request) != nil else { return }
         switch reason {
         case .notLeader(let leader?):
-            clients[index].preferredNode = Int(leader.rawValue) - 1
+            clients[index].preferredNode = slot(of: leader) ?? random.int(in: 0..<nodeCount)
         case .notLeader(nil), .noLeader, .leaderChanged, .timedOut, .notMember:
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
         case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests, .leadershipTransferInProgress:

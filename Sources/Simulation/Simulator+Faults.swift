@@ -9,7 +9,8 @@ extension Simulator {
     }
 
     var liveNodes: [Int] { (0..<nodeCount).filter { nodes[$0].engine != nil } }
-    var crashedNodes: [Int] { (0..<nodeCount).filter { nodes[$0].engine == nil } }
+    /// Down nodes that can be restarted; a node that refuses to start waits for its replacement.
+    var crashedNodes: [Int] { (0..<nodeCount).filter { nodes[$0].engine == nil && !nodes[$0].refusesToStart } }
 
     func injectFault() {
         report.faults += 1
@@ -27,7 +28,9 @@ extension Simulator {
         case 25..<40:
             network.heal()
             note("fault: network healed")
-        case 40..<60:
+        case 40..<41:
+            corruptSomeDisk()
+        case 41..<60:
             // Keep a majority running most of the time, so the fault phase also sees progress.
             let live = liveNodes
             let majority = nodeCount / 2 + 1
@@ -55,9 +58,12 @@ extension Simulator {
     /// remove a voter, or replace the configuration. Removed nodes keep running, as a decommissioned
     /// machine might, and may be added back later with a stale log.
     func changeMembership() {
-        guard let leader = currentLeader else { return }
+        // While a node refuses to start, the operator's removal is the only change: any other could
+        // need the dead node's vote to commit and stall the group for good.
+        guard let leader = currentLeader, report.disksCorrupted == report.nodesReplaced else { return }
         let membership = nodes[leader].engine!.membership
-        let outsiders = voters.filter { !membership.members.contains($0) }
+        let candidates = nodeIDs
+        let outsiders = candidates.filter { !membership.members.contains($0) }
         let learners = membership.learners.sorted()
         let currentVoters = membership.voters.sorted()
         var options: [MembershipChange] = []
@@ -68,9 +74,9 @@ extension Simulator {
         if let learner = learners.first { options.append(.promoteLearner(learner)) }
         if currentVoters.count > 1 { options.append(.remove(currentVoters[random.int(in: 0..<currentVoters.count)])) }
         if !learners.isEmpty { options.append(.remove(learners[random.int(in: 0..<learners.count)])) }
-        var shuffled = voters
+        var shuffled = candidates
         shuffled.shuffle(using: &random)
-        let voterCount = random.int(in: 1..<(nodeCount + 1))
+        let voterCount = random.int(in: 1..<(shuffled.count + 1))
         options.append(.replace(voters: Set(shuffled.prefix(voterCount)), learners: Set(shuffled.dropFirst(voterCount).prefix(random.int(in: 0..<2)))))
         let change = options[random.int(in: 0..<options.count)]
         note("fault: n\(leader + 1) asked to change membership: \(change)")
@@ -80,7 +86,7 @@ extension Simulator {
     /// Asks the leader to hand leadership to another voter.
     func transferLeadership() {
         guard let leader = currentLeader else { return }
-        let candidates = nodes[leader].engine!.membership.voters.filter { $0 != voters[leader] }.sorted()
+        let candidates = nodes[leader].engine!.membership.voters.filter { $0 != nodeIDs[leader] }.sorted()
         guard !candidates.isEmpty else { return }
         let target = candidates[random.int(in: 0..<candidates.count)]
         note("fault: n\(leader + 1) asked to transfer leadership to \(target)")
@@ -107,6 +113,7 @@ extension Simulator {
 
     func crash(node: Int, reason: String) {
         nodes[node].engine = nil
+        nodes[node].incarnation += 1
         nodes[node].armedCrash = nil
         nodes[node].storage.crash(random: &random)
         // Volatile state dies with the process; clients waiting on it time out and retry elsewhere.
@@ -119,13 +126,27 @@ extension Simulator {
 
     func restart(node: Int) {
         precondition(nodes[node].engine == nil, "restarting running node n\(node + 1)")
+        if nodes[node].storage.isCorrupted {
+            // Recovery found a record whose checksum fails before the log's tail: the node must not
+            // guess which committed entries it lost, so it stays down until the operator replaces it.
+            if !nodes[node].refusesToStart { note("fault: n\(node + 1) refuses to start: its log is corrupt") }
+            nodes[node].refusesToStart = true
+            return
+        }
         let durable = nodes[node].storage.durableState
         // The shell restores the state machine from the durable snapshot before the engine runs.
         nodes[node].stateMachine = durable.snapshot.flatMap { KeyValueStateMachine(restoring: $0.data) } ?? KeyValueStateMachine()
-        nodes[node].engine = Engine.start(id: voters[node], voters: voters, profile: profile, random: random.fork(), restoring: durable)
+        nodes[node].engine = Engine.start(id: nodeIDs[node], voters: bootstrapConfiguration(for: node), profile: profile, random: random.fork(), restoring: durable)
         checker.restarted(node: node, durableCommit: Engine.commitIndex(of: durable.hardState))
         let snapshotText = durable.snapshot.map { ", \($0.metadata)" } ?? ""
         note("fault: n\(node + 1) restarted with \(durable.entries.count) entries, \(durable.hardState)\(snapshotText); \(nodes[node].engine!.membership)")
+    }
+
+    /// A node of the first configuration bootstraps from it; a replacement joins an existing group
+    /// and knows no configuration until the leader's log or snapshot brings one, as etcd's
+    /// `--initial-cluster-state existing` does.
+    func bootstrapConfiguration(for node: Int) -> [NodeID] {
+        nodeIDs[node] == bootstrapVoters[node] ? bootstrapVoters : []
     }
 
     /// The heal phase begins: the network is whole and calm and every node runs.

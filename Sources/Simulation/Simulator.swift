@@ -21,6 +21,14 @@ public final class Simulator<Engine: SimulatableEngine> {
         var requestOwners: [RequestID: Int] = [:]
         /// Crash this node the next time it persists, before or after syncing.
         var armedCrash: ArmedCrash?
+        /// Counts this node's process lives, so a disk completion scheduled before a crash is not
+        /// reported to the process started after it.
+        var incarnation: UInt64 = 0
+        /// When the disk finishes the overlapping writes already given to it.
+        var diskBusyUntil: UInt64 = 0
+        /// The disk refused to start (a bit flip found by recovery). The operator must remove the
+        /// node from the group and add a replacement on a wiped disk under a new identity.
+        var refusesToStart = false
 
         init(storage: SimulatedStorage<Engine.HardState>) { self.storage = storage }
     }
@@ -34,7 +42,12 @@ public final class Simulator<Engine: SimulatableEngine> {
 
     let options: SimulationOptions
     let nodeCount: Int
-    let voters: [NodeID]
+    /// The first configuration every node starts from, the ids of the nodes' first identities.
+    let bootstrapVoters: [NodeID]
+    /// The identity each node slot runs under now. A slot replaced after disk corruption gets a new
+    /// id, as etcd gives a re-added member a new member id: its old votes must never be mistaken for
+    /// the new process's.
+    var nodeIDs: [NodeID]
     var random: SeededRandom
     var network: SimulatedNetwork
     var nodes: [Node]
@@ -50,6 +63,9 @@ public final class Simulator<Engine: SimulatableEngine> {
     var healed = false
     /// The engine configuration profile of this seed.
     let profile: UInt64
+    /// How long an overlapping write takes to sync on this seed's disks: a fast NVMe drive, an SSD,
+    /// or a slow or busy disk that syncs slower than the network's round trip.
+    let diskLatencyMicros: Range<Int>
 
     var healTime: UInt64 { UInt64(options.faultPhaseTicks) * options.tickMicros }
     var endTime: UInt64 { UInt64(options.faultPhaseTicks + options.healPhaseTicks) * options.tickMicros }
@@ -65,7 +81,10 @@ public final class Simulator<Engine: SimulatableEngine> {
         self.nodeCount = nodeCount
         self.checker = SafetyChecker(nodeCount: nodeCount)
         self.profile = random.next()
-        self.voters = (1...nodeCount).map { NodeID(UInt64($0)) }
+        var diskChoice = SeededRandom(seed: profile ^ 0x6469_736b)
+        self.diskLatencyMicros = [20..<200, 200..<2_000, 2_000..<20_000][diskChoice.int(in: 0..<3)]
+        self.bootstrapVoters = (1...nodeCount).map { NodeID(UInt64($0)) }
+        self.nodeIDs = bootstrapVoters
         self.network = SimulatedNetwork(nodeCount: nodeCount)
         self.nodes = (0..<nodeCount).map { _ in Node(storage: SimulatedStorage(hardState: Engine.emptyHardState)) }
         self.trace = Trace(tailCapacity: options.traceTailCount, recordEverything: options.recordFullTrace)
@@ -75,7 +94,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         report.nodeCountGiven = options.nodeCount
         self.random = random
         for index in 0..<nodeCount {
-            nodes[index].engine = Engine.start(id: voters[index], voters: voters, profile: profile, random: self.random.fork(), restoring: nil)
+            nodes[index].engine = Engine.start(id: nodeIDs[index], voters: bootstrapVoters, profile: profile, random: self.random.fork(), restoring: nil)
             // Nodes tick out of phase with each other, as real clocks would.
             schedule(.tick(node: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros))))
         }
@@ -109,9 +128,15 @@ public final class Simulator<Engine: SimulatableEngine> {
         switch kind {
         case .tick(let node):
             schedule(.tick(node: node), at: now + options.tickMicros)
+            if node == 0 && report.disksCorrupted > report.nodesReplaced && now / options.tickMicros % operatorPeriodTicks == 0 {
+                replaceRefusingNodes()
+            }
             if nodes[node].engine != nil { step(node: node, .tick) }
         case .deliver(let message, let node):
-            if nodes[node].engine != nil { step(node: node, .receive(message)) }
+            // A message to a replaced identity is lost with that identity.
+            if nodes[node].engine != nil && nodeIDs[node] == message.to { step(node: node, .receive(message)) }
+        case .diskSynced(let node, let incarnation, let index, let term):
+            diskSynced(node: node, incarnation: incarnation, index: index, term: term)
         case .clientWake(let client, let generation):
             if generation == clients[client].wakeGeneration { wakeClient(client) }
         case .fault:
@@ -129,7 +154,7 @@ public final class Simulator<Engine: SimulatableEngine> {
     func step(node: Int, _ event: EngineEvent<Engine.Message>) {
         precondition(nodes[node].engine != nil, "stepping crashed node n\(node + 1)")
         // Step in place: copying the engine out would copy its log on every append.
-        let (actions, status, violation) = nodes[node].engine!.checkedStep(event)
+        let (actions, previous, status, violation) = nodes[node].engine!.checkedStep(event)
         if let violation { checker.fail(violation) }
         trace.record(.step(node: node, event: event, actions: actions), at: now)
         let createdSnapshot = perform(actions, node: node)
@@ -138,6 +163,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         serveReadyReads(node: node)
         let nodeState = nodes[node]
         checker.checkStatus(node: node, status: status, applied: nodeState.stateMachine.appliedIndex) { nodeState.storage }
+        if status.isLeader && status.commitIndex > previous.commitIndex { checkCommitIsDurable(leader: node, status: status) }
         if let createdSnapshot { step(node: node, .snapshotCreated(createdSnapshot)) }
     }
 
@@ -156,6 +182,11 @@ public final class Simulator<Engine: SimulatableEngine> {
                     crash(node: node, reason: "before sync")
                     return nil
                 }
+                if request.overlapsSends, let last = request.lastEntry {
+                    // The disk syncs while the step's messages leave; the engine hears when it is done.
+                    scheduleDiskSync(node: node, index: last.index, term: last.term)
+                    continue
+                }
                 nodes[node].storage.sync()
                 checker.checkLogMatching(node: node, storage: nodes[node].storage, from: request.entries.first?.index ?? 0)
                 if nodes[node].armedCrash == .afterSync {
@@ -164,7 +195,7 @@ public final class Simulator<Engine: SimulatableEngine> {
                 }
             case .send(let message):
                 checker.checkSend(node: node, message: message, storage: nodes[node].storage)
-                let target = Int(message.to.rawValue) - 1
+                guard let target = slot(of: message.to) else { continue }
                 for delay in network.deliveryDelays(from: node, to: target, random: &random) {
                     schedule(.deliver(message, node: target), at: now + delay)
                 }
@@ -191,6 +222,13 @@ public final class Simulator<Engine: SimulatableEngine> {
             }
         }
         return createdSnapshot
+    }
+
+    /// The slot a node id runs in, if that id is current. Ids of slot `i` are `i + 1`, then `i + 1`
+    /// plus multiples of 8 for each replacement (the simulator hosts at most 7 nodes).
+    func slot(of id: NodeID) -> Int? {
+        let slot = Int((id.rawValue - 1) % 8)
+        return slot < nodeCount && nodeIDs[slot] == id ? slot : nil
     }
 
     func apply(_ entry: Entry, node: Int) {

@@ -66,6 +66,7 @@ struct Trace<Engine: SimulatableEngine> {
         case .snapshotCreated: return 6
         case .changeMembership: return 7
         case .transferLeadership: return 8
+        case .persisted: return 9
         }
     }
 

@@ -65,7 +65,7 @@ struct SimulateCommand: ParsableCommand {
         let wall = ContinuousClock.now - started
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         let simSeconds = Double(summary.simulatedMicros) / 1e6
-        print("engine=\(engine) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
+        print("engine=\(engine) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) replaced-nodes=\(summary.nodesReplaced) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
         print("seeds=\(summary.seeds) violations=\(summary.violations) unknown=\(summary.unknown) events=\(summary.events) faults=\(summary.faults) sim_time=\(format(simSeconds))s wall_time=\(format(wallSeconds))s")
         if summary.violations > 0 { throw ExitCode.failure }
     }

@@ -22,6 +22,11 @@ typealias RaftEngineUnderTest = RaftEngine
         #expect(reports.contains { $0.violations.contains { $0.hasPrefix("persisted before sent") } })
     }
 
+    @Test func aLeaderCountingItsOwnUnsyncedWriteIsCaught() {
+        let reports = sweep(SelfTrustingRaft.self, seeds: 30)
+        #expect(reports.contains { $0.violations.contains { $0.hasPrefix("durability") } })
+    }
+
     @Test func anEngineThatNeverSendsViolatesLiveness() {
         let reports = sweep(DefectiveRaft<SendsNothing>.self, seeds: 3)
         #expect(reports.allSatisfy { $0.violations.contains { $0.hasPrefix("liveness") } })
@@ -70,5 +75,33 @@ enum SendsNothing: RaftDefect {
     static let name = "mute-raft"
     static func distort(_ actions: [RaftAction]) -> [RaftAction] {
         actions.filter { if case .send = $0 { return false } else { return true } }
+    }
+}
+
+/// A leader that overlaps its writes with its sends but counts its own copy at once, as if the disk
+/// had already synced it: an acknowledged write could then live only in one page cache.
+struct SelfTrustingRaft: SimulatableEngine {
+    var inner: RaftEngine
+    static var engineName: String { "self-trusting-raft" }
+    static var emptyHardState: RaftHardState { RaftHardState() }
+    var status: EngineStatus { inner.status }
+    var membership: Membership { inner.membership }
+
+    static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> Self {
+        var configuration = RaftEngine.configuration(id: id, voters: voters, profile: profile)
+        configuration.overlapWritesWithSends = true
+        return Self(inner: RaftEngine(configuration: configuration, random: random, restoring: restoring))
+    }
+    static func commitIndex(of hardState: RaftHardState) -> LogIndex { hardState.commit }
+    static func durabilityViolation(of message: RaftMessage, durable: SimulatedStorage<RaftHardState>) -> String? {
+        RaftEngine.durabilityViolation(of: message, durable: durable)
+    }
+
+    mutating func step(_ event: RaftEvent) -> [RaftAction] {
+        var actions = inner.step(event)
+        for case .persist(let request) in actions where request.overlapsSends {
+            if let last = request.lastEntry { actions += inner.step(.persisted(last.index, term: last.term)) }
+        }
+        return actions
     }
 }

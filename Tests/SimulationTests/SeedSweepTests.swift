@@ -31,5 +31,7 @@ import Testing
         #expect(summary.snapshotsRestored > 0)
         #expect(summary.configurationsCommitted > Int(Self.seedsPerBatch) / 2)
         #expect(summary.leadersElected > Int(Self.seedsPerBatch) * 2)
+        // A disk found corrupt at restart must be replaced, and the group must carry on.
+        #expect(summary.nodesReplaced > 0)
     }
 }
