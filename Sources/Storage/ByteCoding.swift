@@ -3,9 +3,16 @@ struct ByteWriter {
     var bytes: [UInt8] = []
 
     mutating func write(_ value: UInt8) { bytes.append(value) }
-    mutating func write(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func write(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func write(_ value: UInt32) { bytes.appendLittleEndian(value) }
+    mutating func write(_ value: UInt64) { bytes.appendLittleEndian(value) }
     mutating func write(_ data: [UInt8]) { bytes.append(contentsOf: data) }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends a fixed-width integer little-endian, in place.
+    mutating func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
 }
 
 /// Reads what `ByteWriter` wrote, refusing to read past the end instead of trapping: every byte it

@@ -1,9 +1,13 @@
 import ConsensusCore
+import Foundation
 
 /// An in-memory directory that models a disk honestly and injects the faults real disks have:
 /// unsynced writes lost at a crash, a torn last write (a prefix of what was not synced survives),
 /// bit flips in old data, and a full disk. Deterministic: faults come from a seeded generator.
-public final class FaultyDirectory: StorageDirectory {
+/// One lock guards it all, as group commit writes from one thread while it syncs from another.
+public final class FaultyDirectory: StorageDirectory, @unchecked Sendable {
+    let lock = NSLock()
+
     final class File: StorageFile {
         /// An operation since the last sync, in order; a crash keeps a prefix of them and may tear
         /// the first one it drops.
@@ -38,6 +42,8 @@ public final class FaultyDirectory: StorageDirectory {
         }
 
         func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
+            directory.lock.lock()
+            defer { directory.lock.unlock() }
             let growth = max(0, offset + bytes.count - current.count)
             guard directory.usedBytes + growth <= directory.capacityBytes else { throw .diskFull(path: name) }
             let operation = Operation.write(offset: offset, bytes: bytes)
@@ -46,13 +52,21 @@ public final class FaultyDirectory: StorageDirectory {
         }
 
         func read(at offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+            directory.lock.lock()
+            defer { directory.lock.unlock() }
             guard offset < current.count else { return [] }
             return Array(current[offset..<min(current.count, offset + count)])
         }
 
-        func size() throws(StorageError) -> Int { current.count }
+        func size() throws(StorageError) -> Int {
+            directory.lock.lock()
+            defer { directory.lock.unlock() }
+            return current.count
+        }
 
         func truncate(to size: Int) throws(StorageError) {
+            directory.lock.lock()
+            defer { directory.lock.unlock() }
             guard size <= current.count || directory.usedBytes + size - current.count <= directory.capacityBytes else { throw .diskFull(path: name) }
             let operation = Operation.truncate(size: size)
             Self.apply(operation, to: &current)
@@ -60,6 +74,8 @@ public final class FaultyDirectory: StorageDirectory {
         }
 
         func sync() throws(StorageError) {
+            directory.lock.lock()
+            defer { directory.lock.unlock() }
             durable = current
             unsynced = []
             directory.syncCount += 1
@@ -95,9 +111,15 @@ public final class FaultyDirectory: StorageDirectory {
 
     var usedBytes: Int { files.values.reduce(0) { $0 + $1.current.count } }
 
-    public func list() throws(StorageError) -> [String] { files.keys.sorted() }
+    public func list() throws(StorageError) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return files.keys.sorted()
+    }
 
     public func open(_ name: String, create: Bool) throws(StorageError) -> StorageFile {
+        lock.lock()
+        defer { lock.unlock() }
         if let file = files[name] { return file }
         guard create else { throw .system(operation: "open", path: name, errno: 2) }
         let file = File(name: name, directory: self)
@@ -106,15 +128,21 @@ public final class FaultyDirectory: StorageDirectory {
     }
 
     public func remove(_ name: String) throws(StorageError) {
+        lock.lock()
+        defer { lock.unlock() }
         guard files.removeValue(forKey: name) != nil else { throw .system(operation: "remove", path: name, errno: 2) }
     }
 
     public func rename(_ source: String, to destination: String) throws(StorageError) {
+        lock.lock()
+        defer { lock.unlock() }
         guard let file = files.removeValue(forKey: source) else { throw .system(operation: "rename", path: source, errno: 2) }
         files[destination] = file
     }
 
     public func sync() throws(StorageError) {
+        lock.lock()
+        defer { lock.unlock() }
         durableNames = files
         syncCount += 1
     }
@@ -122,6 +150,8 @@ public final class FaultyDirectory: StorageDirectory {
     /// A power cut: names not made durable by a directory sync vanish or reappear, and each file
     /// keeps its synced bytes plus a prefix of its later operations, the last perhaps torn.
     public func crash() {
+        lock.lock()
+        defer { lock.unlock() }
         var survivors: [String: File] = [:]
         for (name, file) in durableNames.sorted(by: { $0.key < $1.key }) {
             let revived = File(name: name, directory: self)
@@ -135,10 +165,16 @@ public final class FaultyDirectory: StorageDirectory {
 
     /// Flips one bit of the durable contents of `name` at `offset`: silent corruption of old data.
     public func flipBit(in name: String, at offset: Int, bit: Int = 0) {
+        lock.lock()
+        defer { lock.unlock() }
         guard let file = files[name], offset < file.current.count else { return }
         file.current[offset] ^= UInt8(1 << bit)
         file.durable = file.current
     }
 
-    public func contents(of name: String) -> [UInt8]? { files[name]?.current }
+    public func contents(of name: String) -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return files[name]?.current
+    }
 }

@@ -25,16 +25,29 @@ public enum WALFrame {
     }
 
     public static func encode(_ record: WALRecord, previousChecksum: UInt32) -> (bytes: [UInt8], checksum: UInt32) {
-        let payload = record.payload
-        precondition(payload.count <= Int(payloadBytesMax), "record of \(payload.count) bytes exceeds the \(payloadBytesMax)-byte bound")
-        let checksum = chainedChecksum(previous: previousChecksum, tag: record.tag.rawValue, length: UInt32(payload.count), payload: payload[...])
-        var writer = ByteWriter()
-        writer.bytes.reserveCapacity(headerBytes + payload.count)
-        writer.write(UInt32(payload.count))
-        writer.write(record.tag.rawValue)
-        writer.write(checksum)
-        writer.write(payload)
-        return (writer.bytes, checksum)
+        var bytes: [UInt8] = []
+        let checksum = append(record, previousChecksum: previousChecksum, to: &bytes)
+        return (bytes, checksum)
+    }
+
+    /// Appends the framed record to `buffer` and returns its checksum. The payload is written in
+    /// place and checksummed where it lies: no copy of it is made on the log's hot path.
+    public static func append(_ record: WALRecord, previousChecksum: UInt32, to buffer: inout [UInt8]) -> UInt32 {
+        let start = buffer.count
+        buffer.appendLittleEndian(UInt32(0))  // Length, patched below.
+        buffer.append(record.tag.rawValue)
+        buffer.appendLittleEndian(UInt32(0))  // Checksum, patched below.
+        record.writePayload(to: &buffer)
+        let length = buffer.count - start - headerBytes
+        precondition(length <= Int(payloadBytesMax), "record of \(length) bytes exceeds the \(payloadBytesMax)-byte bound")
+        let checksum = buffer.withUnsafeMutableBytes { raw -> UInt32 in
+            raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: start, as: UInt32.self)
+            let payload = UnsafeRawBufferPointer(rebasing: raw[(start + headerBytes)...])
+            let checksum = chainedChecksum(previous: previousChecksum, tag: record.tag.rawValue, length: UInt32(length), payload: payload)
+            raw.storeBytes(of: checksum.littleEndian, toByteOffset: start + 5, as: UInt32.self)
+            return checksum
+        }
+        return checksum
     }
 
     /// Decodes the record at `offset`. Never traps, whatever the bytes.
@@ -63,10 +76,18 @@ public enum WALFrame {
     }
 
     static func chainedChecksum(previous: UInt32, tag: UInt8, length: UInt32, payload: ArraySlice<UInt8>) -> UInt32 {
-        var header = ByteWriter()
-        header.write(previous)
-        header.write(tag)
-        header.write(length)
-        return CRC32C.update(CRC32C.update(0, header.bytes), payload)
+        payload.withUnsafeBytes { chainedChecksum(previous: previous, tag: tag, length: length, payload: $0) }
+    }
+
+    /// CRC-32C over the previous checksum, the tag and the length (9 bytes, little-endian), then
+    /// the payload.
+    static func chainedChecksum(previous: UInt32, tag: UInt8, length: UInt32, payload: UnsafeRawBufferPointer) -> UInt32 {
+        var header: (UInt32, UInt8, UInt32) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &header) { raw in
+            raw.storeBytes(of: previous.littleEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: tag, toByteOffset: 4, as: UInt8.self)
+            raw.storeBytes(of: length.littleEndian, toByteOffset: 5, as: UInt32.self)
+            return CRC32C.update(CRC32C.update(0, UnsafeRawBufferPointer(rebasing: raw[0..<9])), payload)
+        }
     }
 }

@@ -33,25 +33,31 @@ public enum WALRecord: Sendable, Equatable {
     }
 
     var payload: [UInt8] {
-        var writer = ByteWriter()
+        var bytes: [UInt8] = []
+        writePayload(to: &bytes)
+        return bytes
+    }
+
+    /// Appends the payload to `bytes` in place: the log's hot path writes records straight into the
+    /// buffer it hands to the disk.
+    func writePayload(to bytes: inout [UInt8]) {
         switch self {
         case .segmentHeader(let previous, let number):
-            writer.write(previous)
-            writer.write(number)
+            bytes.appendLittleEndian(previous)
+            bytes.appendLittleEndian(number)
         case .entry(let entry):
-            writer.write(entry.index)
-            writer.write(entry.term)
-            writer.write(entry.kind.rawValue)
-            writer.write(entry.data)
-        case .hardState(let bytes):
-            writer.write(bytes)
+            bytes.appendLittleEndian(entry.index)
+            bytes.appendLittleEndian(entry.term)
+            bytes.append(entry.kind.rawValue)
+            bytes.append(contentsOf: entry.data)
+        case .hardState(let hardState):
+            bytes.append(contentsOf: hardState)
         case .snapshotMarker(let index, let term):
-            writer.write(index)
-            writer.write(term)
+            bytes.appendLittleEndian(index)
+            bytes.appendLittleEndian(term)
         case .truncate(let index):
-            writer.write(index)
+            bytes.appendLittleEndian(index)
         }
-        return writer.bytes
     }
 
     /// Decodes a payload whose checksum already matched, or returns why it is malformed.

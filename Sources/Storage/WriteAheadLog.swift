@@ -40,6 +40,7 @@ public final class WriteAheadLog {
     var file: StorageFile?
     var writeOffset = 0
     var checksum: UInt32 = 0
+    private var batchBuffer: [UInt8] = []
     var directoryNeedsSync = false
     /// Kept so a new segment can repeat them.
     var lastHardState: WALRecord?
@@ -71,18 +72,23 @@ public final class WriteAheadLog {
 
     /// Writes records after the current ones. They are durable after the next `sync`.
     public func append(_ records: [WALRecord]) throws(StorageError) {
+        // Reuse one buffer across appends: the log is written from one thread at a time.
         var batch: [UInt8] = []
+        swap(&batch, &batchBuffer)
+        batch.removeAll(keepingCapacity: true)
+        defer { swap(&batch, &batchBuffer) }
         for (position, record) in records.enumerated() {
-            let encoded = WALFrame.encode(record, previousChecksum: checksum)
+            let recordStart = batch.count
+            let recordChecksum = WALFrame.append(record, previousChecksum: checksum, to: &batch)
             // A full segment gives way to a new one; a record larger than a whole segment still goes
             // into a fresh one rather than rotating forever.
-            if writeOffset + batch.count + encoded.bytes.count > segmentBytesMax && writeOffset + batch.count > headerRegionBytes {
+            if writeOffset + batch.count > segmentBytesMax && writeOffset + recordStart > headerRegionBytes {
+                batch.removeSubrange(recordStart...)
                 try flush(&batch)
                 try rotate()
                 return try append(Array(records[position...]))
             }
-            batch += encoded.bytes
-            checksum = encoded.checksum
+            checksum = recordChecksum
             remember(record)
         }
         try flush(&batch)
@@ -90,10 +96,32 @@ public final class WriteAheadLog {
 
     /// Makes everything appended durable: one fdatasync, plus a directory sync if segments changed.
     public func sync() throws(StorageError) {
-        try file?.sync()
-        if directoryNeedsSync {
-            try directory.sync()
-            directoryNeedsSync = false
+        try syncPoint().sync()
+    }
+
+    /// What makes everything appended so far durable, to be performed later, on another thread,
+    /// while this log goes on appending: group commit writes one group while the previous one
+    /// syncs. Appends to older segments are already durable (rotation syncs a segment before
+    /// leaving it), so syncing the current file, and the directory if segments changed, is enough.
+    public func syncPoint() -> SyncPoint {
+        defer { directoryNeedsSync = false }
+        return SyncPoint(file: file, directory: directoryNeedsSync ? directory : nil)
+    }
+
+    /// A deferred sync. It holds its file open even after the log has moved to a new segment.
+    public struct SyncPoint {
+        let file: StorageFile?
+        let directory: StorageDirectory?
+
+        public func sync() throws(StorageError) {
+            try file?.sync()
+            try directory?.sync()
+        }
+
+        /// One sync for several points taken in order: the newest file, and the directory if any
+        /// point needed it.
+        public static func merged(_ points: [SyncPoint]) -> SyncPoint {
+            SyncPoint(file: points.last?.file, directory: points.lazy.compactMap(\.directory).first)
         }
     }
 
@@ -124,12 +152,13 @@ public final class WriteAheadLog {
         guard !batch.isEmpty, let file else { return }
         try file.write(batch, at: writeOffset)
         writeOffset += batch.count
-        batch = []
+        batch.removeAll(keepingCapacity: true)
     }
 
     private func rotate() throws(StorageError) {
         try file?.sync()
-        file?.close()
+        // Not closed here: a sync point taken earlier may still hold it. The last reference closes it.
+        file = nil
         try startSegment(number: (segments.last?.number ?? 0) + 1, previousChecksum: checksum)
     }
 

@@ -13,6 +13,31 @@ import Testing
         let bytes = Array("the quick brown fox".utf8)
         #expect(CRC32C.update(CRC32C.checksum(bytes[..<7]), bytes[7...]) == CRC32C.checksum(bytes))
     }
+
+    /// The definition, one bit at a time: slow, and obviously right.
+    static func bitwise(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    /// The hardware instruction and the slicing tables agree with the definition at every length
+    /// and alignment, including the tails shorter than a word.
+    @Test func hardwareAndTablePathsAgreeWithTheDefinition() {
+        var random = SeededRandom(seed: 32)
+        let buffer = (0..<600).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for length in 0..<300 {
+            let start = random.int(in: 0..<8)
+            let bytes = Array(buffer[start..<(start + length)])
+            let expected = Self.bitwise(bytes)
+            #expect(CRC32C.checksum(bytes) == expected)
+            #expect(CRC32C.softwareUpdate(0, bytes) == expected)
+            #expect(CRC32C.update(CRC32C.checksum(bytes.prefix(length / 3)), bytes.dropFirst(length / 3)) == expected)
+        }
+    }
 }
 
 @Suite struct WALFrameTests {
