@@ -50,6 +50,13 @@ public struct RaftMessage: EngineMessage, Equatable {
         public var data: [UInt8]
 
         public var isLast: Bool { offset + data.count == totalBytes }
+
+        public init(metadata: SnapshotMetadata, totalBytes: Int, offset: Int, data: [UInt8]) {
+            self.metadata = metadata
+            self.totalBytes = totalBytes
+            self.offset = offset
+            self.data = data
+        }
     }
 
     public struct AppendEntries: Sendable, Equatable {
@@ -57,6 +64,13 @@ public struct RaftMessage: EngineMessage, Equatable {
         public var prevLogTerm: Term
         public var entries: [Entry]
         public var leaderCommit: LogIndex
+
+        public init(prevLogIndex: LogIndex, prevLogTerm: Term, entries: [Entry], leaderCommit: LogIndex) {
+            self.prevLogIndex = prevLogIndex
+            self.prevLogTerm = prevLogTerm
+            self.entries = entries
+            self.leaderCommit = leaderCommit
+        }
     }
 
     public enum AppendResponse: Sendable, Equatable {

@@ -50,16 +50,26 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
         if let snapshot = durableState.snapshot { try log.releaseSegments(coveredBy: snapshot.metadata.index) }
     }
 
+    /// Entries are contiguous, so a suffix is found by arithmetic, not by a scan: this runs on every
+    /// write of a busy node.
+    private mutating func removeEntries(after index: LogIndex) {
+        guard let first = durableState.entries.first else { return }
+        let keep = index < first.index ? 0 : Int(index - first.index + 1)
+        if keep < durableState.entries.count { durableState.entries.removeSubrange(keep...) }
+    }
+
     /// Applies a durable request to the in-memory picture, mirroring what recovery would rebuild.
     private mutating func fold(_ request: PersistRequest<HardState>) {
         if let snapshot = request.snapshot {
             durableState.snapshot = snapshot
             durableState.entries.removeAll { $0.index <= snapshot.metadata.index }
         }
-        if let after = request.truncateEntriesAfter { durableState.entries.removeAll { $0.index > after } }
-        if let through = request.discardEntriesThrough { durableState.entries.removeAll { $0.index <= through } }
+        if let after = request.truncateEntriesAfter { removeEntries(after: after) }
+        if let through = request.discardEntriesThrough, let first = durableState.entries.first, through >= first.index {
+            durableState.entries.removeFirst(min(Int(through - first.index + 1), durableState.entries.count))
+        }
         if let first = request.entries.first {
-            durableState.entries.removeAll { $0.index >= first.index }
+            removeEntries(after: first.index - 1)
             durableState.entries += request.entries
         }
         if let hardState = request.hardState { durableState.hardState = hardState }

@@ -1,3 +1,4 @@
+import ConsensusCore
 /// The framing of a record on disk:
 ///
 ///     0   u32  payload length (little-endian)

@@ -1,0 +1,262 @@
+import ConsensusCore
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Where a peer listens.
+public struct PeerAddress: Sendable, Equatable {
+    public var id: NodeID
+    public var host: String
+    public var port: Int
+
+    public init(id: NodeID, host: String, port: Int) {
+        self.id = id
+        self.host = host
+        self.port = port
+    }
+}
+
+/// TCP between the nodes of one cluster. Each node dials every peer once and only sends on that
+/// connection; what it receives arrives on the connections its peers dialled. Every connection opens
+/// with a `hello` naming the cluster, so a stray node from another cluster is turned away.
+///
+/// Sends never block the caller: frames are encoded on the caller's thread and handed to the
+/// connection's event loop, where a bounded queue holds them while the peer is unreachable or the
+/// socket is full. Consensus tolerates lost messages, so overflow drops the oldest frames rather
+/// than growing without bound.
+public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Sendable {
+    public typealias Envelope = PeerEnvelope<Message>
+
+    let selfID: NodeID
+    let clusterID: UInt64
+    let group: MultiThreadedEventLoopGroup
+    let logger: Logger
+    let onReceive: @Sendable (Envelope) -> Void
+    private let links: [NodeID: PeerLink]
+    private var server: Channel?
+
+    public init(selfID: NodeID, clusterID: UInt64, peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
+        self.selfID = selfID
+        self.clusterID = clusterID
+        self.logger = logger
+        self.onReceive = onReceive
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var hello = ByteBuffer()
+        PeerFrame.encode(Envelope.hello(clusterID: clusterID, from: selfID).wireBytes, into: &hello)
+        var links: [NodeID: PeerLink] = [:]
+        for peer in peers where peer.id != selfID {
+            links[peer.id] = PeerLink(peer: peer, eventLoop: group.next(), hello: hello, logger: logger)
+        }
+        self.links = links
+    }
+
+    /// Listens for peers on `host:port`.
+    public func start(host: String, port: Int) async throws {
+        let clusterID = clusterID
+        let onReceive = onReceive
+        let logger = logger
+        server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(PeerInboundHandler<Message>(clusterID: clusterID, logger: logger, onReceive: onReceive))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        for link in links.values { link.eventLoop.execute { link.connect() } }
+    }
+
+    /// Sends envelopes, in order per peer, with one flush per peer.
+    public func send(_ outgoing: [(to: NodeID, envelope: Envelope)]) {
+        var frames: [NodeID: [ByteBuffer]] = [:]
+        for (peer, envelope) in outgoing {
+            guard links[peer] != nil else { continue }
+            var buffer = ByteBuffer()
+            PeerFrame.encode(envelope.wireBytes, into: &buffer)
+            frames[peer, default: []].append(buffer)
+        }
+        for (peer, buffers) in frames {
+            let link = links[peer]!
+            link.eventLoop.execute { link.enqueue(buffers) }
+        }
+    }
+
+    public func shutdown() async {
+        for link in links.values { try? await link.eventLoop.submit { link.close() }.get() }
+        try? await server?.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Checks the `hello`, then hands every envelope to the node. A frame that fails to decode closes
+/// the connection with the reason logged; the node itself never stops for a peer's bad bytes.
+final class PeerInboundHandler<Message: WireCodable & Sendable>: ChannelInboundHandler {
+    typealias InboundIn = [UInt8]
+
+    let clusterID: UInt64
+    let logger: Logger
+    let onReceive: @Sendable (PeerEnvelope<Message>) -> Void
+    var greeted = false
+
+    init(clusterID: UInt64, logger: Logger, onReceive: @escaping @Sendable (PeerEnvelope<Message>) -> Void) {
+        self.clusterID = clusterID
+        self.logger = logger
+        self.onReceive = onReceive
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let payload = unwrapInboundIn(data)
+        let envelope: PeerEnvelope<Message>
+        do {
+            envelope = try PeerEnvelope<Message>(wireBytes: payload)
+        } catch {
+            return refuse(context, "\(error)")
+        }
+        if case .hello(let cluster, let from) = envelope {
+            guard cluster == clusterID else { return refuse(context, "peer \(from) belongs to cluster \(cluster), not \(clusterID)") }
+            greeted = true
+            return
+        }
+        guard greeted else { return refuse(context, "first frame was not a hello") }
+        onReceive(envelope)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        refuse(context, "\(error)")
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
+        logger.warning("closing peer connection from \(context.remoteAddress.map { "\($0)" } ?? "?"): \(reason)")
+        context.close(promise: nil)
+    }
+}
+
+/// The outbound connection to one peer, owned by one event loop: every method runs there.
+final class PeerLink: @unchecked Sendable {
+    /// Frames held while the peer is unreachable or its socket is full.
+    static let pendingFramesMax = 8192
+    static let pendingBytesMax = 128 << 20
+    static let backoffMillisMin: Int64 = 50
+    static let backoffMillisMax: Int64 = 2000
+
+    let peer: PeerAddress
+    let eventLoop: EventLoop
+    let hello: ByteBuffer
+    let logger: Logger
+    var channel: Channel?
+    var connecting = false
+    var closed = false
+    var pending = CircularBuffer<ByteBuffer>()
+    var pendingBytes = 0
+    var droppedFrames = 0
+    var backoffMillis = PeerLink.backoffMillisMin
+
+    init(peer: PeerAddress, eventLoop: EventLoop, hello: ByteBuffer, logger: Logger) {
+        self.peer = peer
+        self.eventLoop = eventLoop
+        self.hello = hello
+        self.logger = logger
+    }
+
+    func enqueue(_ buffers: [ByteBuffer]) {
+        eventLoop.preconditionInEventLoop()
+        for buffer in buffers {
+            pending.append(buffer)
+            pendingBytes += buffer.readableBytes
+        }
+        while pending.count > Self.pendingFramesMax || pendingBytes > Self.pendingBytesMax {
+            pendingBytes -= pending.removeFirst().readableBytes
+            droppedFrames += 1
+        }
+        drain()
+    }
+
+    /// Writes what the socket will take, then flushes once.
+    func drain() {
+        guard let channel, channel.isActive else {
+            if !connecting && !closed { connect() }
+            return
+        }
+        var wrote = false
+        while channel.isWritable, let buffer = pending.popFirst() {
+            pendingBytes -= buffer.readableBytes
+            channel.write(buffer, promise: nil)
+            wrote = true
+        }
+        if wrote { channel.flush() }
+    }
+
+    func connect() {
+        guard !connecting, !closed, channel == nil else { return }
+        connecting = true
+        let link = self
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(2))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PeerLinkHandler(link: link))
+                }
+            }
+            .connect(host: peer.host, port: peer.port)
+            .whenComplete { result in
+                link.connecting = false
+                switch result {
+                case .success(let channel):
+                    link.channel = channel
+                    link.backoffMillis = Self.backoffMillisMin
+                    channel.writeAndFlush(link.hello, promise: nil)
+                    link.drain()
+                case .failure:
+                    link.scheduleReconnect()
+                }
+            }
+    }
+
+    func disconnected() {
+        channel = nil
+        scheduleReconnect()
+    }
+
+    func scheduleReconnect() {
+        guard !closed else { return }
+        let delay = backoffMillis
+        backoffMillis = min(backoffMillis * 2, Self.backoffMillisMax)
+        eventLoop.scheduleTask(in: .milliseconds(delay)) { [self] in
+            if channel == nil && !pending.isEmpty { connect() } else if channel == nil { scheduleReconnect() }
+        }
+    }
+
+    func close() {
+        closed = true
+        channel?.close(promise: nil)
+        channel = nil
+    }
+}
+
+/// Tells the link when its socket drains or drops.
+final class PeerLinkHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let link: PeerLink
+
+    init(link: PeerLink) { self.link = link }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { link.drain() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        link.disconnected()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        link.logger.debug("peer \(link.peer.id) connection error: \(error)")
+        context.close(promise: nil)
+    }
+}

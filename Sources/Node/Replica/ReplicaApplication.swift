@@ -1,0 +1,24 @@
+import ConsensusCore
+
+/// What the replica loop asks of the service it hosts (the etcd state machine, or any other). Every
+/// method runs on the loop's thread, in the order the engine's actions require, so the application
+/// needs no locks of its own.
+public protocol ReplicaApplication: AnyObject {
+    /// Committed entries, contiguous and in index order.
+    func apply(_ entries: [Entry], status: EngineStatus)
+    /// A linearizable read may be served once the state machine has applied `index`.
+    func readReady(_ id: RequestID, index: LogIndex)
+    /// A proposal or read was refused; it had no effect.
+    func rejected(_ id: RequestID, _ reason: RequestRejection)
+    /// The state machine serialised as of the last applied entry.
+    func snapshotData() -> [UInt8]
+    /// Replaces the state machine with a snapshot's (from the leader, or from disk at start).
+    func restore(_ snapshot: Snapshot)
+    /// Called once per loop iteration with the engine's status, after the iteration's actions:
+    /// leadership changes, lease expiry and request deadlines are the application's to notice.
+    func afterIteration(status: EngineStatus, now: ContinuousClock.Instant)
+    /// A node-level call from a peer (`PeerEnvelope.request`); returns the response payload.
+    func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]
+    /// The answer to a call this node made with `ReplicaLoop.call`.
+    func handlePeerResponse(id: UInt64, _ payload: [UInt8])
+}

@@ -1,0 +1,231 @@
+import ConsensusCore
+import Foundation
+import Logging
+import Storage
+
+/// The shell around one engine: a dedicated thread that feeds the engine its events (ticks from a
+/// real clock, messages from peers, requests from clients) and performs the actions it returns
+/// against the real disk and network, then hands committed entries to the application.
+///
+/// ### Batching
+/// The loop steps every event waiting in its inbox before performing the resulting actions: it
+/// writes all their persists in order and syncs once, and only then sends, applies and answers,
+/// in order. That keeps the engine contract (a persist is durable before any later action is
+/// performed) while one fsync serves a whole batch, as etcd's `Ready` does. Client proposals that
+/// arrive together become one `proposeBatch`, so they share a log write and an append message.
+public final class ReplicaLoop<Engine: ConsensusEngine>: @unchecked Sendable
+where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
+    public typealias Transport = PeerTransport<Engine.Message>
+
+    enum Input {
+        case event(EngineEvent<Engine.Message>)
+        case proposal(Proposal)
+        /// Work the application schedules onto the loop thread.
+        case call(() -> Void)
+        case peerRequest(id: UInt64, from: NodeID, payload: [UInt8])
+        case peerResponse(id: UInt64, payload: [UInt8])
+    }
+
+    /// Inputs taken per iteration: bounds one iteration's latency and its write.
+    static var inputsPerIterationMax: Int { 4096 }
+    /// Inputs waiting: past this, client requests are refused rather than queued.
+    public static var inboxMax: Int { 100_000 }
+    /// Ticks stepped at once after a stall, so a paused process does not fire a burst of timeouts.
+    static var catchUpTicksMax: Int { 3 }
+
+    public let id: NodeID
+    let tickInterval: Duration
+    let logger: Logger
+    private var engine: Engine
+    private var storage: DiskStorage<Engine.HardState>
+    private weak var application: ReplicaApplication?
+    var transport: Transport?
+
+    private let inboxCondition = NSCondition()
+    private var inbox: [Input] = []
+    private var stopping = false
+    private var thread: Thread?
+    private var finished = false
+    /// The status after the last iteration, for readers on other threads (gRPC headers).
+    private var publishedStatus: EngineStatus
+
+    public init(id: NodeID, engine: Engine, storage: DiskStorage<Engine.HardState>, tickInterval: Duration, logger: Logger) {
+        self.id = id
+        self.engine = engine
+        self.storage = storage
+        self.tickInterval = tickInterval
+        self.logger = logger
+        self.publishedStatus = engine.status
+    }
+
+    public var status: EngineStatus {
+        inboxCondition.lock()
+        defer { inboxCondition.unlock() }
+        return publishedStatus
+    }
+
+    public func start(application: ReplicaApplication, transport: Transport) {
+        self.application = application
+        self.transport = transport
+        let thread = Thread { [self] in run() }
+        thread.name = "synod-replica"
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops after the current iteration; everything already performed stays durable.
+    public func stop() {
+        inboxCondition.lock()
+        stopping = true
+        inboxCondition.broadcast()
+        while thread != nil && !finished { inboxCondition.wait() }
+        inboxCondition.unlock()
+    }
+
+    // MARK: Inputs, from any thread
+
+    /// Returns false when the inbox is full: the caller answers its client at once.
+    @discardableResult
+    public func propose(_ proposal: Proposal) -> Bool { enqueue(.proposal(proposal), bounded: true) }
+
+    @discardableResult
+    public func submit(_ event: EngineEvent<Engine.Message>) -> Bool { enqueue(.event(event), bounded: true) }
+
+    /// Runs `work` on the loop thread, after the actions of the current batch.
+    @discardableResult
+    public func perform(_ work: @escaping () -> Void) -> Bool { enqueue(.call(work), bounded: true) }
+
+    func received(_ envelope: PeerEnvelope<Engine.Message>) {
+        switch envelope {
+        case .engine(let message): enqueue(.event(.receive(message)), bounded: false)
+        case .request(let callID, let from, let payload): enqueue(.peerRequest(id: callID, from: from, payload: payload), bounded: false)
+        case .response(let callID, let payload): enqueue(.peerResponse(id: callID, payload: payload), bounded: false)
+        case .hello: break
+        }
+    }
+
+    /// Sends a node-level call to `peer`; the answer comes to `handlePeerResponse` with `callID`.
+    public func call(_ peer: NodeID, callID: UInt64, payload: [UInt8]) {
+        transport?.send([(peer, .request(id: callID, from: id, payload: payload))])
+    }
+
+    private func enqueue(_ input: Input, bounded: Bool) -> Bool {
+        inboxCondition.lock()
+        defer { inboxCondition.unlock() }
+        // Peer traffic is never refused here (the transport bounds it); client work is.
+        if bounded && inbox.count >= Self.inboxMax { return false }
+        inbox.append(input)
+        if inbox.count == 1 { inboxCondition.signal() }
+        return true
+    }
+
+    // MARK: The loop
+
+    private func run() {
+        var nextTick = ContinuousClock.now + tickInterval
+        var followUps: [EngineEvent<Engine.Message>] = []
+        while true {
+            inboxCondition.lock()
+            while inbox.isEmpty && followUps.isEmpty && !stopping && ContinuousClock.now < nextTick {
+                _ = inboxCondition.wait(until: Date(timeIntervalSinceNow: max(0, secondsUntil(nextTick))))
+            }
+            if stopping {
+                finished = true
+                inboxCondition.broadcast()
+                inboxCondition.unlock()
+                return
+            }
+            let count = min(inbox.count, Self.inputsPerIterationMax)
+            let inputs = Array(inbox.prefix(count))
+            inbox.removeFirst(count)
+            inboxCondition.unlock()
+
+            var events = followUps
+            followUps.removeAll()
+            let now = ContinuousClock.now
+            var ticks = 0
+            while nextTick <= now {
+                nextTick += tickInterval
+                if ticks < Self.catchUpTicksMax { events.append(.tick) }
+                ticks += 1
+            }
+            var calls: [() -> Void] = []
+            var proposals: [Proposal] = []
+            for input in inputs {
+                switch input {
+                case .event(let event): events.append(event)
+                case .proposal(let proposal): proposals.append(proposal)
+                case .call(let work): calls.append(work)
+                case .peerRequest(let callID, let from, let payload):
+                    if let response = application?.handlePeerRequest(payload, from: from) {
+                        transport?.send([(from, .response(id: callID, payload: response))])
+                    }
+                case .peerResponse(let callID, let payload):
+                    application?.handlePeerResponse(id: callID, payload)
+                }
+            }
+            if !proposals.isEmpty { events.append(proposals.count == 1 ? .propose(proposals[0].id, proposals[0].data) : .proposeBatch(proposals)) }
+
+            var actions: [EngineAction<Engine.Message, Engine.HardState>] = []
+            for event in events { actions += engine.step(event) }
+            followUps = perform(actions)
+            for work in calls { work() }
+            let status = engine.status
+            inboxCondition.lock()
+            publishedStatus = status
+            inboxCondition.unlock()
+            application?.afterIteration(status: status, now: ContinuousClock.now)
+        }
+    }
+
+    /// Performs a batch's actions: every persist, one sync, then the rest in order. Returns the
+    /// events to feed back (snapshots the engine asked for).
+    private func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>]) -> [EngineEvent<Engine.Message>] {
+        var wrote = false
+        do {
+            for case .persist(let request) in actions {
+                try storage.write(request)
+                wrote = true
+            }
+            if wrote { try storage.sync() }
+        } catch {
+            // A write that failed leaves the disk in an unknown state; nothing that depends on it may
+            // be sent or acknowledged. Stop, as etcd does, rather than risk an acknowledged loss.
+            logger.critical("storage failed: \(error); stopping the node")
+            fatalError("storage failed: \(error)")
+        }
+        var outgoing: [(to: NodeID, envelope: PeerEnvelope<Engine.Message>)] = []
+        var followUps: [EngineEvent<Engine.Message>] = []
+        let status = engine.status
+        for action in actions {
+            switch action {
+            case .persist:
+                break
+            case .send(let message):
+                outgoing.append((message.to, .engine(message)))
+            case .apply(let entries):
+                if !outgoing.isEmpty {
+                    transport?.send(outgoing)
+                    outgoing.removeAll()
+                }
+                application?.apply(entries, status: status)
+            case .readReady(let request, let index):
+                application?.readReady(request, index: index)
+            case .readRejected(let request, let reason), .proposalRejected(let request, let reason):
+                application?.rejected(request, reason)
+            case .createSnapshot(let metadata):
+                if let data = application?.snapshotData() { followUps.append(.snapshotCreated(Snapshot(metadata: metadata, data: data))) }
+            case .restoreSnapshot(let snapshot):
+                application?.restore(snapshot)
+            }
+        }
+        if !outgoing.isEmpty { transport?.send(outgoing) }
+        return followUps
+    }
+
+    private func secondsUntil(_ instant: ContinuousClock.Instant) -> Double {
+        let duration = instant - ContinuousClock.now
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
