@@ -58,6 +58,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The etcd key-value state machine: revisions, ranges, txns, compaction, leases. Pure.
+        .target(name: "MVCC"),
+        // The etcd v3 API on a node: the service the replica loop applies to, and its gRPC services.
+        .target(
+            name: "EtcdServer",
+            dependencies: [
+                "ConsensusCore", "Raft", "Storage", "Node", "MVCC", "EtcdAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "Simulation",
             dependencies: [
@@ -68,7 +81,9 @@ let package = Package(
         .executableTarget(
             name: "synod",
             dependencies: [
-                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage",
+                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "EtcdServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,24 +1,29 @@
 import ConsensusCore
 
 /// What one node says to another. Engine messages travel as `engine`; `hello` opens every
-/// connection so a node from another cluster is turned away; `request`/`response` carry the
+/// connection, so a node from another cluster is turned away, and tells the peer where this node
+/// serves clients; `request`/`response` carry the
 /// node-level calls a follower makes of the leader (lease keep-alives and time-to-live queries),
 /// opaque to the transport.
 public enum PeerEnvelope<Message: WireCodable>: WireCodable {
-    case hello(clusterID: UInt64, from: NodeID)
+    case hello(clusterID: UInt64, from: NodeID, clientURLs: [String])
     case engine(Message)
     case request(id: UInt64, from: NodeID, payload: [UInt8])
     case response(id: UInt64, payload: [UInt8])
+
+    static var clientURLsMax: Int { 16 }
 
     /// Bound of one request or response payload.
     static var callBytesMax: Int { 1 << 20 }
 
     public func encode(to writer: inout ByteWriter) {
         switch self {
-        case .hello(let cluster, let from):
+        case .hello(let cluster, let from, let urls):
             writer.write(UInt8(1))
             writer.write(cluster)
             writer.write(from.rawValue)
+            writer.write(UInt32(urls.count))
+            for url in urls { writer.writeBytes(Array(url.utf8)) }
         case .engine(let message):
             writer.write(UInt8(2))
             message.encode(to: &writer)
@@ -37,7 +42,16 @@ public enum PeerEnvelope<Message: WireCodable>: WireCodable {
     public init(from reader: inout ByteReader) throws(WireDecodingError) {
         let tag = try reader.require(reader.readByte(), "envelope tag")
         switch tag {
-        case 1: self = .hello(clusterID: try reader.require(reader.readUInt64(), "cluster id"), from: try reader.nodeID("sender"))
+        case 1:
+            let cluster = try reader.require(reader.readUInt64(), "cluster id")
+            let from = try reader.nodeID("sender")
+            let count = Int(try reader.require(reader.readUInt32(), "url count"))
+            guard count <= Self.clientURLsMax else { throw WireDecodingError("\(count) client URLs") }
+            var urls: [String] = []
+            for _ in 0..<count {
+                urls.append(String(decoding: try reader.require(reader.readBytes(maxCount: WireBounds.textBytesMax), "client URL"), as: UTF8.self))
+            }
+            self = .hello(clusterID: cluster, from: from, clientURLs: urls)
         case 2: self = .engine(try Message(from: &reader))
         case 3:
             let id = try reader.require(reader.readUInt64(), "call id")

@@ -35,14 +35,15 @@ public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Se
     private let links: [NodeID: PeerLink]
     private var server: Channel?
 
-    public init(selfID: NodeID, clusterID: UInt64, peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
+    /// `onReceive` gets every envelope, hellos included, on a transport thread.
+    public init(selfID: NodeID, clusterID: UInt64, clientURLs: [String], peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
         self.selfID = selfID
         self.clusterID = clusterID
         self.logger = logger
         self.onReceive = onReceive
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var hello = ByteBuffer()
-        PeerFrame.encode(Envelope.hello(clusterID: clusterID, from: selfID).wireBytes, into: &hello)
+        PeerFrame.encode(Envelope.hello(clusterID: clusterID, from: selfID, clientURLs: clientURLs).wireBytes, into: &hello)
         var links: [NodeID: PeerLink] = [:]
         for peer in peers where peer.id != selfID {
             links[peer.id] = PeerLink(peer: peer, eventLoop: group.next(), hello: hello, logger: logger)
@@ -116,10 +117,9 @@ final class PeerInboundHandler<Message: WireCodable & Sendable>: ChannelInboundH
         } catch {
             return refuse(context, "\(error)")
         }
-        if case .hello(let cluster, let from) = envelope {
+        if case .hello(let cluster, let from, _) = envelope {
             guard cluster == clusterID else { return refuse(context, "peer \(from) belongs to cluster \(cluster), not \(clusterID)") }
             greeted = true
-            return
         }
         guard greeted else { return refuse(context, "first frame was not a hello") }
         onReceive(envelope)

@@ -96,7 +96,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     @discardableResult
     public func perform(_ work: @escaping () -> Void) -> Bool { enqueue(.call(work), bounded: true) }
 
-    func received(_ envelope: PeerEnvelope<Engine.Message>) {
+    public func received(_ envelope: PeerEnvelope<Engine.Message>) {
         switch envelope {
         case .engine(let message): enqueue(.event(.receive(message)), bounded: false)
         case .request(let callID, let from, let payload): enqueue(.peerRequest(id: callID, from: from, payload: payload), bounded: false)

@@ -1,0 +1,108 @@
+import ConsensusCore
+import EtcdAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import Node
+import Raft
+import ServiceLifecycle
+import Storage
+
+/// One Synod node serving the etcd v3 API: Raft over the disk log, the peer transport, the etcd
+/// service and its gRPC endpoint. As a swift-service-lifecycle `Service`, it stops gracefully on
+/// SIGTERM: the gRPC server stops taking requests and lets in-flight ones finish, then the loop
+/// stops (every acknowledged write was synced before it was acknowledged).
+public final class EtcdNode: Service, @unchecked Sendable {
+    public let configuration: EtcdNodeConfiguration
+    let logger: Logger
+    public let service: EtcdService
+    let loop: ReplicaLoop<RaftEngine>
+    let transport: PeerTransport<RaftMessage>
+    let members: [EtcdMember]
+
+    public init(configuration: EtcdNodeConfiguration, logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        let initial = try configuration.initialMembers()
+        members = initial.map { member in
+            EtcdMember(
+                id: EtcdMember.memberID(peerURLs: member.peerURLs, clusterToken: configuration.initialClusterToken),
+                name: member.name, peerURLs: member.peerURLs,
+                clientURLs: member.name == configuration.name ? configuration.advertiseClientURLs : []
+            )
+        }
+        let own = members.first { $0.name == configuration.name }!
+        let clusterID = EtcdMember.clusterID(members: members.map(\.id), clusterToken: configuration.initialClusterToken)
+
+        let walDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("member")
+        try FileManager.default.createDirectory(atPath: walDirectory, withIntermediateDirectories: true)
+        let storage = try DiskStorage<RaftHardState>(directory: try PosixDirectory(path: walDirectory), initial: RaftHardState())
+        if let torn = storage.tornTail { logger.notice("recovery cut a torn record at the tail of \(torn.file), offset \(torn.offset)") }
+        let durable = storage.durableState
+
+        var raft = RaftConfiguration(id: own.id, voters: configuration.initialClusterState == "new" ? members.map(\.id) : [])
+        raft.heartbeatIntervalTicks = 1
+        raft.electionTimeoutTicks = configuration.electionTimeoutMillis / configuration.heartbeatIntervalMillis
+        raft.snapshotEntriesThreshold = configuration.snapshotCount
+        raft.compactionRetainEntries = min(5_000, configuration.snapshotCount)
+        raft.proposalBytesMax = configuration.maxRequestBytes + 64
+        var seed = SystemRandomNumberGenerator()
+        let engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
+        loop = ReplicaLoop(id: own.id, engine: engine, storage: storage, tickInterval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)
+
+        var limits = EtcdService.Limits()
+        limits.requestBytesMax = configuration.maxRequestBytes
+        limits.requestTimeout = .seconds(5) + .milliseconds(2 * configuration.electionTimeoutMillis)
+        let service = EtcdService(
+            identity: own, members: members, clusterID: clusterID, loop: loop, limits: limits,
+            electionTimeout: .milliseconds(configuration.electionTimeoutMillis), logger: logger
+        )
+        self.service = service
+        if let snapshot = durable.snapshot { service.restore(snapshot) }
+
+        let peers = try members.map { member in
+            let address = try HostPort(url: member.peerURLs[0])
+            return PeerAddress(id: member.id, host: address.host, port: address.port)
+        }
+        let loop = loop
+        transport = PeerTransport(selfID: own.id, clusterID: clusterID, clientURLs: configuration.advertiseClientURLs, peers: peers, logger: logger) { envelope in
+            if case .hello(_, let from, let urls) = envelope { service.learned(clientURLs: urls, of: from) }
+            loop.received(envelope)
+        }
+    }
+
+    public func run() async throws {
+        let peerAddress = try HostPort(url: configuration.listenPeerURLs[0])
+        try await transport.start(host: peerAddress.host, port: peerAddress.port)
+        loop.start(application: service, transport: transport)
+        let clientAddress = try HostPort(url: configuration.listenClientURLs[0])
+        let grpcConfig = HTTP2ServerTransport.Posix.Config.defaults { config in
+            // etcd accepts requests up to --max-request-bytes plus gRPC's own overhead; larger ones
+            // are refused by gRPC before they are read.
+            config.rpc.maxRequestPayloadSize = configuration.maxRequestBytes + 512 * 1024
+        }
+        let server = GRPCServer(
+            transport: HTTP2ServerTransport.Posix(
+                address: .ipv4(host: clientAddress.host, port: clientAddress.port),
+                transportSecurity: .plaintext,
+                config: grpcConfig
+            ),
+            services: [
+                KVService(service: service), WatchService(service: service), LeaseService(service: service),
+                ClusterService(service: service), MaintenanceService(service: service),
+            ]
+        )
+        logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs[0]), peers on \(configuration.listenPeerURLs[0]) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+        logger.notice("stopping: in-flight requests drained; stopping the replica loop")
+        loop.stop()
+        service.drain()
+        await transport.shutdown()
+    }
+}

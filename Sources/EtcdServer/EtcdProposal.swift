@@ -1,0 +1,39 @@
+import ConsensusCore
+import MVCC
+
+/// What one log entry of the etcd service carries: the id of the request that proposed it, so the
+/// node that took the request can answer its client when the entry applies, and the command.
+///
+///     0  u8   format version (1)
+///     1  u64  request id (0 for the leader's own lease revocations, which nobody waits for)
+///     9  ...  MVCC.Command
+struct EtcdProposal {
+    static let formatVersion: UInt8 = 1
+
+    var requestID: RequestID
+    var command: Command
+
+    var encoded: [UInt8] {
+        var writer = ByteWriter()
+        writer.write(Self.formatVersion)
+        writer.write(requestID.rawValue)
+        writer.write(command.encoded)
+        return writer.bytes
+    }
+
+    /// Decodes a committed entry. Every replica wrote it through `encoded`, and the log checksums
+    /// every record, so a failure here is a bug or a different version, never a client's input.
+    init(decoding bytes: [UInt8]) throws {
+        var reader = ByteReader(bytes)
+        guard reader.readByte() == Self.formatVersion, let id = reader.readUInt64() else {
+            throw CommandDecodingError.empty
+        }
+        requestID = RequestID(id)
+        command = try Command(decoding: reader.readRest())
+    }
+
+    init(requestID: RequestID, command: Command) {
+        self.requestID = requestID
+        self.command = command
+    }
+}

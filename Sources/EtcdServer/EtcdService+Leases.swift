@@ -1,0 +1,117 @@
+import ConsensusCore
+import MVCC
+
+/// Leases: grants and revocations go through the log; keep-alives and time-to-live queries are the
+/// leader's, since only it tracks expiry. A follower forwards them to the leader as peer calls.
+extension EtcdService {
+    enum LeaseCall: UInt8 {
+        case keepAlive = 1
+        case timeToLive = 2
+    }
+
+    /// Answers meaning "ask again": this node is not the leader.
+    static let notLeaderAnswer: Int64 = -2
+
+    /// Loop state hook: keeps the lessor in step with what the log applied.
+    func applied(_ command: Command, _ result: Result<CommandOutcome, MVCCError>) {
+        guard case .success = result else { return }
+        switch command {
+        case .leaseGrant(let id, let ttl): lessor.granted(id, ttlSeconds: ttl, now: ContinuousClock.now)
+        case .leaseRevoke(let id): lessor.revoked(id)
+        case .put, .deleteRange, .txn, .compact: break
+        }
+    }
+
+    /// Leader only: proposes the revocation of every lease past its expiry.
+    func revokeExpiredLeases(now: ContinuousClock.Instant) {
+        for id in lessor.takeExpired(now: now) {
+            let proposal = EtcdProposal(requestID: RequestID(0), command: .leaseRevoke(id: id))
+            loop.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
+        }
+    }
+
+    func grantLease(id requested: Int64, ttlSeconds: Int64) async -> Result<(id: Int64, ttl: Int64, revision: Int64), EtcdError> {
+        var id = requested
+        if id == 0 {
+            // The proposing node picks the id; a collision is refused at apply as "lease exists".
+            var generator = SystemRandomNumberGenerator()
+            id = Int64(bitPattern: generator.next() >> 1) | 1
+        }
+        let ttl = max(ttlSeconds, minimumLeaseTTLSeconds)
+        switch await write(.leaseGrant(id: id, ttlSeconds: ttl)) {
+        case .success(let applied): return .success((id, ttl, applied.revision))
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// Renews a lease at the leader; returns the TTL, 0 for an unknown lease (as etcd answers).
+    func keepAlive(_ id: Int64) async -> Result<Int64, EtcdError> {
+        switch await leaderCall(.keepAlive, id) {
+        case .success(let values): return .success(values[0])
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// Seconds left and the granted TTL; nil for an unknown lease.
+    func timeToLive(_ id: Int64) async -> Result<(remaining: Int64, granted: Int64)?, EtcdError> {
+        switch await leaderCall(.timeToLive, id) {
+        case .success(let values): return .success(values[0] < 0 ? nil : (values[0], values[1]))
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    private func leaderCall(_ call: LeaseCall, _ id: Int64) async -> Result<[Int64], EtcdError> {
+        var writer = ByteWriter()
+        writer.write(call.rawValue)
+        writer.write(id)
+        let payload = writer.bytes
+        let status = loop.status
+        let answer: [UInt8]?
+        if status.isLeader {
+            answer = await onLoop { $0.leaseCall(payload) }
+        } else if let leader = status.leader {
+            let callID = nextRequestID()
+            answer = await withCheckedContinuation { continuation in
+                guard pendingCalls.register(callID, deadline: deadline, context: (), continuation) else {
+                    return continuation.resume(returning: nil)
+                }
+                loop.call(leader, callID: callID.rawValue, payload: payload)
+            }
+        } else {
+            return .failure(.noLeader)
+        }
+        guard let answer else { return .failure(.timeout) }
+        var reader = ByteReader(answer)
+        var values: [Int64] = []
+        while let value = reader.readInt64() { values.append(value) }
+        guard values.count == 2 else { return .failure(.timeout) }
+        if values[0] == Self.notLeaderAnswer { return .failure(.leaderChanged) }
+        return .success(values)
+    }
+
+    /// Loop thread: answers a lease call, from this node or forwarded by a follower.
+    func leaseCall(_ payload: [UInt8]) -> [UInt8] {
+        var reader = ByteReader(payload)
+        var writer = ByteWriter()
+        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64() else {
+            writer.write(Self.notLeaderAnswer)
+            writer.write(Int64(0))
+            return writer.bytes
+        }
+        let now = ContinuousClock.now
+        guard loop.status.isLeader else {
+            writer.write(Self.notLeaderAnswer)
+            writer.write(Int64(0))
+            return writer.bytes
+        }
+        switch call {
+        case .keepAlive:
+            writer.write(lessor.renew(id, now: now) ?? 0)
+            writer.write(Int64(0))
+        case .timeToLive:
+            writer.write(lessor.remainingSeconds(id, now: now) ?? -1)
+            writer.write(lessor.ttl(id) ?? 0)
+        }
+        return writer.bytes
+    }
+}

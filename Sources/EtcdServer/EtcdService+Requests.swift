@@ -1,0 +1,63 @@
+import ConsensusCore
+import MVCC
+
+/// What the gRPC handlers call: writes go through the log, reads through ReadIndex (or the local
+/// store when the client asked for a serializable read).
+extension EtcdService {
+    /// Proposes a command and waits for it to apply, anywhere in the cluster: a follower's engine
+    /// forwards the proposal to the leader, and the entry comes back through the log.
+    func write(_ command: Command) async -> WriteAnswer {
+        do throws(MVCCError) {
+            try MVCCStore.validator.validate(command)
+        } catch {
+            return .failure(.store(error))
+        }
+        let id = nextRequestID()
+        let data = EtcdProposal(requestID: id, command: command).encoded
+        guard data.count <= limits.requestBytesMax else { return .failure(.requestTooLarge) }
+        return await withCheckedContinuation { continuation in
+            guard pendingWrites.register(id, deadline: deadline, context: (), continuation) else {
+                return continuation.resume(returning: .failure(.tooManyRequests))
+            }
+            if !loop.propose(Proposal(id: id, data: data)) {
+                pendingWrites.resolve(id, .failure(.tooManyRequests))
+            }
+        }
+    }
+
+    /// A linearizable read confirms the leader's commit index (ReadIndex) and waits until this
+    /// node has applied it; a serializable one reads whatever this node has applied.
+    func read(_ work: ReadWork, serializable: Bool) async -> ReadAnswer {
+        if serializable {
+            return await withCheckedContinuation { continuation in
+                if !loop.perform({ [self] in continuation.resume(returning: evaluate(work)) }) {
+                    continuation.resume(returning: .failure(.tooManyRequests))
+                }
+            }
+        }
+        let id = nextRequestID()
+        return await withCheckedContinuation { continuation in
+            guard pendingReads.register(id, deadline: deadline, context: work, continuation) else {
+                return continuation.resume(returning: .failure(.tooManyRequests))
+            }
+            if !loop.submit(.read(id)), let waiter = pendingReads.take(id) {
+                waiter.continuation.resume(returning: .failure(.tooManyRequests))
+            }
+        }
+    }
+
+    /// Runs `work` on the loop thread with the store, and returns its result.
+    func onLoop<T: Sendable>(_ work: @escaping (EtcdService) -> T) async -> T? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            if !loop.perform({ [self] in continuation.resume(returning: work(self)) }) {
+                continuation.resume(returning: nil)
+            }
+        }
+    }
+}
+
+extension MVCCStore {
+    /// Validation depends only on the request, never on a store's contents (MVCCStore.validate), so
+    /// handlers check requests against this empty store on their own threads.
+    static let validator = MVCCStore()
+}

@@ -1,0 +1,238 @@
+import ConsensusCore
+import EtcdAPI
+import Foundation
+import Logging
+import MVCC
+import Node
+import Raft
+import Synchronization
+
+/// The etcd key-value service on one node: the MVCC store the log is applied to, the requests
+/// waiting for it, leases and watches. It is the `ReplicaApplication` of the node's replica loop.
+///
+/// Threads: everything named "loop state" is touched only on the replica loop's thread; gRPC
+/// handlers reach it through `PendingRequests` (a lock) and `ReplicaLoop.perform`.
+public final class EtcdService: ReplicaApplication, @unchecked Sendable {
+    public struct Limits: Sendable {
+        /// etcd's --max-request-bytes: the largest request accepted (1.5 MiB).
+        public var requestBytesMax = 1_572_864
+        /// How long a request may wait for its answer: etcd's request timeout (5 s) plus two
+        /// election timeouts, after which the client is told it timed out.
+        public var requestTimeout: Duration = .seconds(7)
+        /// Requests in flight per kind.
+        public var pendingRequestsMax = 65_536
+        public init() {}
+    }
+
+    enum ReadWork {
+        case range(RangeRequest)
+        case txn(TxnRequest)
+    }
+
+    enum ReadOutcome {
+        case range(RangeResult)
+        case txn(TxnResult)
+    }
+
+    typealias WriteAnswer = Result<(outcome: CommandOutcome, revision: Int64), EtcdError>
+    typealias ReadAnswer = Result<(outcome: ReadOutcome, revision: Int64), EtcdError>
+
+    public let identity: EtcdMember
+    public let clusterID: UInt64
+    let limits: Limits
+    let logger: Logger
+    /// etcd's minimum lease TTL: one and a half election timeouts, rounded up to whole seconds, so
+    /// a lease cannot expire before a new leader could have been elected to renew it.
+    let minimumLeaseTTLSeconds: Int64
+    let loop: ReplicaLoop<RaftEngine>
+    private let requestCounter: Atomic<UInt64>
+
+    let pendingWrites: PendingRequests<Void, WriteAnswer>
+    let pendingReads: PendingRequests<ReadWork, ReadAnswer>
+    let pendingCalls: PendingRequests<Void, [UInt8]?>
+
+    /// Members as configured; peers' client URLs are learned from their hellos.
+    let membersLock = NSLock()
+    var membersByID: [NodeID: EtcdMember]
+
+    // Loop state.
+    var store = MVCCStore()
+    var appliedIndex: LogIndex = 0
+    var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
+    var lessor = Lessor()
+    let watches = WatchHub()
+    var wasLeader = false
+    var lastSweep = ContinuousClock.now
+    /// Published for handlers on other threads: the store's revision after the last apply.
+    let publishedRevision = Atomic<Int64>(1)
+
+    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, loop: ReplicaLoop<RaftEngine>, limits: Limits, electionTimeout: Duration, logger: Logger) {
+        let (seconds, attoseconds) = (electionTimeout * 3 / 2).components
+        minimumLeaseTTLSeconds = max(1, seconds + (attoseconds > 0 ? 1 : 0))
+        self.identity = identity
+        self.clusterID = clusterID
+        self.loop = loop
+        self.limits = limits
+        self.logger = logger
+        membersByID = Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) })
+        // Request ids start at a random point, so a restarted node never reuses an id that an
+        // entry still in the log carries.
+        var generator = SystemRandomNumberGenerator()
+        requestCounter = Atomic(generator.next() >> 1 | 1)
+        pendingWrites = PendingRequests(capacity: limits.pendingRequestsMax)
+        pendingReads = PendingRequests(capacity: limits.pendingRequestsMax)
+        pendingCalls = PendingRequests(capacity: limits.pendingRequestsMax)
+    }
+
+    func nextRequestID() -> RequestID {
+        RequestID(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+    }
+
+    var deadline: ContinuousClock.Instant { ContinuousClock.now + limits.requestTimeout }
+
+    /// The header every response carries.
+    func header(revision: Int64? = nil) -> Etcdserverpb_ResponseHeader {
+        var header = Etcdserverpb_ResponseHeader()
+        header.clusterID = clusterID
+        header.memberID = identity.id.rawValue
+        header.revision = revision ?? publishedRevision.load(ordering: .relaxed)
+        header.raftTerm = loop.status.term
+        return header
+    }
+
+    // MARK: ReplicaApplication (loop thread)
+
+    public func apply(_ entries: [Entry], status: EngineStatus) {
+        for entry in entries {
+            precondition(entry.index == appliedIndex + 1, "applying \(entry.index) after \(appliedIndex)")
+            appliedIndex = entry.index
+            guard entry.kind == .command else { continue }
+            let proposal: EtcdProposal
+            do {
+                proposal = try EtcdProposal(decoding: entry.data)
+            } catch {
+                preconditionFailure("committed entry \(entry.index) does not decode: \(error)")
+            }
+            let result = store.apply(proposal.command)
+            applied(proposal.command, result)
+            watches.dispatch(store.lastAppliedEvents, revision: store.revision)
+            if proposal.requestID.rawValue != 0 {
+                pendingWrites.resolve(proposal.requestID, result.map { ($0, store.revision) }.mapError { .store($0) })
+            }
+        }
+        publishedRevision.store(store.revision, ordering: .relaxed)
+        serveReadsAwaitingApply()
+    }
+
+    public func readReady(_ id: RequestID, index: LogIndex) {
+        if index <= appliedIndex {
+            serveRead(id)
+        } else {
+            readsAwaitingApply.append((index, id))
+        }
+    }
+
+    public func rejected(_ id: RequestID, _ reason: RequestRejection) {
+        if pendingWrites.resolve(id, .failure(EtcdError(reason))) { return }
+        if let read = pendingReads.take(id) { read.continuation.resume(returning: .failure(EtcdError(reason))) }
+    }
+
+    public func snapshotData() -> [UInt8] { store.snapshot() }
+
+    public func restore(_ snapshot: Snapshot) {
+        do {
+            store = try MVCCStore(snapshot: snapshot.data)
+        } catch {
+            preconditionFailure("snapshot \(snapshot.metadata) does not decode: \(error)")
+        }
+        appliedIndex = snapshot.metadata.index
+        lessor.restore(from: store, now: ContinuousClock.now)
+        watches.storeReplaced()
+        publishedRevision.store(store.revision, ordering: .relaxed)
+    }
+
+    public func afterIteration(status: EngineStatus, now: ContinuousClock.Instant) {
+        if status.isLeader && !wasLeader {
+            // As etcd's lessor.Promote: a new leader cannot know how long clients went without
+            // renewing, so every lease gets its full TTL again rather than expiring early.
+            lessor.extendAll(now: now)
+        }
+        wasLeader = status.isLeader
+        if status.isLeader { revokeExpiredLeases(now: now) }
+        watches.catchUp(store: store, header: header(revision: store.revision))
+        if now - lastSweep >= .milliseconds(100) {
+            lastSweep = now
+            pendingWrites.expire(now: now, with: .failure(.timeout))
+            pendingReads.expire(now: now, with: .failure(.timeout))
+            pendingCalls.expire(now: now, with: nil)
+            watches.sendProgress(now: now, header: header(revision: store.revision))
+        }
+    }
+
+    // MARK: Reads
+
+    func serveReadsAwaitingApply() {
+        guard !readsAwaitingApply.isEmpty else { return }
+        var waiting: [(index: LogIndex, id: RequestID)] = []
+        for read in readsAwaitingApply {
+            if read.index <= appliedIndex { serveRead(read.id) } else { waiting.append(read) }
+        }
+        readsAwaitingApply = waiting
+    }
+
+    func serveRead(_ id: RequestID) {
+        guard let waiter = pendingReads.take(id) else { return }
+        waiter.continuation.resume(returning: evaluate(waiter.context))
+    }
+
+    /// Answers a read from the local store, as of now.
+    func evaluate(_ work: ReadWork) -> ReadAnswer {
+        switch work {
+        case .range(let request):
+            do throws(MVCCError) {
+                return .success((.range(try store.range(request)), store.revision))
+            } catch {
+                return .failure(.store(error))
+            }
+        case .txn(let request):
+            // A read-only transaction changes nothing; evaluating it on a copy keeps that obvious.
+            var copy = store
+            switch copy.apply(.txn(request)) {
+            case .success(.txn(let result)): return .success((.txn(result), store.revision))
+            case .success(let other): preconditionFailure("a txn answered \(other)")
+            case .failure(let error): return .failure(.store(error))
+            }
+        }
+    }
+
+    // MARK: Peers
+
+    public func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8] {
+        leaseCall(payload)
+    }
+
+    public func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {
+        pendingCalls.resolve(RequestID(id), payload)
+    }
+
+    /// A peer's hello told us its client URLs.
+    public func learned(clientURLs: [String], of member: NodeID) {
+        membersLock.lock()
+        membersByID[member]?.clientURLs = clientURLs
+        membersLock.unlock()
+    }
+
+    var members: [EtcdMember] {
+        membersLock.lock()
+        defer { membersLock.unlock() }
+        return membersByID.values.sorted { $0.id < $1.id }
+    }
+
+    /// Fails every waiting request, at shutdown.
+    public func drain() {
+        pendingWrites.drain(with: .failure(.stopped))
+        pendingReads.drain(with: .failure(.stopped))
+        pendingCalls.drain(with: nil)
+        watches.closeAll()
+    }
+}

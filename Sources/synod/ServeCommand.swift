@@ -1,0 +1,124 @@
+import ArgumentParser
+import EtcdServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `synod serve`: one node of a cluster serving the etcd v3 API. It takes etcd's own flag names, so
+/// an etcd start script works by swapping the binary; alone, it runs a single-node cluster.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a Synod node that serves the etcd v3 API (flags as etcd's).",
+        discussion: "With no flags: a single-node cluster, data in ./synod-data, clients on 127.0.0.1:2379."
+    )
+
+    @Option(help: "Human-readable name for this member.") var name: String?
+    @Option(name: .customLong("data-dir"), help: "Path to the data directory.") var dataDirectory: String?
+    @Option(name: .customLong("listen-client-urls"), help: "URL to listen on for client traffic.") var listenClientURLs: String?
+    @Option(name: .customLong("advertise-client-urls"), help: "Client URL to advertise to the rest of the cluster.") var advertiseClientURLs: String?
+    @Option(name: .customLong("listen-peer-urls"), help: "URL to listen on for peer traffic.") var listenPeerURLs: String?
+    @Option(name: .customLong("initial-advertise-peer-urls"), help: "This member's peer URL to advertise to the rest of the cluster.") var initialAdvertisePeerURLs: String?
+    @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for bootstrapping: name=peerURL,...") var initialCluster: String?
+    @Option(name: .customLong("initial-cluster-token"), help: "Initial cluster token, which makes cluster and member ids unique.") var initialClusterToken: String?
+    @Option(name: .customLong("initial-cluster-state"), help: "new, or existing to join a cluster that runs already.") var initialClusterState: String?
+    @Option(name: .customLong("heartbeat-interval"), help: "Time (in milliseconds) of a heartbeat interval.") var heartbeatInterval: Int?
+    @Option(name: .customLong("election-timeout"), help: "Time (in milliseconds) for an election to timeout.") var electionTimeout: Int?
+    @Option(name: .customLong("snapshot-count"), help: "Number of committed transactions to trigger a snapshot.") var snapshotCount: Int?
+    @Option(name: .customLong("quota-backend-bytes"), help: "Raise an alarm when the store exceeds this size.") var quotaBackendBytes: Int64?
+    @Option(name: .customLong("max-request-bytes"), help: "Maximum client request size in bytes the server will accept.") var maxRequestBytes: Int?
+    @Option(name: .customLong("config-file"), help: "Path to a YAML file of the same settings (etcd's key names); flags override it.") var configFile: String?
+    @Option(name: .customLong("log-level"), help: "debug, info, warn, error.") var logLevel: String = "info"
+
+    func run() async throws {
+        var settings = EtcdNodeConfiguration()
+        if let configFile { try ConfigFile.apply(path: configFile, to: &settings) }
+        try apply(to: &settings)
+        var logger = Logger(label: "synod.\(settings.name)")
+        logger.logLevel = Logger.Level(etcdName: logLevel) ?? .info
+        let node = try EtcdNode(configuration: settings, logger: logger)
+        let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    /// Flags given on the command line override the file and the defaults.
+    func apply(to settings: inout EtcdNodeConfiguration) throws {
+        let urls = { (text: String) in text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let name { settings.name = name }
+        if let dataDirectory { settings.dataDirectory = dataDirectory }
+        if let listenClientURLs { settings.listenClientURLs = urls(listenClientURLs) }
+        if let advertiseClientURLs { settings.advertiseClientURLs = urls(advertiseClientURLs) } else if listenClientURLs != nil { settings.advertiseClientURLs = settings.listenClientURLs }
+        if let listenPeerURLs { settings.listenPeerURLs = urls(listenPeerURLs) }
+        if let initialAdvertisePeerURLs { settings.initialAdvertisePeerURLs = urls(initialAdvertisePeerURLs) } else if listenPeerURLs != nil { settings.initialAdvertisePeerURLs = settings.listenPeerURLs }
+        if let initialCluster { settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster) }
+        if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
+        if let initialClusterState { settings.initialClusterState = initialClusterState }
+        if let heartbeatInterval { settings.heartbeatIntervalMillis = heartbeatInterval }
+        if let electionTimeout { settings.electionTimeoutMillis = electionTimeout }
+        if let snapshotCount { settings.snapshotCount = snapshotCount }
+        if let quotaBackendBytes { settings.quotaBackendBytes = quotaBackendBytes }
+        if let maxRequestBytes { settings.maxRequestBytes = maxRequestBytes }
+    }
+}
+
+extension Logger.Level {
+    init?(etcdName: String) {
+        switch etcdName.lowercased() {
+        case "debug": self = .debug
+        case "info": self = .info
+        case "warn", "warning": self = .warning
+        case "error": self = .error
+        default: return nil
+        }
+    }
+}
+
+/// etcd's YAML configuration file, in the subset etcd's own sample uses: one `key: value` per line,
+/// `#` comments, values optionally quoted.
+enum ConfigFile {
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func apply(path: String, to settings: inout EtcdNodeConfiguration) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            guard let colon = line.firstIndex(of: ":") else { throw Problem(description: "\(path):\(number + 1): expected key: value") }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let first = value.first, first == "'" || first == "\"", value.last == first { value = String(value.dropFirst().dropLast()) }
+            let list = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            func integer() throws -> Int {
+                guard let number = Int(value) else { throw Problem(description: "\(path): \(key) must be a number, not \(value)") }
+                return number
+            }
+            switch key {
+            case "name": settings.name = value
+            case "data-dir": settings.dataDirectory = value
+            case "listen-client-urls": settings.listenClientURLs = list
+            case "advertise-client-urls": settings.advertiseClientURLs = list
+            case "listen-peer-urls": settings.listenPeerURLs = list
+            case "initial-advertise-peer-urls": settings.initialAdvertisePeerURLs = list
+            case "initial-cluster": settings.initialCluster = try parseInitialCluster(value)
+            case "initial-cluster-token": settings.initialClusterToken = value
+            case "initial-cluster-state": settings.initialClusterState = value
+            case "heartbeat-interval": settings.heartbeatIntervalMillis = try integer()
+            case "election-timeout": settings.electionTimeoutMillis = try integer()
+            case "snapshot-count": settings.snapshotCount = try integer()
+            case "quota-backend-bytes": settings.quotaBackendBytes = Int64(try integer())
+            case "max-request-bytes": settings.maxRequestBytes = try integer()
+            default: throw Problem(description: "\(path):\(number + 1): unknown setting \(key)")
+            }
+        }
+    }
+
+    static func parseInitialCluster(_ text: String) throws -> [(name: String, peerURL: String)] {
+        try text.split(separator: ",").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw Problem(description: "--initial-cluster: expected name=url, got \(pair)") }
+            return (String(parts[0]).trimmingCharacters(in: .whitespaces), String(parts[1]).trimmingCharacters(in: .whitespaces))
+        }
+    }
+}

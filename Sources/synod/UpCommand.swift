@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+
+/// `synod up`: a local cluster of `synod serve` child processes on loopback, stopped together on
+/// Ctrl-C. Ports follow etcd's own local-cluster convention: 2379/2380, 22379/22380, 32379/32380...
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start a local cluster of Synod nodes as child processes; Ctrl-C stops them all."
+    )
+
+    @Option(help: "Number of nodes (1 to 6).") var nodes: Int = 3
+    @Option(name: .customLong("data-dir"), help: "Directory for the nodes' data (one subdirectory each).") var dataDirectory: String = "synod-data"
+    @Option(name: .customLong("base-port"), help: "Client port of the first node; node i listens on base + 20000·i (client) and +1 (peer).") var basePort: Int = 2379
+    @Option(name: .customLong("log-level"), help: "Passed to every node.") var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
+        guard basePort > 0, basePort + 20_000 * (nodes - 1) + 1 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
+    }
+
+    func run() async throws {
+        let names = (1...nodes).map { "s\($0)" }
+        let clientPorts = (0..<nodes).map { basePort + 20_000 * $0 }
+        let cluster = zip(names, clientPorts).map { "\($0)=http://127.0.0.1:\($1 + 1)" }.joined(separator: ",")
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var children: [Process] = []
+        for (index, name) in names.enumerated() {
+            let client = "http://127.0.0.1:\(clientPorts[index])"
+            let peer = "http://127.0.0.1:\(clientPorts[index] + 1)"
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = [
+                "serve", "--name", name, "--data-dir", (dataDirectory as NSString).appendingPathComponent(name),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", cluster, "--initial-cluster-token", "synod-up", "--log-level", logLevel,
+            ]
+            try process.run()
+            children.append(process)
+        }
+        let endpoints = clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        print("synod: \(nodes) nodes running; data in \(dataDirectory)/")
+        print("endpoints: \(endpoints)")
+        print("try: etcdctl --endpoints=\(endpoints) put greeting hello")
+        print("Ctrl-C stops the cluster.")
+        FileHandle.standardOutput.synchronizeFile()
+
+        // Forward Ctrl-C and SIGTERM to the children as SIGTERM, which makes each drain and stop.
+        let signals = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler { for child in children where child.isRunning { child.terminate() } }
+            source.resume()
+            return source
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for child in children {
+                group.addTask {
+                    while child.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+                }
+            }
+        }
+        // One node stopping (a crash) takes the rest down too, so `up` never leaves strays.
+        for child in children where child.isRunning { child.terminate() }
+        for child in children { child.waitUntilExit() }
+        _ = signals
+        print("synod: cluster stopped")
+    }
+}
