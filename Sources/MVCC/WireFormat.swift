@@ -36,7 +36,7 @@ struct WireWriter {
 public enum WireFormatError: Error, Equatable, Sendable {
     /// The input ended inside a field.
     case truncated(offset: Int)
-    /// A varint ran past ten bytes or past 64 bits.
+    /// A varint ran past ten bytes or past 64 bits, or was longer than needed.
     case malformedVarint(offset: Int)
     /// A length or count larger than the bytes left, or than the field allows.
     case lengthOutOfBounds(UInt64, offset: Int)
@@ -78,7 +78,11 @@ struct WireReader {
             // The tenth byte carries bit 63 only.
             if index == Self.varintBytesMax - 1 && payload > 1 { throw .malformedVarint(offset: start) }
             value |= payload << (7 * UInt64(index))
-            if byte & 0x80 == 0 { return value }
+            guard byte & 0x80 == 0 else { continue }
+            // A last byte of zero after the first is an overlong encoding; refusing it keeps every
+            // value's encoding unique, so decoding and re-encoding gives back the same bytes.
+            if byte == 0 && index > 0 { throw .malformedVarint(offset: start) }
+            return value
         }
         throw .malformedVarint(offset: start)
     }
