@@ -147,8 +147,8 @@ private struct SnapshotDecoder {
     mutating func readHistory(of key: [UInt8], within bounds: HistoryBounds) throws -> KeyHistory {
         let entryCount = try reader.readCount()
         guard entryCount > 0 else { throw fail("key \(key) with no history") }
+        // No reserveCapacity: a forged count would make the allocation ~48 times the input's size.
         var entries: [KeyHistoryEntry] = []
-        entries.reserveCapacity(entryCount)
         var entriesAtOrBelowCompaction = 0
         for _ in 0..<entryCount {
             let modRevision = try reader.readSigned()
