@@ -9,6 +9,10 @@ extension MVCCStore {
     /// (`minRev < compactRev` in `watcherGroup.chooseAll`): a watch may start exactly at the compacted
     /// revision, whose changes are retained. etcd's "start at 0 means now" is the caller's to map to
     /// `revision + 1`; here every start revision is literal.
+    ///
+    /// Cost: a single key reads only its own history; a range scans the change log from
+    /// `startRevision` (as etcd reads every key's changes from its backend), so a watcher far behind
+    /// on a narrow range costs a scan of everything written since.
     public func events(
         key: [UInt8], rangeEnd: [UInt8], from startRevision: Int64, limit: Int
     ) throws(MVCCError) -> (events: [Event], more: Bool) {
