@@ -4,9 +4,11 @@
 ///
 /// - Two puts of one key conflict, except one in a nested txn's success branch and one in the same
 ///   nested txn's failure branch (only one of them runs).
-/// - A put conflicts with a delete at its own level or at any enclosing level, and with a delete in an
-///   earlier sibling nested txn; a put in a nested txn does not conflict with a delete in a *later*
-///   sibling nested txn (etcd adds a child's deletes only after checking that child's puts).
+/// - A put conflicts with a delete anywhere in the same operation list (that list's own deletes and
+///   every delete nested below it, at any depth), with one exception: a put inside a nested txn does
+///   not conflict with a delete inside a *later* sibling nested txn, because etcd adds a nested txn's
+///   deletes only after checking the puts of the nested txns before it. Enclosing lists apply the
+///   same rule again, since a list reports all puts and deletes nested in it.
 /// - Deletes never conflict with deletes.
 /// - etcd stores a delete's interval with its raw `range_end`, so a from-key delete (`range_end ==
 ///   [0]`) becomes the interval `[key, "\0")`, which contains no non-empty key: it conflicts with
