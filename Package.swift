@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // The crash test runs the `synod` executable as a child process and kills it.
         .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Storage", "synod"]),
     ],

@@ -1,0 +1,220 @@
+/// Why bytes are not a store snapshot.
+public enum SnapshotDecodingError: Error, Equatable, Sendable {
+    case empty
+    /// The first byte names a format this build does not read.
+    case unsupportedFormatVersion(UInt8)
+    case malformed(WireFormatError)
+    /// Well-formed bytes describing a state no store can reach; the reason names the broken rule.
+    case inconsistent(String)
+    /// Bytes left over after a complete snapshot.
+    case trailingBytes(count: Int)
+}
+
+/// The store's snapshot encoding, version 1 (primitives as in `CommandCodec`):
+///
+///     snapshot = formatVersion:u8 svarint(revision) svarint(compactedRevision) bool(hasCompacted)
+///                count (svarint(id) svarint(ttlSeconds))*                       leases, ascending id
+///                count (bytes(key) count entry*)*                               keys, ascending
+///     entry    = svarint(modRevision) varint(subRevision) kind:u8
+///                [if put: svarint(createRevision) svarint(version) svarint(lease) bytes(value)]
+///
+/// No checksum (the snapshot store frames and checks the file); instead the decoder checks every
+/// length and then every invariant the store relies on, so a decoded store is one `apply` could
+/// have built. Lease attachments, the change log and the counters are derived, not stored.
+enum SnapshotCodec {
+    static let formatVersion: UInt8 = 1
+    /// The largest revision a snapshot may carry, far beyond any real history, so that the revision
+    /// arithmetic of a restored store cannot overflow.
+    static let revisionMax: Int64 = 1 << 62
+
+    enum EntryKind: UInt8, CaseIterable {
+        case put, tombstone
+    }
+}
+
+extension MVCCStore {
+    /// The whole replicated state: revisions, every retained version of every key, and the leases.
+    public func snapshot() -> [UInt8] {
+        var writer = WireWriter(reservingCapacity: sizeBytes)
+        writer.writeByte(SnapshotCodec.formatVersion)
+        writer.writeSigned(revision)
+        writer.writeSigned(compactedRevision)
+        writer.writeBool(hasCompacted)
+        let leaseIDs = leaseTable.keys.sorted()
+        writer.writeCount(leaseIDs.count)
+        for id in leaseIDs {
+            writer.writeSigned(id)
+            writer.writeSigned(leaseTable[id]!.ttlSeconds)
+        }
+        writer.writeCount(keyIndex.count)
+        keyIndex.forEach { key, history in
+            writer.writeBytes(key)
+            writer.writeCount(history.entries.count)
+            for entry in history.entries {
+                writer.writeSigned(entry.modRevision)
+                writer.writeUnsigned(UInt64(entry.subRevision))
+                if entry.isTombstone {
+                    writer.writeByte(SnapshotCodec.EntryKind.tombstone.rawValue)
+                } else {
+                    writer.writeByte(SnapshotCodec.EntryKind.put.rawValue)
+                    writer.writeSigned(entry.createRevision)
+                    writer.writeSigned(entry.version)
+                    writer.writeSigned(entry.lease)
+                    writer.writeBytes(entry.value)
+                }
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Restores a store from `snapshot()`. Never traps: any other input gets a
+    /// `SnapshotDecodingError`. `lastAppliedEvents` starts empty.
+    public init(snapshot bytes: [UInt8]) throws(SnapshotDecodingError) {
+        guard let version = bytes.first else { throw .empty }
+        guard version == SnapshotCodec.formatVersion else { throw .unsupportedFormatVersion(version) }
+        var decoder = SnapshotDecoder(reader: WireReader(bytes))
+        do {
+            _ = try decoder.reader.readByte()
+            self = try decoder.decode()
+        } catch let error as SnapshotDecodingError {
+            throw error
+        } catch let error as WireFormatError {
+            throw .malformed(error)
+        } catch {
+            preconditionFailure("MVCCStore(snapshot:): unexpected error \(error)")
+        }
+        guard decoder.reader.isAtEnd else { throw .trailingBytes(count: decoder.reader.remaining) }
+    }
+}
+
+/// Reads a snapshot and checks, as it goes, the invariants `MVCCStore` assumes.
+private struct SnapshotDecoder {
+    var reader: WireReader
+
+    func fail(_ reason: String) -> SnapshotDecodingError { .inconsistent(reason) }
+
+    mutating func decode() throws -> MVCCStore {
+        let revision = try reader.readSigned()
+        let compactedRevision = try reader.readSigned()
+        let hasCompacted = try reader.readBool()
+        guard (1...SnapshotCodec.revisionMax).contains(revision) else { throw fail("revision \(revision)") }
+        guard (0...revision).contains(compactedRevision), hasCompacted || compactedRevision == 0 else {
+            throw fail("compacted revision \(compactedRevision) (compacted: \(hasCompacted)) at revision \(revision)")
+        }
+
+        var leaseTable: [Int64: LeaseRecord] = [:]
+        var previousLeaseID: Int64?
+        for _ in 0..<(try reader.readCount()) {
+            let id = try reader.readSigned()
+            let ttlSeconds = try reader.readSigned()
+            guard id != 0 else { throw fail("lease id 0") }
+            if let previousLeaseID, previousLeaseID >= id { throw fail("lease ids not ascending at \(id)") }
+            guard ttlSeconds <= MVCCStore.leaseTTLMaxSeconds else { throw fail("lease \(id) TTL \(ttlSeconds)") }
+            leaseTable[id] = LeaseRecord(ttlSeconds: ttlSeconds)
+            previousLeaseID = id
+        }
+
+        let bounds = HistoryBounds(revision: revision, compactedRevision: compactedRevision, hasCompacted: hasCompacted)
+        var keyIndex = OrderedMap<KeyHistory>()
+        var previousKey: [UInt8]?
+        for _ in 0..<(try reader.readCount()) {
+            let key = try reader.readBytes()
+            guard !key.isEmpty else { throw fail("empty key") }
+            if let previousKey, ByteOrder.compare(previousKey, key) >= 0 { throw fail("keys not ascending at \(key)") }
+            let history = try readHistory(of: key, within: bounds)
+            if let live = history.live, live.lease != 0 {
+                guard leaseTable[live.lease] != nil else { throw fail("key \(key) attached to missing lease \(live.lease)") }
+                leaseTable[live.lease]!.keys.insert(key)
+            }
+            keyIndex.appendInOrder(key, history)
+            previousKey = key
+        }
+        return MVCCStore(
+            revision: revision, compactedRevision: compactedRevision, hasCompacted: hasCompacted,
+            keyIndex: keyIndex, leaseTable: leaseTable)
+    }
+
+    struct HistoryBounds {
+        var revision: Int64
+        var compactedRevision: Int64
+        var hasCompacted: Bool
+    }
+
+    /// One key's entries, checked against the rules `apply` and `compact` keep: ascending revisions
+    /// no later than the store's; versions counting up by one within a generation, a new generation
+    /// starting at version 1 at its own revision; a tombstone only after a put; and after compaction
+    /// at most one entry at or below the compacted revision, a tombstone only at exactly it.
+    mutating func readHistory(of key: [UInt8], within bounds: HistoryBounds) throws -> KeyHistory {
+        let entryCount = try reader.readCount()
+        guard entryCount > 0 else { throw fail("key \(key) with no history") }
+        // No reserveCapacity: a forged count would make the allocation ~48 times the input's size.
+        var entries: [KeyHistoryEntry] = []
+        var entriesAtOrBelowCompaction = 0
+        for _ in 0..<entryCount {
+            let modRevision = try reader.readSigned()
+            let subEncoded = try reader.readUnsigned()
+            let kind = SnapshotCodec.EntryKind(
+                rawValue: try reader.readTag(caseCount: UInt8(SnapshotCodec.EntryKind.allCases.count)))!
+            guard (2...bounds.revision).contains(modRevision), let sub = Int32(exactly: subEncoded) else {
+                throw fail("key \(key) entry at revision \(modRevision).\(subEncoded) outside 2...\(bounds.revision)")
+            }
+            let revision = Revision(main: modRevision, sub: sub)
+            if let last = entries.last, !(last.revision < revision) {
+                throw fail("key \(key) revisions not ascending at \(modRevision).\(sub)")
+            }
+            let entry: KeyHistoryEntry
+            switch kind {
+            case .tombstone:
+                entry = .tombstone(at: revision)
+                let startsRetainedHistory =
+                    entries.isEmpty && bounds.hasCompacted && modRevision == bounds.compactedRevision
+                guard entries.last.map({ !$0.isTombstone }) ?? startsRetainedHistory else {
+                    throw fail("key \(key) tombstone at \(modRevision) follows no put")
+                }
+            case .put:
+                let createRevision = try reader.readSigned()
+                let version = try reader.readSigned()
+                let lease = try reader.readSigned()
+                let value = try reader.readBytes()
+                entry = KeyHistoryEntry(
+                    modRevision: modRevision, createRevision: createRevision, version: version, lease: lease,
+                    value: value, subRevision: sub, isTombstone: false)
+                try checkGeneration(of: entry, after: entries.last, key: key, bounds: bounds)
+            }
+            if bounds.hasCompacted && modRevision <= bounds.compactedRevision {
+                entriesAtOrBelowCompaction += 1
+                guard entriesAtOrBelowCompaction == 1 else {
+                    throw fail("key \(key) keeps two entries at or below compacted revision \(bounds.compactedRevision)")
+                }
+            }
+            entries.append(entry)
+        }
+        return KeyHistory(entries: entries)
+    }
+
+    func checkGeneration(
+        of entry: KeyHistoryEntry, after previous: KeyHistoryEntry?, key: [UInt8], bounds: HistoryBounds
+    ) throws(SnapshotDecodingError) {
+        let revision = entry.modRevision
+        if let previous, !previous.isTombstone {
+            guard entry.createRevision == previous.createRevision, entry.version == previous.version + 1 else {
+                throw fail("key \(key) version \(entry.version) at \(revision) does not continue its generation")
+            }
+            return
+        }
+        // A compaction may have dropped the start of the first retained generation.
+        let mayContinueCompactedGeneration =
+            previous == nil && bounds.hasCompacted && revision <= bounds.compactedRevision
+        if mayContinueCompactedGeneration {
+            guard (2...revision).contains(entry.createRevision),
+                (1...(revision - entry.createRevision + 1)).contains(entry.version)
+            else {
+                throw fail("key \(key) version \(entry.version) created at \(entry.createRevision) at \(revision)")
+            }
+        } else {
+            guard entry.createRevision == revision, entry.version == 1 else {
+                throw fail("key \(key) generation starting at \(revision) has version \(entry.version)")
+            }
+        }
+    }
+}
