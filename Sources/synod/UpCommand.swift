@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 
 /// `synod up`: a local cluster of `synod serve` child processes on loopback, stopped together on
-/// Ctrl-C. Ports follow etcd's own local-cluster convention: 2379/2380, 22379/22380, 32379/32380...
+/// Ctrl-C. Node i serves clients on base + 20000·i and peers on the next port: 2379/2380,
+/// 22379/22380, 42379/42380 by default.
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
