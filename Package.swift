@@ -81,7 +81,10 @@ let package = Package(
         .executableTarget(
             name: "synod",
             dependencies: [
-                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "EtcdServer",
+                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "EtcdServer", "EtcdAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -92,6 +95,16 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
+        // Node tests include real clusters of `synod serve` processes, hence the executable.
+        .testTarget(
+            name: "NodeTests",
+            dependencies: [
+                "ConsensusCore", "Raft", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The crash test runs the `synod` executable as a child process and kills it.
         .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Storage", "synod"]),
     ],

@@ -48,6 +48,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
         raft.snapshotEntriesThreshold = configuration.snapshotCount
         raft.compactionRetainEntries = min(5_000, configuration.snapshotCount)
         raft.proposalBytesMax = configuration.maxRequestBytes + 64
+        // The leader replicates while its own disk syncs (Raft thesis §10.2.1); see ReplicaLoop.
+        raft.overlapWritesWithSends = true
         var seed = SystemRandomNumberGenerator()
         let engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
         loop = ReplicaLoop(id: own.id, engine: engine, storage: storage, tickInterval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)

@@ -180,20 +180,26 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     }
 
     /// Performs a batch's actions: every persist, one sync, then the rest in order. Returns the
-    /// events to feed back (snapshots the engine asked for).
+    /// events to feed back (snapshots the engine asked for, and durability reports).
+    ///
+    /// When every persist of the batch may overlap the sends (a leader's own new entries, or a
+    /// commit index alone), the sends go out first and the disk syncs while followers work; the
+    /// engine then hears `persisted` and counts its own copy. A batch whose only writes are commit
+    /// indexes is not synced at all: a commit index is recovered from the log after a crash, so
+    /// it may reach the disk with the next sync, as etcd does.
     private func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>]) -> [EngineEvent<Engine.Message>] {
-        var wrote = false
-        do {
+        var mustSyncFirst = false
+        var lastOverlapping: (index: LogIndex, term: Term)?
+        storageGuard {
             for case .persist(let request) in actions {
                 try storage.write(request)
-                wrote = true
+                if request.overlapsSends {
+                    if let last = request.lastEntry { lastOverlapping = last }
+                } else {
+                    mustSyncFirst = true
+                }
             }
-            if wrote { try storage.sync() }
-        } catch {
-            // A write that failed leaves the disk in an unknown state; nothing that depends on it may
-            // be sent or acknowledged. Stop, as etcd does, rather than risk an acknowledged loss.
-            logger.critical("storage failed: \(error); stopping the node")
-            fatalError("storage failed: \(error)")
+            if mustSyncFirst { try storage.sync() }
         }
         var outgoing: [(to: NodeID, envelope: PeerEnvelope<Engine.Message>)] = []
         var followUps: [EngineEvent<Engine.Message>] = []
@@ -221,7 +227,22 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
             }
         }
         if !outgoing.isEmpty { transport?.send(outgoing) }
+        if !mustSyncFirst, let last = lastOverlapping {
+            storageGuard { try storage.sync() }
+            followUps.append(.persisted(last.index, term: last.term))
+        }
         return followUps
+    }
+
+    /// A write or sync that failed leaves the disk in an unknown state; nothing that depends on it
+    /// may be sent or acknowledged. Stop, as etcd does, rather than risk an acknowledged loss.
+    private func storageGuard(_ work: () throws -> Void) {
+        do {
+            try work()
+        } catch {
+            logger.critical("storage failed: \(error); stopping the node")
+            fatalError("storage failed: \(error)")
+        }
     }
 
     private func secondsUntil(_ instant: ContinuousClock.Instant) -> Double {
