@@ -20,6 +20,12 @@ public struct EtcdNodeConfiguration: Sendable {
 
     public init() {}
 
+    /// Validates the settings and returns the initial cluster's members (for tools and tests).
+    public func checkedInitialMembers() throws -> [(name: String, peerURLs: [String])] {
+        try validate()
+        return try initialMembers()
+    }
+
     public enum Problem: Error, CustomStringConvertible {
         case invalid(String)
         public var description: String {
