@@ -99,7 +99,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
         logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs[0]), peers on \(configuration.listenPeerURLs[0]) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
         try await withGracefulShutdownHandler {
             try await server.serve()
-        } onGracefulShutdown: {
+        } onGracefulShutdown: { [service] in
+            service.shutdown.fire()
             server.beginGracefulShutdown()
         }
         logger.notice("stopping: in-flight requests drained; stopping the replica loop")

@@ -61,6 +61,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
     var lessor = Lessor()
     let watches = WatchHub()
+    /// Fired when the node begins to stop; streaming handlers end on it.
+    let shutdown = ShutdownSignal()
     var wasLeader = false
     var lastSweep = ContinuousClock.now
     /// Published for handlers on other threads: the store's revision after the last apply.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compatibility suite: starts a fresh 3-member cluster of `synod serve` child processes on loopback,
-# runs the etcdctl 3.4 checks, the bad-request checks and the python-etcd3 checks against it, stops
-# the cluster whatever happens, and exits non-zero if any check failed.
+# runs the etcdctl 3.4 checks, the bad-request checks, the python-etcd3 checks and a follower restart
+# against it, stops the cluster whatever happens, and exits non-zero if any check failed.
 #
 # Usage: Tests/compat/run.sh [SERVER_BINARY]
 #   SERVER_BINARY defaults to .build/release/synod. A real etcd 3.4 binary (/usr/bin/etcd) is also
@@ -75,7 +75,7 @@ pid_is_member() {
 stop_cluster() {
   local i
   for i in "${!member_pids[@]}"; do
-    pid_is_member "${member_pids[$i]}" && kill -TERM "${member_pids[$i]}"
+    pid_is_member "${member_pids[$i]}" && kill -TERM "${member_pids[$i]}" 2>/dev/null
   done
   for i in "${!member_pids[@]}"; do stop_member "$i"; done
   member_pids=()
@@ -83,6 +83,9 @@ stop_cluster() {
 
 on_exit() {
   local status=$?
+  if [ -n "${suite_process_group:-}" ]; then
+    kill -TERM -- "-$suite_process_group" 2>/dev/null
+  fi
   stop_cluster
   if [ "$status" -eq 0 ] && [ "${COMPAT_KEEP_DIR:-0}" != 1 ]; then
     rm -rf "$work_dir"
@@ -112,14 +115,16 @@ start_member() {
 # stop_member INDEX: SIGTERM, then SIGKILL if it has not exited within the bound.
 stop_member() {
   local pid=${member_pids[$1]} waited=0
-  pid_is_member "$pid" && kill -TERM "$pid"
+  pid_is_member "$pid" && kill -TERM "$pid" 2>/dev/null
   while pid_is_member "$pid" && [ "$waited" -lt $((stop_timeout_seconds * 10)) ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
   if pid_is_member "$pid"; then
     echo "member pid $pid ignored SIGTERM for $stop_timeout_seconds s; sending SIGKILL" >&2
-    kill -KILL "$pid"
+    # Reaping it here keeps bash's "Killed" job report out of the suite's output.
+    { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+    return 1
   fi
 }
 for ((i = 0; i < member_count; i++)); do start_member "$i"; done
@@ -153,12 +158,24 @@ fi
 echo "cluster healthy after $((SECONDS - deadline + startup_timeout_seconds)) s"
 
 suite_failures=0
+# Each suite runs in its own process group, in the background, and the runner waits for it with
+# the `wait` builtin: unlike a foreground command, `wait` returns as soon as a trapped signal
+# arrives, so an interrupted run stops its suite and the members at once instead of after the
+# suite. The suite's output goes to a file first and is shown when it ends. (setsid execs in place
+# here, so $! is the suite's own pid and process group: a background job of a shell without job
+# control is never a process group leader, the one case where setsid would fork.)
+suite_process_group=""
 run_suite() {
   local name=$1
   shift
+  local output_file=$work_dir/suite-$name.out
   echo "=== suite: $name"
-  "$@" 2>&1 | tee -a "$log_file"
-  local status=${PIPESTATUS[0]}
+  setsid "$@" >"$output_file" 2>&1 </dev/null &
+  suite_process_group=$!
+  wait "$suite_process_group"
+  local status=$?
+  suite_process_group=""
+  tee -a "$log_file" <"$output_file"
   if [ "$status" -ne 0 ]; then
     suite_failures=$((suite_failures + 1))
     echo "=== suite $name exited with status $status"
@@ -181,8 +198,8 @@ else
     tee -a "$log_file"
 fi
 
-# Restart: a follower is stopped, misses a write, and is started again on its data directory. It
-# must serve the write it missed, and know every member's client URLs again as etcd does (etcd
+# Restart: a follower is stopped (with a client's watch open on it), misses a write, and is started
+# again on its data directory. It must serve the write it missed, and know every member's client URLs again as etcd does (etcd
 # replicates them through the log; they are not something a member can only learn by being dialled).
 restart_suite() {
   # shellcheck source=lib.sh
@@ -200,7 +217,20 @@ restart_suite() {
   fi
   local follower=${client_urls[$follower_index]} value="written-while-down-$RANDOM"
   echo "restarting follower ${member_names[$follower_index]} ($follower); leader $leader"
-  stop_member "$follower_index"
+  # A client's open watch stream must not hold the member up: etcd 3.4 closes its streams and
+  # exits about 2 s after SIGTERM.
+  timeout 60 etcdctl --endpoints="$follower" watch compat/restart/ --prefix >/dev/null 2>&1 &
+  local watcher_pid=$!
+  sleep 1
+  local stop_started=$SECONDS
+  if stop_member "$follower_index"; then
+    pass "a follower with an open watch stream exits within $stop_timeout_seconds s of SIGTERM"
+  else
+    fail "a follower with an open watch stream exits within $stop_timeout_seconds s of SIGTERM" \
+      "still running after $((SECONDS - stop_started)) s; it was killed with SIGKILL"
+  fi
+  kill "$watcher_pid" 2>/dev/null
+  wait "$watcher_pid" 2>/dev/null
   expect_output "a write while one follower is down succeeds" "OK" ctl_at "$leader" put compat/restart/key "$value"
   start_member "$follower_index"
   member_serves_value() { [ "$(ctl_at "$follower" get compat/restart/key --print-value-only)" == "$value" ]; }
@@ -216,8 +246,8 @@ restart_suite() {
     eval "ctl_at '$follower' member list | awk -F', ' '{ print \$3, \$5 }' | sort"
   finish_suite "restart"
 }
-# Not through run_suite: its pipeline would run the function in a subshell, and the restarted
-# member's pid must reach member_pids here so that the exit trap stops it.
+# Not through run_suite, which runs a suite as a separate process: the restarted member's pid must
+# reach member_pids in this shell so that the exit trap stops it.
 echo "=== suite: restart"
 restart_suite >"$work_dir/restart.out" 2>&1
 restart_status=$?

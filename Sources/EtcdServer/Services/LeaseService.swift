@@ -36,17 +36,26 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
         response: RPCWriter<Etcdserverpb_LeaseKeepAliveResponse>,
         context: ServerContext
     ) async throws {
-        for try await keepAlive in request {
-            switch await service.keepAlive(keepAlive.id) {
-            case .success(let ttl):
-                var message = Etcdserverpb_LeaseKeepAliveResponse()
-                message.header = service.header()
-                message.id = keepAlive.id
-                message.ttl = ttl
-                try await response.write(message)
-            case .failure(let error):
-                throw error.rpcError
+        let service = service
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await keepAlive in request {
+                    switch await service.keepAlive(keepAlive.id) {
+                    case .success(let ttl):
+                        var message = Etcdserverpb_LeaseKeepAliveResponse()
+                        message.header = service.header()
+                        message.id = keepAlive.id
+                        message.ttl = ttl
+                        try await response.write(message)
+                    case .failure(let error):
+                        throw error.rpcError
+                    }
+                }
             }
+            // The node stopping ends the stream rather than waiting for the client to close it.
+            group.addTask { await service.shutdown.wait() }
+            try await group.next()
+            group.cancelAll()
         }
     }
 
@@ -63,6 +72,11 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
             response.ttl = times.remaining
             response.grantedTtl = times.granted
             if request.keys {
+                // The keys live in the replicated store; a linearizable barrier first, so a follower
+                // answers with every key attached before this request, as the leader would.
+                if case .failure(let error) = await service.read(.range(RangeRequest(key: [0], countOnly: true)), serializable: false) {
+                    throw error.rpcError
+                }
                 let keys = await service.onLoop { $0.store.lease(request.id)?.keys ?? [] } ?? []
                 response.keys = keys.map { Data($0) }
             }

@@ -39,6 +39,8 @@ struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
                     }
                 }
             }
+            // The node stopping ends the stream, as etcd closes its watch streams on shutdown.
+            group.addTask { await service.shutdown.wait() }
             defer {
                 _ = service.loop.perform { service.watches.remove(stream) }
             }

@@ -226,8 +226,10 @@ final class PeerLink: @unchecked Sendable {
         guard !closed else { return }
         let delay = backoffMillis
         backoffMillis = min(backoffMillis * 2, Self.backoffMillisMax)
+        // Always redial, even with nothing to send: the hello tells the peer where this node serves
+        // clients, and a follower that never sends to another still belongs in its member list.
         eventLoop.scheduleTask(in: .milliseconds(delay)) { [self] in
-            if channel == nil && !pending.isEmpty { connect() } else if channel == nil { scheduleReconnect() }
+            if channel == nil { connect() }
         }
     }
 

@@ -96,6 +96,7 @@ def main(argv):
     # watch_config blocks forever in its loop, so it runs in a daemon thread and reports through its
     # callback. Until the watch is in place a put can be missed, so the test writes ready-N values
     # until one arrives, then writes the values under test.
+    closing_channel = threading.Event()
     watched_key = prefix + "watched"
     received = []
     received_lock = threading.Lock()
@@ -143,7 +144,12 @@ def main(argv):
 
     writer.delete_prefix(prefix)
     writer.close()
-    # The seed keeps the watch's cancel function to itself; closing the client ends the stream.
+    # The seed keeps the watch's cancel function to itself, so closing the client is the only way
+    # to end watch_config's loop. Its thread and python-etcd3's watcher thread then raise on the
+    # closed channel, which is expected here and not worth a traceback in the suite's output.
+    default_excepthook = threading.excepthook
+    threading.excepthook = lambda arguments: None if closing_channel.is_set() else default_excepthook(arguments)
+    closing_channel.set()
     config.etcd.close()
     watcher.join(timeout=5)
     return checks.finish()
