@@ -28,7 +28,10 @@ trap cleanup EXIT
 synod_up=$!
 synod_endpoints="127.0.0.1:2479,127.0.0.1:22479,127.0.0.1:42479"
 
-etcd_endpoints="$("$reference/etcd-cluster.sh" start 3 41000 "$work/etcd" | tail -1 | sed 's#http://##g')"
+# To a file, not a pipe: the etcd members inherit the script's output, and a command
+# substitution would wait for them to exit.
+"$reference/etcd-cluster.sh" start 3 41000 "$work/etcd" > "$work/etcd-start.log" 2>&1
+etcd_endpoints="$(tail -1 "$work/etcd-start.log" | sed 's#http://##g')"
 
 for attempt in $(seq 1 100); do
     etcdctl --endpoints="$synod_endpoints" endpoint health >/dev/null 2>&1 && break

@@ -113,6 +113,7 @@ struct EtcdBenchmark: AsyncParsableCommand {
                             _ = histogram.record(UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
                         } catch {
                             errors += 1
+                            if errors == 1 { FileHandle.standardError.write("client \(index): first error: \(error)\n".data(using: .utf8)!) }
                         }
                         counters.completed.add(1, ordering: .relaxed)
                     }
