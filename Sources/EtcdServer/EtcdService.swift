@@ -139,7 +139,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         if let read = pendingReads.take(id) { read.continuation.resume(returning: .failure(EtcdError(reason))) }
     }
 
-    public func snapshotData() -> [UInt8] { store.snapshot() }
+    public func snapshotWriter() -> @Sendable () -> [UInt8] {
+        let copy = store  // Copy-on-write: later applies do not touch this copy.
+        return { copy.snapshot() }
+    }
 
     public func restore(_ snapshot: Snapshot) {
         do {

@@ -10,8 +10,10 @@ public protocol ReplicaApplication: AnyObject {
     func readReady(_ id: RequestID, index: LogIndex)
     /// A proposal or read was refused; it had no effect.
     func rejected(_ id: RequestID, _ reason: RequestRejection)
-    /// The state machine serialised as of the last applied entry.
-    func snapshotData() -> [UInt8]
+    /// Returns what serialises the state machine as of the last applied entry. The loop runs it
+    /// on another thread, so it must capture an immutable copy (a copy-on-write value) now: a large
+    /// store then takes its snapshot without stalling the loop.
+    func snapshotWriter() -> @Sendable () -> [UInt8]
     /// Replaces the state machine with a snapshot's (from the leader, or from disk at start).
     func restore(_ snapshot: Snapshot)
     /// Called once per loop iteration with the engine's status, after the iteration's actions:

@@ -221,7 +221,13 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
             case .readRejected(let request, let reason), .proposalRejected(let request, let reason):
                 application?.rejected(request, reason)
             case .createSnapshot(let metadata):
-                if let data = application?.snapshotData() { followUps.append(.snapshotCreated(Snapshot(metadata: metadata, data: data))) }
+                // Serialised off the loop; the engine waits for `snapshotCreated` and keeps serving.
+                if let writer = application?.snapshotWriter() {
+                    DispatchQueue.global(qos: .utility).async { [self] in
+                        let snapshot = Snapshot(metadata: metadata, data: writer())
+                        enqueue(.event(.snapshotCreated(snapshot)), bounded: false)
+                    }
+                }
             case .restoreSnapshot(let snapshot):
                 application?.restore(snapshot)
             }
