@@ -44,8 +44,7 @@ enum EtcdError: Error, Sendable {
     /// An engine's refusal, as etcd would report the same situation.
     init(_ rejection: RequestRejection) {
         switch rejection {
-        case .notLeader(nil), .noLeader, .notMember: self = .noLeader
-        case .notLeader: self = .noLeader
+        case .notLeader, .noLeader, .notMember: self = .noLeader
         case .proposalTooLarge: self = .requestTooLarge
         case .uncommittedLogFull, .tooManyPendingRequests: self = .tooManyRequests
         case .leaderChanged, .leadershipTransferInProgress: self = .leaderChanged

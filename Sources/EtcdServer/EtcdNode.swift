@@ -19,14 +19,13 @@ public final class EtcdNode: Service, @unchecked Sendable {
     public let service: EtcdService
     let loop: ReplicaLoop<RaftEngine>
     let transport: PeerTransport<RaftMessage>
-    let members: [EtcdMember]
 
     public init(configuration: EtcdNodeConfiguration, logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
         let initial = try configuration.initialMembers()
-        members = initial.map { member in
+        let members = initial.map { member in
             EtcdMember(
                 id: EtcdMember.memberID(peerURLs: member.peerURLs, clusterToken: configuration.initialClusterToken),
                 name: member.name, peerURLs: member.peerURLs,

@@ -93,17 +93,14 @@ extension EtcdService {
     func leaseCall(_ payload: [UInt8]) -> [UInt8] {
         var reader = ByteReader(payload)
         var writer = ByteWriter()
-        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64() else {
+        // A call this node cannot answer (it is not the leader, or the payload is unreadable) tells
+        // the caller to ask again, wherever the leader is now.
+        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64(), loop.status.isLeader else {
             writer.write(Self.notLeaderAnswer)
             writer.write(Int64(0))
             return writer.bytes
         }
         let now = ContinuousClock.now
-        guard loop.status.isLeader else {
-            writer.write(Self.notLeaderAnswer)
-            writer.write(Int64(0))
-            return writer.bytes
-        }
         switch call {
         case .keepAlive:
             writer.write(lessor.renew(id, now: now) ?? 0)

@@ -63,10 +63,4 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
         lock.unlock()
         for waiter in all.values { waiter.continuation.resume(returning: answer) }
     }
-
-    var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return waiters.count
-    }
 }

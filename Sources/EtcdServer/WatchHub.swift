@@ -176,13 +176,10 @@ final class WatchHub {
             if behind {
                 tooSlow(stream)
             } else {
-                for id in sent where watcherWantsProgress(stream, id) { stream.watchers[id]?.lastSent = now }
+                // Only progress notifications read `lastSent`; other watchers skip the dictionary write.
+                for id in sent where stream.watchers[id]?.progressNotify == true { stream.watchers[id]?.lastSent = now }
             }
         }
-    }
-
-    private func watcherWantsProgress(_ stream: WatchStream, _ id: Int64) -> Bool {
-        stream.watchers[id]?.progressNotify ?? false
     }
 
     /// Replays history to watchers that started in the past, a bounded amount per call.

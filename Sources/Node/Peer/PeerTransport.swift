@@ -152,7 +152,6 @@ final class PeerLink: @unchecked Sendable {
     var closed = false
     var pending = CircularBuffer<ByteBuffer>()
     var pendingBytes = 0
-    var droppedFrames = 0
     var backoffMillis = PeerLink.backoffMillisMin
 
     init(peer: PeerAddress, eventLoop: EventLoop, hello: ByteBuffer, logger: Logger) {
@@ -170,7 +169,6 @@ final class PeerLink: @unchecked Sendable {
         }
         while pending.count > Self.pendingFramesMax || pendingBytes > Self.pendingBytesMax {
             pendingBytes -= pending.removeFirst().readableBytes
-            droppedFrames += 1
         }
         drain()
     }
