@@ -5,10 +5,14 @@ import Foundation
 /// written with one write, made durable with one fdatasync, and each caller learns when its own
 /// records are durable.
 ///
-/// Two threads form a pipeline. The writer takes the waiting appends and writes them; if nothing
-/// else waits it also syncs them itself (one appender pays no thread hand-off), otherwise it hands
-/// the sync to the syncer and goes on writing the next group while the disk syncs this one. The
-/// syncer merges every group handed to it into one fdatasync. Completions keep append order.
+/// Three threads form a pipeline. The writer takes the waiting appends and writes them; a lone
+/// append it also syncs and completes itself (one appender pays no thread hand-off). Otherwise it
+/// hands the sync to the syncer and goes on writing the next group while the disk syncs this one.
+/// The syncer merges every group handed to it into one fdatasync and passes the synced groups to
+/// the completer, so it can start the next fdatasync while callers are told; the appends those
+/// callers make in their callbacks are written meanwhile. Without that third stage, closed-loop
+/// appenders fall into lockstep (write, sync, complete, write…) and the disk idles while callbacks
+/// run. Completions keep append order.
 ///
 /// Callers may do other work between `submit` and the durability callback; that is how a leader
 /// sends entries to followers while its own fsync runs, counting itself in the quorum only once
@@ -41,6 +45,13 @@ public final class GroupCommitLog: @unchecked Sendable {
     private var syncerBusy = false
     private var writerRunning = true
     private var syncerRunning = true
+    /// Guards synced (or failed) groups waiting for their callers to be told.
+    /// Lock order: `intake`, then `handoff`, then `finishing`; never the other way.
+    private let finishing = NSCondition()
+    private var finished: [(group: [Pending], outcome: Result<Void, StorageError>)] = []
+    private var completerBusy = false
+    private var completerRunning = true
+    private var syncerStopped = false
     private var flushedGroups = 0
 
     /// Fsyncs performed, each covering one or more groups, for benchmarks and tests.
@@ -58,8 +69,11 @@ public final class GroupCommitLog: @unchecked Sendable {
         writer.name = "synod-wal-writer"
         let syncer = Thread { [unowned self] in self.syncLoop() }
         syncer.name = "synod-wal-syncer"
+        let completer = Thread { [unowned self] in self.completeLoop() }
+        completer.name = "synod-wal-completer"
         writer.start()
         syncer.start()
+        completer.start()
     }
 
     /// Queues records; `completion` runs on the writer or syncer thread once they are durable, or
@@ -96,6 +110,9 @@ public final class GroupCommitLog: @unchecked Sendable {
         handoff.lock()
         while writerRunning || syncerRunning { handoff.wait() }
         handoff.unlock()
+        finishing.lock()
+        while completerRunning { finishing.wait() }
+        finishing.unlock()
     }
 
     private func writeLoop() {
@@ -117,7 +134,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             intake.unlock()
 
             if let earlierFailure {
-                complete(group, .failure(earlierFailure))
+                enqueueCompletion([group], .failure(earlierFailure))
                 continue
             }
             let point: WriteAheadLog.SyncPoint
@@ -129,15 +146,16 @@ public final class GroupCommitLog: @unchecked Sendable {
                 continue
             }
             handoff.lock()
-            // Alone, sync here and spare the hand-off; with more to write, let the syncer sync
-            // while this thread writes the next group.
-            let syncHere = !moreWaiting && !syncerBusy && written.isEmpty
+            // A lone append with the pipeline empty is synced and completed here, sparing two
+            // hand-offs. Anything more goes down the pipeline, so that this thread can write the
+            // next group while this one syncs and its callers are told.
+            let syncHere = group.count == 1 && !moreWaiting && !syncerBusy && written.isEmpty && pipelineDrained()
             if !syncHere {
                 written.append((group, point))
                 handoff.broadcast()
             }
             handoff.unlock()
-            if syncHere { sync([group], point) }
+            if syncHere { sync([group], point, completeInline: true) }
         }
     }
 
@@ -149,6 +167,10 @@ public final class GroupCommitLog: @unchecked Sendable {
                 syncerRunning = false
                 handoff.broadcast()
                 handoff.unlock()
+                finishing.lock()
+                syncerStopped = true  // The completer stops once the syncer has.
+                finishing.broadcast()
+                finishing.unlock()
                 return
             }
             let batch = written
@@ -156,7 +178,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             syncerBusy = true
             handoff.unlock()
 
-            sync(batch.map(\.group), .merged(batch.map(\.point)))
+            sync(batch.map(\.group), .merged(batch.map(\.point)), completeInline: false)
 
             handoff.lock()
             syncerBusy = false
@@ -177,35 +199,85 @@ public final class GroupCommitLog: @unchecked Sendable {
         return group
     }
 
-    private func sync(_ groups: [[Pending]], _ point: WriteAheadLog.SyncPoint) {
+    /// Tells the callers of synced groups, in order, off the syncer's thread.
+    private func completeLoop() {
+        while true {
+            finishing.lock()
+            while finished.isEmpty && !syncerStopped { finishing.wait() }
+            if finished.isEmpty {
+                completerRunning = false
+                finishing.broadcast()
+                finishing.unlock()
+                return
+            }
+            let batch = finished
+            finished.removeAll()
+            completerBusy = true
+            finishing.unlock()
+
+            for (group, outcome) in batch { complete(group, outcome) }
+
+            finishing.lock()
+            completerBusy = false
+            finishing.unlock()
+        }
+    }
+
+    /// Whether no synced group still waits to be completed: a lone append may then be completed
+    /// inline without overtaking an earlier one.
+    private func pipelineDrained() -> Bool {
+        finishing.lock()
+        defer { finishing.unlock() }
+        return finished.isEmpty && !completerBusy
+    }
+
+    /// Hands outcomes to the completer, in the order they were decided.
+    private func enqueueCompletion(_ groups: [[Pending]], _ outcome: Result<Void, StorageError>) {
+        finishing.lock()
+        for group in groups { finished.append((group, outcome)) }
+        finishing.signal()
+        finishing.unlock()
+    }
+
+    private func sync(_ groups: [[Pending]], _ point: WriteAheadLog.SyncPoint, completeInline: Bool) {
         // After a failed sync the kernel may have dropped the dirty pages it could not write, so a
         // later sync that succeeds proves nothing about them: refuse rather than acknowledge.
         intake.lock()
         let earlierFailure = failed
         intake.unlock()
+        let outcome: Result<Void, StorageError>
         if let earlierFailure {
-            for group in groups { complete(group, .failure(earlierFailure)) }
-            return
+            outcome = .failure(earlierFailure)
+        } else {
+            do {
+                try point.sync()
+                handoff.lock()
+                flushedGroups += 1
+                handoff.unlock()
+                outcome = .success(())
+            } catch {
+                recordFailure(error)
+                outcome = .failure(error)
+            }
         }
-        do {
-            try point.sync()
-        } catch {
-            for group in groups { fail(group, error) }
-            return
+        if completeInline {
+            for group in groups { complete(group, outcome) }
+        } else {
+            enqueueCompletion(groups, outcome)
         }
-        handoff.lock()
-        flushedGroups += 1
-        handoff.unlock()
-        for group in groups { complete(group, .success(())) }
     }
 
     /// A failed write or sync leaves the log in an unknown state: this group and everything after it
     /// is refused.
     private func fail(_ group: [Pending], _ error: StorageError) {
+        recordFailure(error)
+        enqueueCompletion([group], .failure(error))
+    }
+
+    private func recordFailure(_ error: StorageError) {
         intake.lock()
         if failed == nil { failed = error }
         intake.unlock()
-        complete(group, .failure(error))
     }
 
     private func complete(_ group: [Pending], _ outcome: Result<Void, StorageError>) {

@@ -2,8 +2,8 @@ import ConsensusCore
 
 /// A segmented write-ahead log over a `StorageDirectory`.
 ///
-/// Records are appended to the current segment, which is preallocated (zero-filled) to
-/// `segmentBytesMax` and replaced by a new one when full. Every segment starts with a header that
+/// Records are appended to the current segment, which is preallocated (zero-filled, in the
+/// background, by `SegmentPreparer`) to `segmentBytesMax` and replaced by a new one when full. Every segment starts with a header that
 /// chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
 /// of segments is self-sufficient and old segments can be deleted once a snapshot covers them.
 ///
@@ -36,6 +36,7 @@ public final class WriteAheadLog {
 
     public let segmentBytesMax: Int
     let directory: StorageDirectory
+    let preparer: SegmentPreparer
     var segments: [Segment] = []
     var file: StorageFile?
     var writeOffset = 0
@@ -57,12 +58,14 @@ public final class WriteAheadLog {
         precondition(segmentBytesMax >= 4096, "segments of \(segmentBytesMax) bytes are too small")
         self.directory = directory
         self.segmentBytesMax = segmentBytesMax
+        self.preparer = SegmentPreparer(directory: directory, bytes: segmentBytesMax)
     }
 
     /// Opens the log in `directory`, recovering what it holds; an empty directory starts a new log.
     public static func open(directory: StorageDirectory, segmentBytesMax: Int = 64 << 20) throws(StorageError) -> (WriteAheadLog, Recovered) {
         let log = WriteAheadLog(directory: directory, segmentBytesMax: segmentBytesMax)
         let recovered = try log.recover()
+        try SegmentPreparer.removeLeftovers(in: directory)
         if log.file == nil { try log.startSegment(number: 1, previousChecksum: 0) }
         try log.sync()
         return (log, recovered)
@@ -151,6 +154,11 @@ public final class WriteAheadLog {
     private func flush(_ batch: inout [UInt8]) throws(StorageError) {
         guard !batch.isEmpty, let file else { return }
         try file.write(batch, at: writeOffset)
+        // Zero-filling the next segment starts once this one is half full: early enough to be ready
+        // at rotation, late enough that a log which never fills a segment never pays for one.
+        if writeOffset < segmentBytesMax / 2 && writeOffset + batch.count >= segmentBytesMax / 2 {
+            preparer.prepareNext()
+        }
         writeOffset += batch.count
         batch.removeAll(keepingCapacity: true)
     }
@@ -162,12 +170,10 @@ public final class WriteAheadLog {
         try startSegment(number: (segments.last?.number ?? 0) + 1, previousChecksum: checksum)
     }
 
-    /// Creates, preallocates and starts a segment: header, then the metadata the log needs.
+    /// Starts a prepared segment: header, then the metadata the log needs.
     private func startSegment(number: UInt64, previousChecksum: UInt32) throws(StorageError) {
         let name = Self.segmentName(number)
-        let newFile = try directory.open(name, create: true)
-        try newFile.truncate(to: segmentBytesMax)
-        file = newFile
+        file = try preparer.take(as: name)
         writeOffset = 0
         checksum = 0
         segments.append(Segment(number: number, name: name, lastEntryIndex: 0))

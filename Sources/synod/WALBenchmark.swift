@@ -10,14 +10,17 @@ struct WALBenchmark: AsyncParsableCommand {
     )
 
     @Option(help: "Directory for the log (a fresh subdirectory is made and removed).") var directory: String = NSTemporaryDirectory()
+    @Option(name: .customLong("appenders"), parsing: .upToNextOption, help: "Concurrent appender counts to measure.")
+    var appenderCounts: [Int] = [1, 16, 256]
     @Option(help: "Seconds per measurement.") var seconds: Double = 3
     @Option(help: "Record payload bytes.") var recordBytes: Int = 1024
     @Flag(help: "Appenders are Swift tasks awaiting `append` (measures the async API and task scheduling too), instead of closed-loop completion callbacks as the node uses the log.")
     var asyncTasks = false
+    @Option(help: "Records per group (one write); later appends wait for the next.") var groupRecordsMax: Int = 4096
 
     func run() async throws {
         print("crc32c=\(CRC32C.isHardwareAccelerated ? "sse4.2" : "tables") appenders=\(asyncTasks ? "async tasks" : "completion callbacks")")
-        for appenders in [1, 16, 256] {
+        for appenders in appenderCounts {
             let (log, averageGroup) = try await measureGroupCommit(appenders: appenders)
             let batch = max(1, Int(averageGroup.rounded()))
             let overwrite = try measureRaw(batchRecords: batch, freshBlocks: false)
@@ -47,7 +50,7 @@ struct WALBenchmark: AsyncParsableCommand {
         let path = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (log, _) = try WriteAheadLog.open(directory: try PosixDirectory(path: path), segmentBytesMax: 64 << 20)
-        let group = GroupCommitLog(log: log)
+        let group = GroupCommitLog(log: log, groupRecordsMax: groupRecordsMax)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let payload = [UInt8](repeating: 0x5a, count: recordBytes)
         let latencies: [Double]

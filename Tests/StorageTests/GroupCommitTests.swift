@@ -1,4 +1,5 @@
 import ConsensusCore
+import Foundation
 import Storage
 import Testing
 
@@ -56,5 +57,41 @@ import Testing
         group.close()
         #expect(failures > 0)
         #expect(successesAfterFailure == 0)
+    }
+
+    /// Writer, syncer and completer form a pipeline, yet callers hear back in the order they
+    /// appended, and only after their records are durable.
+    @Test func completionsKeepAppendOrder() async throws {
+        let directory = FaultyDirectory(seed: 3)
+        let (log, _) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 1 << 16)
+        let group = GroupCommitLog(log: log, groupRecordsMax: 7)
+        let order = OrderRecorder()
+        let appends = 2_000
+        for index in 1...appends {
+            group.submit([.entry(Entry(index: LogIndex(index), term: 1, data: [UInt8(truncatingIfNeeded: index)]))]) { outcome in
+                if case .success = outcome { order.record(index) }
+            }
+        }
+        group.close()
+        #expect(order.values == Array(1...appends))
+        #expect(group.groupsFlushed < appends, "no two appends shared an fsync")
+        directory.crash()
+        let (_, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 1 << 16)
+        #expect(recovered.entries.map(\.index) == Array(1...LogIndex(appends)))
+    }
+}
+
+final class OrderRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [Int] = []
+    func record(_ value: Int) {
+        lock.lock()
+        recorded.append(value)
+        lock.unlock()
+    }
+    var values: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
     }
 }
