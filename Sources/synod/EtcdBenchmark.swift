@@ -1,13 +1,13 @@
 import ArgumentParser
 import EtcdAPI
 import Foundation
-import GRPCCore
-import GRPCNIOTransportHTTP2
 import Histogram
+import NIOPosix
 import Synchronization
 
 /// `synod bench etcd`: a load generator for any server of the etcd v3 API (Synod or etcd itself),
-/// so both are measured by the same client in the same way.
+/// so both are measured by the same client in the same way (`LeanGRPCConnection` says why that
+/// client is not grpc-swift's).
 struct EtcdBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "etcd",
@@ -41,19 +41,16 @@ struct EtcdBenchmark: AsyncParsableCommand {
             guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("endpoint \(endpoint) is not host:port") }
             return (String(parts[0]), port)
         }
-        let transports = try (0..<connections).map { index in
+        let group = MultiThreadedEventLoopGroup.singleton
+        var connected: [LeanGRPCConnection] = []
+        for index in 0..<connections {
             let (host, port) = targets[index % targets.count]
-            return try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+            connected.append(try await LeanGRPCConnection.connect(host: host, port: port, group: group))
         }
-        let grpcClients = transports.map { GRPCClient(transport: $0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in grpcClients { group.addTask { try await client.runConnections() } }
-            defer { for client in grpcClients { client.beginGracefulShutdown() } }
-            let kvs = grpcClients.map { Etcdserverpb_KV.Client(wrapping: $0) }
-            if workload != .put { try await populate(kvs[0]) }
-            let figures = try await measure(kvs)
-            print(figures)
-        }
+        if workload != .put { try await populate(connected[0]) }
+        let figures = try await measure(connected)
+        for connection in connected { await connection.close() }
+        print(figures)
     }
 
     static func key(_ number: Int, size: Int) -> Data {
@@ -61,17 +58,17 @@ struct EtcdBenchmark: AsyncParsableCommand {
     }
 
     /// Range workloads read keys that exist.
-    func populate(_ kv: Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>) async throws {
+    func populate(_ kv: LeanGRPCConnection) async throws {
         let value = Data(repeating: 0x61, count: valueSize)
         for number in 0..<min(keySpace, 10_000) {
             var request = Etcdserverpb_PutRequest()
             request.key = Self.key(number, size: keySize)
             request.value = value
-            _ = try await kv.put(request)
+            try await kv.unary(path: Self.putPath, message: request.serializedBytes())
         }
     }
 
-    func measure(_ kvs: [Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>]) async throws -> String {
+    func measure(_ kvs: [LeanGRPCConnection]) async throws -> String {
         let value = Data(repeating: 0x62, count: valueSize)
         let counters = Counters()
         let keySize = keySize
@@ -139,18 +136,21 @@ struct EtcdBenchmark: AsyncParsableCommand {
             + "p50=\(millis(50))ms p99=\(millis(99))ms p999=\(millis(99.9))ms"
     }
 
-    static func put(_ kv: Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>, _ key: Data, _ value: Data) async throws {
+    static let putPath = "/etcdserverpb.KV/Put"
+    static let rangePath = "/etcdserverpb.KV/Range"
+
+    static func put(_ kv: LeanGRPCConnection, _ key: Data, _ value: Data) async throws {
         var request = Etcdserverpb_PutRequest()
         request.key = key
         request.value = value
-        _ = try await kv.put(request)
+        try await kv.unary(path: putPath, message: request.serializedBytes())
     }
 
-    static func range(_ kv: Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>, _ key: Data, serializable: Bool) async throws {
+    static func range(_ kv: LeanGRPCConnection, _ key: Data, serializable: Bool) async throws {
         var request = Etcdserverpb_RangeRequest()
         request.key = key
         request.serializable = serializable
-        _ = try await kv.range(request)
+        try await kv.unary(path: rangePath, message: request.serializedBytes())
     }
 }
 
