@@ -32,8 +32,9 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
 
     public mutating func write(_ request: PersistRequest<HardState>) throws(StorageError) {
         // A snapshot file is written, synced and renamed before the log mentions it, so a marker
-        // never points at a snapshot that is not there.
-        if let snapshot = request.snapshot { try snapshots.save(snapshot) }
+        // never points at a snapshot that is not there. The node saves its own snapshots before
+        // they reach the engine, off its loop; a snapshot from the leader is saved here.
+        if let snapshot = request.snapshot, try !snapshots.holds(snapshot.metadata) { try snapshots.save(snapshot) }
         var records: [WALRecord] = []
         if let snapshot = request.snapshot { records.append(.snapshotMarker(index: snapshot.metadata.index, term: snapshot.metadata.term)) }
         if let after = request.truncateEntriesAfter { records.append(.truncate(after: after)) }

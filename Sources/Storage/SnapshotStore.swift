@@ -36,7 +36,15 @@ public struct SnapshotStore {
         let temporary = name + ".tmp"
         let file = try directory.open(temporary, create: true)
         try file.truncate(to: 0)
-        try file.write(Self.encode(snapshot), at: 0)
+        // Header, data and checksum are written apart: the data can be hundreds of megabytes, and
+        // one encoded buffer would copy all of it once more.
+        let header = Self.encodeHeader(snapshot)
+        let checksum = CRC32C.update(CRC32C.checksum(header), snapshot.data)
+        try file.write(header, at: 0)
+        try file.write(snapshot.data, at: header.count)
+        var trailer = ByteWriter()
+        trailer.write(checksum)
+        try file.write(trailer.bytes, at: header.count + snapshot.data.count)
         try file.sync()
         file.close()
         try directory.rename(temporary, to: name)
@@ -67,7 +75,14 @@ public struct SnapshotStore {
         try directory.list().filter { $0.hasPrefix("snapshot-") && $0.hasSuffix(Self.suffix) }.sorted()
     }
 
-    static func encode(_ snapshot: Snapshot) -> [UInt8] {
+    /// Whether the snapshot with this metadata is already on disk: the replica loop saves its own
+    /// snapshots off its thread, before the engine asks for them to be persisted.
+    public func holds(_ metadata: SnapshotMetadata) throws(StorageError) -> Bool {
+        try snapshotNames().contains(Self.fileName(index: metadata.index, term: metadata.term))
+    }
+
+    /// Everything before the data: magic, version, index, term, membership, data length.
+    static func encodeHeader(_ snapshot: Snapshot) -> [UInt8] {
         var writer = ByteWriter()
         writer.write(magic)
         writer.write(formatVersion)
@@ -77,8 +92,6 @@ public struct SnapshotStore {
         writer.write(UInt32(membership.count))
         writer.write(membership)
         writer.write(UInt64(snapshot.data.count))
-        writer.write(snapshot.data)
-        writer.write(CRC32C.checksum(writer.bytes))
         return writer.bytes
     }
 
@@ -108,3 +121,8 @@ public struct SnapshotStore {
         return .success(Snapshot(metadata: metadata, data: reader.readRest()))
     }
 }
+
+/// The replica loop saves its own snapshots on a background thread. Both directories are safe to
+/// use from several threads (`PosixDirectory` makes only system calls, `FaultyDirectory` locks),
+/// and a store has no other state.
+extension SnapshotStore: @unchecked Sendable {}

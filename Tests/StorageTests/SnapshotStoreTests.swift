@@ -1,4 +1,5 @@
 import ConsensusCore
+import Raft
 import Storage
 import Testing
 
@@ -17,6 +18,26 @@ import Testing
         for index in [10, 20, 30] as [LogIndex] { try store.save(snapshot(index, "state at \(index)")) }
         #expect(try store.loadNewest() == snapshot(30, "state at 30"))
         #expect(try directory.list().count == 2)
+    }
+
+    /// The node saves its own snapshot off its loop before the engine persists it: persisting it
+    /// then finds it on disk and does not write it again, and recovery finds both the snapshot and
+    /// the log after it.
+    @Test func aSnapshotSavedAheadIsNotWrittenAgain() throws {
+        let directory = FaultyDirectory(seed: 3)
+        var storage = try DiskStorage<RaftHardState>(directory: directory, initial: RaftHardState(), segmentBytesMax: 4096)
+        let saved = snapshot(10, "state at 10")
+        #expect(try !storage.snapshots.holds(saved.metadata))
+        try storage.snapshots.save(saved)
+        #expect(try storage.snapshots.holds(saved.metadata))
+        let syncsBefore = directory.syncCount
+        try storage.write(PersistRequest(hardState: nil, entries: [], snapshot: saved, discardEntriesThrough: 10))
+        // Saving a snapshot syncs its file and the directory; writing the log's marker syncs nothing.
+        #expect(directory.syncCount == syncsBefore, "the snapshot was saved a second time")
+        try storage.sync()
+        directory.crash()
+        let recovered = try DiskStorage<RaftHardState>(directory: directory, initial: RaftHardState(), segmentBytesMax: 4096)
+        #expect(recovered.durableState.snapshot == saved)
     }
 
     /// A crash in the middle of a save leaves the previous snapshot in force.

@@ -221,10 +221,15 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
             case .readRejected(let request, let reason), .proposalRejected(let request, let reason):
                 application?.rejected(request, reason)
             case .createSnapshot(let metadata):
-                // Serialised off the loop; the engine waits for `snapshotCreated` and keeps serving.
+                // Serialised and saved to disk off the loop: a large store takes seconds to write
+                // out, and the engine keeps serving until it hears `snapshotCreated`. The file is
+                // durable before the engine learns of the snapshot, so the log never mentions one
+                // that is not on disk.
                 if let writer = application?.snapshotWriter() {
+                    let store = storage.snapshots
                     DispatchQueue.global(qos: .utility).async { [self] in
                         let snapshot = Snapshot(metadata: metadata, data: writer())
+                        storageGuard { try store.save(snapshot) }
                         enqueue(.event(.snapshotCreated(snapshot)), bounded: false)
                     }
                 }
