@@ -22,8 +22,11 @@ final class LocalCluster: @unchecked Sendable {
     let directory: URL
     var members: [Member]
     let initialCluster: String
+    /// Flags every member gets besides its addresses (`--snapshot-count`, say).
+    let extraArguments: [String]
 
-    init(size: Int) {
+    init(size: Int, extraArguments: [String] = []) {
+        self.extraArguments = extraArguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("synod-cluster-\(UUID().uuidString)")
         // Ports from the process id, so parallel test runs on one machine do not collide.
         let base = 30_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 40
@@ -47,7 +50,7 @@ final class LocalCluster: @unchecked Sendable {
             "--listen-peer-urls", "http://127.0.0.1:\(member.peerPort)",
             "--initial-cluster", initialCluster, "--initial-cluster-token", "test-\(directory.lastPathComponent)",
             "--log-level", "warn",
-        ]
+        ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         let log = directory.appendingPathComponent("\(member.name).log")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -76,6 +79,12 @@ final class LocalCluster: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Snapshot files in a member's data directory.
+    func snapshotFiles(_ index: Int) -> [String] {
+        let path = members[index].dataDirectory.appendingPathComponent("member").path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasPrefix("snapshot-") && $0.hasSuffix(".snap") }
     }
 
     func log(_ index: Int) -> String {
