@@ -18,7 +18,15 @@ command -v etcd >/dev/null || { echo "etcd not found: apt-get install -y etcd-se
 
 cleanup() {
     "$reference/etcd-cluster.sh" stop 3 41000 "$work/etcd" >/dev/null 2>&1 || true
-    [ -n "${synod_up:-}" ] && kill "$synod_up" 2>/dev/null && wait "$synod_up" 2>/dev/null || true
+    if [ -n "${synod_up:-}" ]; then
+        # The nodes themselves too, not only `synod up`: once in a while `up` missed the signal
+        # and the script waited for it forever. Bounded, then SIGKILL.
+        pkill -TERM -P "$synod_up" 2>/dev/null || true
+        kill "$synod_up" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$synod_up" 2>/dev/null || break; sleep 0.1; done
+        pkill -KILL -P "$synod_up" 2>/dev/null || true
+        kill -9 "$synod_up" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
