@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+import Synchronization
+
+/// Set from the signal handler, polled by `synod up`'s watchers.
+private let stopRequested = Atomic<Bool>(false)
 
 /// `synod up`: a local cluster of `synod serve` child processes on loopback, stopped together on
 /// Ctrl-C. Node i serves clients on base + 20000·i and peers on the next port: 2379/2380,
@@ -47,25 +51,28 @@ struct UpCommand: AsyncParsableCommand {
         print("Ctrl-C stops the cluster.")
         FileHandle.standardOutput.synchronizeFile()
 
-        // Forward Ctrl-C and SIGTERM to the children as SIGTERM, which makes each drain and stop.
-        let signals = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler { for child in children where child.isRunning { child.terminate() } }
-            source.resume()
-            return source
+        // Ctrl-C or SIGTERM stops the children with SIGTERM, which makes each drain and stop. The
+        // handler only sets a flag (an atomic store is async-signal-safe) that the watchers poll.
+        // A DispatchSource over the ignored signal missed it now and then (seen with `up` run in
+        // the background of a script), so the signal is handled here directly.
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) }
         }
         await withTaskGroup(of: Void.self) { group in
             for child in children {
                 group.addTask {
-                    while child.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+                    while child.isRunning && !stopRequested.load(ordering: .relaxed) && !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
                 }
             }
+            // The first node to stop (a crash, or the signal) takes the rest down too, so `up`
+            // never leaves strays.
+            await group.next()
+            group.cancelAll()
         }
-        // One node stopping (a crash) takes the rest down too, so `up` never leaves strays.
         for child in children where child.isRunning { child.terminate() }
         for child in children { child.waitUntilExit() }
-        _ = signals
         print("synod: cluster stopped")
     }
 }
