@@ -61,6 +61,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
             electionTimeout: .milliseconds(configuration.electionTimeoutMillis), logger: logger
         )
         self.service = service
+        service.autoCompaction = try configuration.autoCompaction()
         if let snapshot = durable.snapshot { service.restore(snapshot) }
 
         let peers = try members.map { member in

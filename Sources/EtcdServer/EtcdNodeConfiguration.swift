@@ -17,6 +17,10 @@ public struct EtcdNodeConfiguration: Sendable {
     public var snapshotCount = 100_000
     public var quotaBackendBytes: Int64 = 2 << 30
     public var maxRequestBytes = 1_572_864
+    /// periodic or revision; see `AutoCompaction`.
+    public var autoCompactionMode = "periodic"
+    /// "0" (off, etcd's default), hours or a duration in periodic mode, revisions in revision mode.
+    public var autoCompactionRetention = "0"
 
     public init() {}
 
@@ -61,6 +65,12 @@ public struct EtcdNodeConfiguration: Sendable {
             throw Problem.invalid("--initial-cluster-state must be new or existing, not \(initialClusterState)")
         }
         guard maxRequestBytes > 0, snapshotCount > 0 else { throw Problem.invalid("--max-request-bytes and --snapshot-count must be positive") }
+        _ = try autoCompaction()
+    }
+
+    /// The auto-compaction policy the flags ask for, or nil when it is off.
+    public func autoCompaction() throws -> AutoCompaction? {
+        try AutoCompaction.parse(mode: autoCompactionMode, retention: autoCompactionRetention)
     }
 }
 

@@ -64,6 +64,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// Fired when the node begins to stop; streaming handlers end on it.
     let shutdown = ShutdownSignal()
     var wasLeader = false
+    /// The leader's own compactions (`--auto-compaction-*`); nil when off.
+    public var autoCompaction: AutoCompaction?
     var lastSweep = ContinuousClock.now
     /// Published for handlers on other threads: the store's revision after the last apply.
     let publishedRevision = Atomic<Int64>(1)
@@ -163,7 +165,12 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             lessor.extendAll(now: now)
         }
         wasLeader = status.isLeader
-        if status.isLeader { revokeExpiredLeases(now: now) }
+        if status.isLeader {
+            revokeExpiredLeases(now: now)
+            compactIfDue(now: now)
+        } else {
+            autoCompaction?.reset()
+        }
         watches.catchUp(store: store, header: header(revision: store.revision))
         if now - lastSweep >= .milliseconds(100) {
             lastSweep = now

@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-count"), help: "Number of committed transactions to trigger a snapshot.") var snapshotCount: Int?
     @Option(name: .customLong("quota-backend-bytes"), help: "Raise an alarm when the store exceeds this size.") var quotaBackendBytes: Int64?
     @Option(name: .customLong("max-request-bytes"), help: "Maximum client request size in bytes the server will accept.") var maxRequestBytes: Int?
+    @Option(name: .customLong("auto-compaction-mode"), help: "periodic (keep a time window of history) or revision (keep the last N revisions).") var autoCompactionMode: String?
+    @Option(name: .customLong("auto-compaction-retention"), help: "0 (off), hours or a duration like 30m for periodic, revisions for revision mode.") var autoCompactionRetention: String?
     @Option(name: .customLong("config-file"), help: "Path to a YAML file of the same settings (etcd's key names); flags override it.") var configFile: String?
     @Option(name: .customLong("log-level"), help: "debug, info, warn, error.") var logLevel: String = "info"
 
@@ -58,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let snapshotCount { settings.snapshotCount = snapshotCount }
         if let quotaBackendBytes { settings.quotaBackendBytes = quotaBackendBytes }
         if let maxRequestBytes { settings.maxRequestBytes = maxRequestBytes }
+        if let autoCompactionMode { settings.autoCompactionMode = autoCompactionMode }
+        if let autoCompactionRetention { settings.autoCompactionRetention = autoCompactionRetention }
     }
 }
 
@@ -109,6 +113,8 @@ enum ConfigFile {
             case "snapshot-count": settings.snapshotCount = try integer()
             case "quota-backend-bytes": settings.quotaBackendBytes = Int64(try integer())
             case "max-request-bytes": settings.maxRequestBytes = try integer()
+            case "auto-compaction-mode": settings.autoCompactionMode = value
+            case "auto-compaction-retention": settings.autoCompactionRetention = value
             default: throw Problem(description: "\(path):\(number + 1): unknown setting \(key)")
             }
         }
