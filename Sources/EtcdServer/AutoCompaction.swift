@@ -9,7 +9,7 @@ import Foundation
 ///   window (or hour).
 ///
 /// Pure: the caller passes the clock and the store's revisions, and proposes what it returns.
-public struct AutoCompaction: Sendable, Equatable {
+public struct AutoCompaction: Sendable {
     public enum Mode: Sendable, Equatable {
         case periodic(Duration)
         case revision(Int64)
@@ -24,8 +24,6 @@ public struct AutoCompaction: Sendable, Equatable {
     static let revisionCheckInterval: Duration = .seconds(300)
 
     public init(mode: Mode) { self.mode = mode }
-
-    public static func == (left: AutoCompaction, right: AutoCompaction) -> Bool { left.mode == right.mode }
 
     /// Parses etcd's flag values; nil when auto-compaction is off (retention "0", etcd's default).
     /// In periodic mode a bare number counts hours, as in etcd; otherwise a duration such as
@@ -74,8 +72,8 @@ public struct AutoCompaction: Sendable, Equatable {
         return number.isEmpty ? total : nil
     }
 
-    /// Forget what was sampled: called when this node is not (or no longer) the leader, as etcd
-    /// pauses its compactor then.
+    /// Forget what was sampled: called when this node becomes the leader, since etcd pauses its
+    /// compactor while a node follows.
     public mutating func reset() {
         samples = []
         lastCompaction = nil
@@ -84,10 +82,12 @@ public struct AutoCompaction: Sendable, Equatable {
 
     /// The revision to compact to now, if one is due. `compacted` is the store's compacted revision.
     public mutating func due(now: ContinuousClock.Instant, revision: Int64, compacted: Int64) -> Int64? {
+        // The first compaction is one interval in, not at once.
+        let since = lastCompaction ?? now
+        lastCompaction = since
         switch mode {
         case .revision(let keep):
-            if lastCompaction == nil { lastCompaction = now }  // The first check is one interval in.
-            guard now - lastCompaction! >= Self.revisionCheckInterval else { return nil }
+            guard now - since >= Self.revisionCheckInterval else { return nil }
             lastCompaction = now
             let target = revision - keep
             return target > compacted ? target : nil
@@ -97,8 +97,7 @@ public struct AutoCompaction: Sendable, Equatable {
                 samples.append((now, revision))
                 lastSample = now
             }
-            if lastCompaction == nil { lastCompaction = now }
-            guard now - lastCompaction! >= cadence else { return nil }
+            guard now - since >= cadence else { return nil }
             // The newest sample at least one window old; older ones are no longer needed.
             guard let index = samples.lastIndex(where: { now - $0.at >= window }) else { return nil }
             let target = samples[index].revision

@@ -161,15 +161,15 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     public func afterIteration(status: EngineStatus, now: ContinuousClock.Instant) {
         if status.isLeader && !wasLeader {
             // As etcd's lessor.Promote: a new leader cannot know how long clients went without
-            // renewing, so every lease gets its full TTL again rather than expiring early.
+            // renewing, so every lease gets its full TTL again rather than expiring early. The
+            // compactor starts its window afresh, as etcd resumes its own on promotion.
             lessor.extendAll(now: now)
+            autoCompaction?.reset()
         }
         wasLeader = status.isLeader
         if status.isLeader {
             revokeExpiredLeases(now: now)
             compactIfDue(now: now)
-        } else {
-            autoCompaction?.reset()
         }
         watches.catchUp(store: store, header: header(revision: store.revision))
         if now - lastSweep >= .milliseconds(100) {

@@ -76,7 +76,7 @@ public final class GroupCommitLog: @unchecked Sendable {
         completer.start()
     }
 
-    /// Queues records; `completion` runs on the writer or syncer thread once they are durable, or
+    /// Queues records; `completion` runs on the writer or completer thread once they are durable, or
     /// with the error that made that impossible. Nothing is acknowledged that is not durable.
     public func submit(_ records: [WALRecord], completion: @escaping Completion) {
         intake.lock()

@@ -40,7 +40,6 @@ final class SegmentPreparer: @unchecked Sendable {
             return
         }
         preparing = true
-        outcome = nil
         condition.unlock()
         Thread.detachNewThread { [self] in
             let prepared = Result { () throws(StorageError) in try prepare() }
@@ -56,10 +55,7 @@ final class SegmentPreparer: @unchecked Sendable {
     /// `name`. The caller syncs the directory before relying on the new name. A failure, such as a
     /// full disk, is thrown; the next call prepares afresh.
     func take(as name: String) throws(StorageError) -> StorageFile {
-        condition.lock()
-        let started = preparing || outcome != nil
-        condition.unlock()
-        if !started { prepareNext() }
+        prepareNext()  // Does nothing if one is prepared or under way.
         condition.lock()
         while preparing { condition.wait() }
         let prepared = outcome!

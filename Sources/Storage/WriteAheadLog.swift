@@ -3,8 +3,8 @@ import ConsensusCore
 /// A segmented write-ahead log over a `StorageDirectory`.
 ///
 /// Records are appended to the current segment, which is preallocated (zero-filled, in the
-/// background, by `SegmentPreparer`) to `segmentBytesMax` and replaced by a new one when full. Every segment starts with a header that
-/// chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
+/// background, by `SegmentPreparer`) to `segmentBytesMax` and replaced by a new one when full.
+/// Every segment starts with a header that chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
 /// of segments is self-sufficient and old segments can be deleted once a snapshot covers them.
 ///
 /// The log is append-only: a Raft follower that overwrites a conflicting suffix appends the new

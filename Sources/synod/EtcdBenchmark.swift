@@ -61,10 +61,7 @@ struct EtcdBenchmark: AsyncParsableCommand {
     func populate(_ kv: LeanGRPCConnection) async throws {
         let value = Data(repeating: 0x61, count: valueSize)
         for number in 0..<min(keySpace, 10_000) {
-            var request = Etcdserverpb_PutRequest()
-            request.key = Self.key(number, size: keySize)
-            request.value = value
-            try await kv.unary(path: Self.putPath, message: request.serializedBytes())
+            try await Self.put(kv, Self.key(number, size: keySize), value)
         }
     }
 
