@@ -37,6 +37,8 @@ public final class GroupCommitLog: @unchecked Sendable {
     private var queue: [Pending] = []
     private var stopping = false
     private var failed: StorageError?
+    /// The newest snapshot index whose segments the writer should release before its next write.
+    private var releaseRequested: LogIndex?
     /// Guards the hand-off from writer to syncer: a separate lock, so an append never wakes the
     /// syncer and a sync never wakes the writer for nothing.
     private let handoff = NSCondition()
@@ -93,6 +95,15 @@ public final class GroupCommitLog: @unchecked Sendable {
         intake.unlock()
     }
 
+    /// Releases the segments a durable snapshot through `index` covers (see
+    /// `WriteAheadLog.releaseSegments`). The writer does it before it writes its next group, since
+    /// only its thread touches the log.
+    public func releaseSegments(coveredBy index: LogIndex) {
+        intake.lock()
+        releaseRequested = max(releaseRequested ?? 0, index)
+        intake.unlock()
+    }
+
     /// Appends and waits until the records are durable.
     public func append(_ records: [WALRecord]) async throws(StorageError) {
         let result: Result<Void, StorageError> = await withCheckedContinuation { continuation in
@@ -128,6 +139,8 @@ public final class GroupCommitLog: @unchecked Sendable {
                 return
             }
             let group = takeGroup()
+            let release = releaseRequested
+            releaseRequested = nil
             let earlierFailure = failed
             let moreWaiting = !queue.isEmpty
             intake.broadcast()  // Room in the queue for blocked appenders.
@@ -139,6 +152,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             }
             let point: WriteAheadLog.SyncPoint
             do {
+                if let release { try log.releaseSegments(coveredBy: release) }
                 try log.append(group.flatMap(\.records))
                 point = log.syncPoint()
             } catch {

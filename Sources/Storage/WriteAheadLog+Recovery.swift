@@ -3,10 +3,14 @@ import ConsensusCore
 extension WriteAheadLog {
     /// Reads every segment in order and rebuilds the log's state, verifying every checksum.
     ///
-    /// - A record that stops early, or fails its checks with only zeros after it, at the end of the
-    ///   last segment is a torn write: it was never acknowledged, so it is cut off and reported.
+    /// A segment's records end at the first offset that holds none of its records: zeros in a
+    /// zero-filled file, or whatever an earlier segment left in a recycled one.
+    /// - A bad record with no intact record of its segment anywhere after it, at the end of the last
+    ///   segment, is a torn write: it was never acknowledged, so it is cut off and reported.
     /// - Any other bad record stops recovery with an error naming the file and offset: the log
-    ///   never skips past data that may have been acknowledged.
+    ///   never skips past data that may have been acknowledged. An earlier segment was synced
+    ///   whole before the next began, and the next one's header repeats the checksum its last
+    ///   record must have, so an earlier segment that reads short is caught too.
     func recover() throws(StorageError) -> Recovered {
         let names = try directory.list()
             .filter { $0.hasPrefix(Self.segmentPrefix) && $0.hasSuffix(Self.segmentSuffix) }
@@ -23,9 +27,9 @@ extension WriteAheadLog {
             let isLast = position == names.count - 1
             segments.append(Segment(number: number, name: name, lastEntryIndex: 0))
             var offset = 0
-            var chain: UInt32 = 0
+            var lastChecksum = previousSegmentChecksum ?? 0
             reading: while true {
-                let decoded = WALFrame.decode(bytes, at: offset, previousChecksum: chain)
+                let decoded = WALFrame.decode(bytes, at: offset, segment: number)
                 switch decoded {
                 case .record(let record, let next, let recordChecksum):
                     if offset == 0 {
@@ -38,12 +42,20 @@ extension WriteAheadLog {
                     }
                     try apply(record, to: &recovered, file: name, offset: offset)
                     offset = next
-                    chain = recordChecksum
+                    lastChecksum = recordChecksum
                 case .end:
                     break reading
-                case .incomplete, .corrupt:
-                    let tornAtTail = isLast && offset > 0 && Self.onlyZeros(bytes, after: offset, decoded: decoded)
-                    guard tornAtTail else {
+                case .otherSegment, .incomplete, .corrupt:
+                    if let later = WALFrame.firstFrame(of: number, in: bytes, from: offset + 1) {
+                        if case .corrupt(let corruption) = decoded {
+                            throw .corruptRecord(file: name, offset: corruption.offset, reason: corruption.reason)
+                        }
+                        throw .corruptRecord(file: name, offset: offset, reason: .malformedPayload("bad record before an intact one at \(later)"))
+                    }
+                    guard Self.startedRecord(of: number, in: bytes, at: offset, decoded: decoded) else {
+                        break reading  // The clean end of a recycled file's new contents.
+                    }
+                    guard isLast && offset > 0 else {
                         if case .corrupt(let corruption) = decoded {
                             throw .corruptRecord(file: name, offset: corruption.offset, reason: corruption.reason)
                         }
@@ -57,11 +69,22 @@ extension WriteAheadLog {
                     break reading
                 }
             }
-            previousSegmentChecksum = chain
+            if isLast && offset == 0 {
+                // Rotation renamed this file into place but its header never reached the disk: the
+                // segment holds nothing. Dropping it lets `open` start it afresh, header first.
+                segmentFile.close()
+                try directory.remove(name)
+                segments.removeLast()
+                checksum = lastChecksum
+                nextSegmentNumber = number
+                break
+            }
+            nextSegmentNumber = number + 1
+            previousSegmentChecksum = lastChecksum
             if isLast {
                 file = segmentFile
                 writeOffset = offset
-                checksum = chain
+                checksum = lastChecksum
             } else {
                 segmentFile.close()
             }
@@ -72,14 +95,16 @@ extension WriteAheadLog {
         return recovered
     }
 
-    /// A bad record is a torn tail only if nothing but zeros follows the part of it that was written.
-    static func onlyZeros(_ bytes: [UInt8], after offset: Int, decoded: WALFrame.Decoded) -> Bool {
-        var reader = offset + WALFrame.headerBytes
-        if offset + 4 <= bytes.count {
-            let length = bytes[offset..<offset + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-            if length <= Int(WALFrame.payloadBytesMax) { reader += length }
-        }
-        return bytes[min(reader, bytes.count)...].allSatisfy { $0 == 0 }
+    /// Whether the bad bytes at `offset` are a record of this segment that a write began: a frame
+    /// header naming this segment. Anything else (zeros, or what an earlier segment left in a
+    /// recycled file) lies past this segment's end; if a torn write lost the page holding a
+    /// header, the rest of that record is no frame of this segment and does no harm either.
+    static func startedRecord(of segment: UInt64, in bytes: [UInt8], at offset: Int, decoded: WALFrame.Decoded) -> Bool {
+        if case .otherSegment = decoded { return false }
+        let segmentField = offset + 5..<offset + 9
+        guard segmentField.upperBound <= bytes.count else { return bytes[offset...].contains { $0 != 0 } }
+        let stored = bytes[segmentField].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
+        return stored == UInt32(truncatingIfNeeded: segment)
     }
 
     private func apply(_ record: WALRecord, to recovered: inout Recovered, file: String, offset: Int) throws(StorageError) {

@@ -38,8 +38,12 @@ public final class WriteAheadLog {
     let directory: StorageDirectory
     let preparer: SegmentPreparer
     var segments: [Segment] = []
+    /// The number the next segment takes: one past the newest, or the number of an empty segment
+    /// recovery dropped.
+    var nextSegmentNumber: UInt64 = 1
     var file: StorageFile?
     var writeOffset = 0
+    /// The checksum of the newest record, which the next segment's header repeats to chain them.
     var checksum: UInt32 = 0
     private var batchBuffer: [UInt8] = []
     var directoryNeedsSync = false
@@ -65,8 +69,8 @@ public final class WriteAheadLog {
     public static func open(directory: StorageDirectory, segmentBytesMax: Int = 64 << 20) throws(StorageError) -> (WriteAheadLog, Recovered) {
         let log = WriteAheadLog(directory: directory, segmentBytesMax: segmentBytesMax)
         let recovered = try log.recover()
-        try SegmentPreparer.removeLeftovers(in: directory)
-        if log.file == nil { try log.startSegment(number: 1, previousChecksum: 0) }
+        try log.preparer.adoptLeftovers()
+        if log.file == nil { try log.startSegment(previousChecksum: log.checksum) }
         try log.sync()
         return (log, recovered)
     }
@@ -82,7 +86,7 @@ public final class WriteAheadLog {
         defer { swap(&batch, &batchBuffer) }
         for (position, record) in records.enumerated() {
             let recordStart = batch.count
-            let recordChecksum = WALFrame.append(record, previousChecksum: checksum, to: &batch)
+            let recordChecksum = WALFrame.append(record, segment: segments[segments.count - 1].number, fileOffset: writeOffset + recordStart, to: &batch)
             // A full segment gives way to a new one; a record larger than a whole segment still goes
             // into a fresh one rather than rotating forever.
             if writeOffset + batch.count > segmentBytesMax && writeOffset + recordStart > headerRegionBytes {
@@ -128,11 +132,11 @@ public final class WriteAheadLog {
         }
     }
 
-    /// Deletes segments whose entries a durable snapshot through `index` covers. The current segment
-    /// always stays.
+    /// Releases segments whose entries a durable snapshot through `index` covers: their files are
+    /// kept for reuse as later segments, or deleted. The current segment always stays.
     public func releaseSegments(coveredBy index: LogIndex) throws(StorageError) {
         while segments.count > 1, segments[0].lastEntryIndex <= index {
-            try directory.remove(segments[0].name)
+            try preparer.recycle(segments[0].name)
             segments.removeFirst()
             directoryNeedsSync = true
         }
@@ -167,15 +171,16 @@ public final class WriteAheadLog {
         try file?.sync()
         // Not closed here: a sync point taken earlier may still hold it. The last reference closes it.
         file = nil
-        try startSegment(number: (segments.last?.number ?? 0) + 1, previousChecksum: checksum)
+        try startSegment(previousChecksum: checksum)
     }
 
     /// Starts a prepared segment: header, then the metadata the log needs.
-    private func startSegment(number: UInt64, previousChecksum: UInt32) throws(StorageError) {
+    private func startSegment(previousChecksum: UInt32) throws(StorageError) {
+        let number = nextSegmentNumber
+        nextSegmentNumber += 1
         let name = Self.segmentName(number)
         file = try preparer.take(as: name)
         writeOffset = 0
-        checksum = 0
         segments.append(Segment(number: number, name: name, lastEntryIndex: 0))
         directoryNeedsSync = true
         var preamble: [WALRecord] = [.segmentHeader(previousChecksum: previousChecksum, segmentNumber: number)]

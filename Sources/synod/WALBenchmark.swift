@@ -17,18 +17,32 @@ struct WALBenchmark: AsyncParsableCommand {
     @Flag(help: "Appenders are Swift tasks awaiting `append` (measures the async API and task scheduling too), instead of closed-loop completion callbacks as the node uses the log.")
     var asyncTasks = false
     @Option(help: "Records per group (one write); later appends wait for the next.") var groupRecordsMax: Int = 4096
+    @Option(help: "Segment size in bytes.") var segmentBytes: Int = 64 << 20
+
+    /// Where the log's new segments come from. A node that snapshots releases old segments and
+    /// the log reuses their files; a log that only grows zero-fills every new segment, writing each
+    /// byte twice.
+    enum SegmentSupply: String, ExpressibleByArgument, CaseIterable {
+        case recycled = "recycled"
+        case zeroFilled = "zero-filled"
+    }
+
+    @Option(name: .customLong("segments"), parsing: .upToNextOption, help: "Segment supplies to measure: recycled (released segments reused, as on a node that snapshots), zero-filled (a log that only grows).")
+    var segmentSupplies: [SegmentSupply] = SegmentSupply.allCases
 
     func run() async throws {
         print("crc32c=\(CRC32C.isHardwareAccelerated ? "sse4.2" : "tables") appenders=\(asyncTasks ? "async tasks" : "completion callbacks")")
         for appenders in appenderCounts {
-            let (log, averageGroup) = try await measureGroupCommit(appenders: appenders)
-            let batch = max(1, Int(averageGroup.rounded()))
-            let overwrite = try measureRaw(batchRecords: batch, freshBlocks: false)
-            let fresh = try measureRaw(batchRecords: batch, freshBlocks: true)
-            print(String(format: "appenders=%d  log: records/s=%.0f MB/s=%.1f p50=%.3fms p99=%.3fms records/fsync=%.1f", appenders, log.recordsPerSecond, log.megabytesPerSecond, log.p50 * 1e3, log.p99 * 1e3, averageGroup))
-            for (name, raw) in [("raw overwrite", overwrite), ("raw into fresh blocks", fresh)] {
-                print(String(format: "    %@ of %d records + fdatasync: p50=%.3fms MB/s=%.1f  ->  log latency ratio=%.2f bandwidth ratio=%.2f",
-                             name, batch, raw.p50 * 1e3, raw.megabytesPerSecond, log.p50 / raw.p50, log.megabytesPerSecond / raw.megabytesPerSecond))
+            for supply in segmentSupplies {
+                let (log, averageGroup) = try await measureGroupCommit(appenders: appenders, recycling: supply == .recycled)
+                let batch = max(1, Int(averageGroup.rounded()))
+                let overwrite = try measureRaw(batchRecords: batch, freshBlocks: false)
+                let fresh = try measureRaw(batchRecords: batch, freshBlocks: true)
+                print(String(format: "appenders=%d segments=%@  log: records/s=%.0f MB/s=%.1f p50=%.3fms p99=%.3fms records/fsync=%.1f", appenders, supply.rawValue, log.recordsPerSecond, log.megabytesPerSecond, log.p50 * 1e3, log.p99 * 1e3, averageGroup))
+                for (name, raw) in [("raw overwrite", overwrite), ("raw into fresh blocks", fresh)] {
+                    print(String(format: "    %@ of %d records + fdatasync: p50=%.3fms MB/s=%.1f  ->  log latency ratio=%.2f bandwidth ratio=%.2f",
+                                 name, batch, raw.p50 * 1e3, raw.megabytesPerSecond, log.p50 / raw.p50, log.megabytesPerSecond / raw.megabytesPerSecond))
+                }
             }
         }
     }
@@ -46,13 +60,23 @@ struct WALBenchmark: AsyncParsableCommand {
         return path
     }
 
-    func measureGroupCommit(appenders: Int) async throws -> (Figures, Double) {
+    func measureGroupCommit(appenders: Int, recycling: Bool) async throws -> (Figures, Double) {
         let path = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let (log, _) = try WriteAheadLog.open(directory: try PosixDirectory(path: path), segmentBytesMax: 64 << 20)
+        let (log, _) = try WriteAheadLog.open(directory: try PosixDirectory(path: path), segmentBytesMax: segmentBytes)
         let group = GroupCommitLog(log: log, groupRecordsMax: groupRecordsMax)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let payload = [UInt8](repeating: 0x5a, count: recordBytes)
+        if recycling {
+            // Stands in for a node's snapshots: every segment but the current one is released soon
+            // after the log moves on, as a node with a small --snapshot-count releases them.
+            Thread.detachNewThread {
+                while ContinuousClock.now < deadline {
+                    group.releaseSegments(coveredBy: .max)
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+            }
+        }
         let latencies: [Double]
         if asyncTasks {
             latencies = try await withThrowingTaskGroup(of: [Double].self) { tasks in
