@@ -89,7 +89,7 @@ public enum WALFrame {
     /// asks this past a bad record: finding one means the bad record is damage in the middle of
     /// the segment, not a torn tail. The segment-number field filters candidates before any
     /// checksum is computed, so scanning a whole segment is cheap.
-    static func firstFrame(of segment: UInt64, in bytes: [UInt8], from offset: Int) -> Int? {
+    public static func firstFrame(of segment: UInt64, in bytes: [UInt8], from offset: Int) -> Int? {
         let wanted = UInt32(truncatingIfNeeded: segment).littleEndian
         return bytes.withUnsafeBytes { raw -> Int? in
             var candidate = max(offset, 0)

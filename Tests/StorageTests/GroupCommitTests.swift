@@ -28,11 +28,11 @@ import Testing
         // Count hard-state records by replaying the raw segments.
         for name in try directory.list() {
             let bytes = directory.contents(of: name)!
-            var offset = 0, chain: UInt32 = 0
-            while case .record(let record, let next, let checksum) = WALFrame.decode(bytes, at: offset, previousChecksum: chain) {
+            let segment = UInt64(name.dropFirst("segment-".count).dropLast(".wal".count))!
+            var offset = 0
+            while case .record(let record, let next, _) = WALFrame.decode(bytes, at: offset, segment: segment) {
                 if case .hardState = record, offset > 0 { count += 1 }
                 offset = next
-                chain = checksum
             }
         }
         // Every segment after the first repeats the newest hard state once.

@@ -51,31 +51,29 @@ import Testing
         .truncate(after: 7),
     ]
 
-    /// Encodes the records back to back, as a segment holds them.
-    static func segment(_ records: [WALRecord]) -> (bytes: [UInt8], checksums: [UInt32]) {
+    static let segmentNumber: UInt64 = 7
+
+    /// Encodes the records back to back from `offset`, as segment `number` holds them.
+    static func segment(_ records: [WALRecord], number: UInt64 = segmentNumber, from offset: Int = 0) -> (bytes: [UInt8], checksums: [UInt32]) {
         var bytes: [UInt8] = []
         var checksums: [UInt32] = []
-        var previous: UInt32 = 0
         for record in records {
-            let encoded = WALFrame.encode(record, previousChecksum: previous)
+            let encoded = WALFrame.encode(record, segment: number, offset: offset + bytes.count)
             bytes += encoded.bytes
-            previous = encoded.checksum
-            checksums.append(previous)
+            checksums.append(encoded.checksum)
         }
         return (bytes, checksums)
     }
 
     /// Reads records until the end or the first problem.
-    static func readAll(_ bytes: [UInt8]) -> (records: [WALRecord], stop: WALFrame.Decoded) {
+    static func readAll(_ bytes: [UInt8], number: UInt64 = segmentNumber) -> (records: [WALRecord], stop: WALFrame.Decoded) {
         var records: [WALRecord] = []
         var offset = 0
-        var previous: UInt32 = 0
         while true {
-            let decoded = WALFrame.decode(bytes, at: offset, previousChecksum: previous)
-            guard case .record(let record, let next, let checksum) = decoded else { return (records, decoded) }
+            let decoded = WALFrame.decode(bytes, at: offset, segment: number)
+            guard case .record(let record, let next, _) = decoded else { return (records, decoded) }
             records.append(record)
             offset = next
-            previous = checksum
         }
     }
 
@@ -136,16 +134,17 @@ import Testing
                 #expect(decoded.count < Self.records.count, "flip at \(position).\(bit) went unnoticed")
                 switch stop {
                 case .corrupt, .incomplete: break
-                case .end, .record: Issue.record("flip at \(position).\(bit) ended as \(stop)")
+                case .end, .record, .otherSegment: Issue.record("flip at \(position).\(bit) ended as \(stop)")
                 }
             }
         }
     }
 
-    /// The chain: a record moved from elsewhere, even intact, fails its checksum here.
-    @Test func aRecordOutOfPlaceBreaksTheChain() {
+    /// The checksum binds a frame to its offset: a record moved from elsewhere in the segment, even
+    /// intact, fails its checksum here, as it would break a checksum chain.
+    @Test func aRecordOutOfPlaceFailsItsChecksum() {
         let first = Self.segment(Array(Self.records[0..<3])).bytes
-        let replayed = WALFrame.encode(Self.records[1], previousChecksum: 0).bytes
+        let replayed = WALFrame.encode(Self.records[1], segment: Self.segmentNumber, offset: 0).bytes
         let (decoded, stop) = Self.readAll(first + replayed)
         #expect(decoded == Array(Self.records[0..<3]))
         guard case .corrupt(let corruption) = stop, case .checksumMismatch = corruption.reason else {
@@ -156,12 +155,29 @@ import Testing
     }
 
     @Test func absurdLengthsAreRefusedBeforeReading() {
-        var bytes = WALFrame.encode(Self.records[1], previousChecksum: 0).bytes
+        var bytes = WALFrame.encode(Self.records[1], segment: Self.segmentNumber, offset: 0).bytes
         bytes[0] = 0xff; bytes[1] = 0xff; bytes[2] = 0xff; bytes[3] = 0xff
-        guard case .corrupt(let corruption) = WALFrame.decode(bytes, at: 0, previousChecksum: 0), case .lengthOverLimit = corruption.reason else {
+        guard case .corrupt(let corruption) = WALFrame.decode(bytes, at: 0, segment: Self.segmentNumber), case .lengthOverLimit = corruption.reason else {
             Issue.record("a 4 GiB length was not refused")
             return
         }
+    }
+
+    /// A recycled file: an intact frame an earlier segment wrote at this very offset is recognised
+    /// as that segment's, never read as one of this segment's records.
+    @Test func anIntactFrameOfAnotherSegmentIsRecognised() {
+        let old = Self.segment(Self.records, number: 3).bytes
+        let fresh = Self.segment(Array(Self.records.prefix(2))).bytes
+        // The new segment's two records overwrite the start of the old segment's frames; the old
+        // segment's third frame starts exactly where the new records end only if the lengths match,
+        // so lay the old frames after the new ones at the offsets they were written for.
+        let tail = Self.segment(Array(Self.records.suffix(3)), number: 3, from: fresh.count).bytes
+        let (decoded, stop) = Self.readAll(fresh + tail)
+        #expect(decoded == Array(Self.records.prefix(2)))
+        #expect(stop == .otherSegment(3))
+        #expect(WALFrame.firstFrame(of: Self.segmentNumber, in: fresh + tail, from: 1) == Self.segment(Array(Self.records.prefix(1))).bytes.count)
+        #expect(WALFrame.firstFrame(of: Self.segmentNumber, in: fresh + tail, from: fresh.count) == nil)
+        #expect(WALFrame.firstFrame(of: 3, in: old, from: 0) == 0)
     }
 
     /// Fuzz: random and mutated bytes never trap, and essentially never decode.
