@@ -2,8 +2,9 @@ import ConsensusCore
 
 /// A segmented write-ahead log over a `StorageDirectory`.
 ///
-/// Records are appended to the current segment, which is preallocated (zero-filled, in the
-/// background, by `SegmentPreparer`) to `segmentBytesMax` and replaced by a new one when full.
+/// Records are appended to the current segment, a file of `segmentBytesMax` bytes whose blocks are
+/// all written already (a released segment reused, or one zero-filled in the background; see
+/// `SegmentPreparer`), replaced by a new one when full.
 /// Every segment starts with a header that chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
 /// of segments is self-sufficient and old segments can be deleted once a snapshot covers them.
 ///
