@@ -2,7 +2,6 @@ import ConsensusCore
 import EtcdAPI
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2
 import Logging
 import Node
 import Raft
@@ -80,29 +79,18 @@ public final class EtcdNode: Service, @unchecked Sendable {
         try await transport.start(host: peerAddress.host, port: peerAddress.port)
         loop.start(application: service, transport: transport)
         let clientAddress = try HostPort(url: configuration.listenClientURLs[0])
-        let grpcConfig = HTTP2ServerTransport.Posix.Config.defaults { config in
-            // etcd accepts requests up to --max-request-bytes plus gRPC's own overhead; larger ones
-            // are refused by gRPC before they are read.
-            config.rpc.maxRequestPayloadSize = configuration.maxRequestBytes + 512 * 1024
-        }
-        let server = GRPCServer(
-            transport: HTTP2ServerTransport.Posix(
-                address: .ipv4(host: clientAddress.host, port: clientAddress.port),
-                transportSecurity: .plaintext,
-                config: grpcConfig
-            ),
-            services: [
-                KVService(service: service), WatchService(service: service), LeaseService(service: service),
-                ClusterService(service: service), MaintenanceService(service: service),
-            ]
-        )
+        // etcd accepts requests up to --max-request-bytes plus gRPC's own overhead; larger ones are
+        // refused before they are read whole.
+        let server = LeanGRPCServer(methods: EtcdGRPCMethods.table(for: service), messageBytesMax: configuration.maxRequestBytes + 512 * 1024)
+        try await server.start(host: clientAddress.host, port: clientAddress.port)
         logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs[0]), peers on \(configuration.listenPeerURLs[0]) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
-        try await withGracefulShutdownHandler {
-            try await server.serve()
+        // Serve until asked to stop; then streams end (watch, keep-alive), calls in flight finish.
+        await withGracefulShutdownHandler {
+            await service.shutdown.wait()
         } onGracefulShutdown: { [service] in
             service.shutdown.fire()
-            server.beginGracefulShutdown()
         }
+        await server.stopGracefully()
         logger.notice("stopping: in-flight requests drained; stopping the replica loop")
         loop.stop()
         service.drain()

@@ -72,7 +72,7 @@ extension EtcdService {
         } else if let leader = status.leader {
             let callID = nextRequestID()
             answer = await withCheckedContinuation { continuation in
-                guard pendingCalls.register(callID, deadline: deadline, context: (), continuation) else {
+                guard pendingCalls.register(callID, deadline: deadline, context: (), { continuation.resume(returning: $0) }) else {
                     return continuation.resume(returning: nil)
                 }
                 loop.call(leader, callID: callID.rawValue, payload: payload)

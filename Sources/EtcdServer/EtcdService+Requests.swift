@@ -7,42 +7,46 @@ extension EtcdService {
     /// Proposes a command and waits for it to apply, anywhere in the cluster: a follower's engine
     /// forwards the proposal to the leader, and the entry comes back through the log.
     func write(_ command: Command) async -> WriteAnswer {
+        await withCheckedContinuation { continuation in write(command) { continuation.resume(returning: $0) } }
+    }
+
+    /// `write`, answering through `completion` (on the loop's thread, or this one for a refusal),
+    /// for callers that are not tasks: the gRPC server's hot path schedules no task per request.
+    func write(_ command: Command, completion: @escaping @Sendable (WriteAnswer) -> Void) {
         do throws(MVCCError) {
             try MVCCStore.validator.validate(command)
         } catch {
-            return .failure(.store(error))
+            return completion(.failure(.store(error)))
         }
         let id = nextRequestID()
         let data = EtcdProposal(requestID: id, command: command).encoded
-        guard data.count <= limits.requestBytesMax else { return .failure(.requestTooLarge) }
-        return await withCheckedContinuation { continuation in
-            guard pendingWrites.register(id, deadline: deadline, context: (), continuation) else {
-                return continuation.resume(returning: .failure(.tooManyRequests))
-            }
-            if !loop.propose(Proposal(id: id, data: data)) {
-                pendingWrites.resolve(id, .failure(.tooManyRequests))
-            }
+        guard data.count <= limits.requestBytesMax else { return completion(.failure(.requestTooLarge)) }
+        guard pendingWrites.register(id, deadline: deadline, context: (), completion) else {
+            return completion(.failure(.tooManyRequests))
+        }
+        if !loop.propose(Proposal(id: id, data: data)) {
+            pendingWrites.resolve(id, .failure(.tooManyRequests))
         }
     }
 
     /// A linearizable read confirms the leader's commit index (ReadIndex) and waits until this
     /// node has applied it; a serializable one reads whatever this node has applied.
     func read(_ work: ReadWork, serializable: Bool) async -> ReadAnswer {
+        await withCheckedContinuation { continuation in read(work, serializable: serializable) { continuation.resume(returning: $0) } }
+    }
+
+    /// `read`, answering through `completion`.
+    func read(_ work: ReadWork, serializable: Bool, completion: @escaping @Sendable (ReadAnswer) -> Void) {
         if serializable {
-            return await withCheckedContinuation { continuation in
-                if !loop.perform({ [self] in continuation.resume(returning: evaluate(work)) }) {
-                    continuation.resume(returning: .failure(.tooManyRequests))
-                }
-            }
+            if !loop.perform({ [self] in completion(evaluate(work)) }) { completion(.failure(.tooManyRequests)) }
+            return
         }
         let id = nextRequestID()
-        return await withCheckedContinuation { continuation in
-            guard pendingReads.register(id, deadline: deadline, context: work, continuation) else {
-                return continuation.resume(returning: .failure(.tooManyRequests))
-            }
-            if !loop.submit(.read(id)), let waiter = pendingReads.take(id) {
-                waiter.continuation.resume(returning: .failure(.tooManyRequests))
-            }
+        guard pendingReads.register(id, deadline: deadline, context: work, completion) else {
+            return completion(.failure(.tooManyRequests))
+        }
+        if !loop.submit(.read(id)), let waiter = pendingReads.take(id) {
+            waiter.resume(.failure(.tooManyRequests))
         }
     }
 

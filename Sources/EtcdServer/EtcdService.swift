@@ -138,7 +138,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     public func rejected(_ id: RequestID, _ reason: RequestRejection) {
         if pendingWrites.resolve(id, .failure(EtcdError(reason))) { return }
-        if let read = pendingReads.take(id) { read.continuation.resume(returning: .failure(EtcdError(reason))) }
+        if let read = pendingReads.take(id) { read.resume(.failure(EtcdError(reason))) }
     }
 
     public func snapshotWriter() -> @Sendable () -> [UInt8] {
@@ -194,7 +194,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     func serveRead(_ id: RequestID) {
         guard let waiter = pendingReads.take(id) else { return }
-        waiter.continuation.resume(returning: evaluate(waiter.context))
+        waiter.resume(evaluate(waiter.context))
     }
 
     /// Answers a read from the local store, as of now.

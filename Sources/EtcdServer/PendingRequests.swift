@@ -5,7 +5,8 @@ import Foundation
 /// from any thread; the loop resolves them. One lock, held only to insert or remove.
 final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
     struct Waiter {
-        var continuation: CheckedContinuation<Answer, Never>
+        /// Hands the answer to whoever waits: a task's continuation, or a gRPC stream's callback.
+        var resume: @Sendable (Answer) -> Void
         var deadline: ContinuousClock.Instant
         /// What the loop needs to answer (a read's request, say).
         var context: Context
@@ -19,12 +20,12 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
     init(capacity: Int) { self.capacity = capacity }
 
     /// Returns false (and registers nothing) when full.
-    func register(_ id: RequestID, deadline: ContinuousClock.Instant, context: Context, _ continuation: CheckedContinuation<Answer, Never>) -> Bool {
+    func register(_ id: RequestID, deadline: ContinuousClock.Instant, context: Context, _ resume: @escaping @Sendable (Answer) -> Void) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         guard waiters.count < capacity else { return false }
         precondition(waiters[id] == nil, "request id \(id) registered twice")
-        waiters[id] = Waiter(continuation: continuation, deadline: deadline, context: context)
+        waiters[id] = Waiter(resume: resume, deadline: deadline, context: context)
         return true
     }
 
@@ -35,7 +36,7 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
         lock.lock()
         let waiter = waiters.removeValue(forKey: id)
         lock.unlock()
-        waiter?.continuation.resume(returning: answer)
+        waiter?.resume(answer)
         return waiter != nil
     }
 
@@ -52,7 +53,7 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
         let expired = waiters.filter { $0.value.deadline <= now }
         for id in expired.keys { waiters.removeValue(forKey: id) }
         lock.unlock()
-        for waiter in expired.values { waiter.continuation.resume(returning: answer) }
+        for waiter in expired.values { waiter.resume(answer) }
     }
 
     /// Answers everything, at shutdown.
@@ -61,6 +62,6 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
         let all = waiters
         waiters.removeAll()
         lock.unlock()
-        for waiter in all.values { waiter.continuation.resume(returning: answer) }
+        for waiter in all.values { waiter.resume(answer) }
     }
 }

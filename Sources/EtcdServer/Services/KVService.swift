@@ -7,19 +7,37 @@ struct KVService: Etcdserverpb_KV.SimpleServiceProtocol {
     let service: EtcdService
 
     func range(request: Etcdserverpb_RangeRequest, context: ServerContext) async throws -> Etcdserverpb_RangeResponse {
-        let answer = try await read(.range(RangeRequest(request)), serializable: request.serializable)
-        guard case .range(let result) = answer.outcome else { preconditionFailure("a range answered with another outcome") }
-        var response = result.proto
-        response.header = service.header(revision: answer.revision)
-        return response
+        try await withCheckedThrowingContinuation { continuation in range(request) { continuation.resume(with: $0) } }
+    }
+
+    /// Range answering through a callback: the gRPC server's hot path, with no task per request.
+    func range(_ request: Etcdserverpb_RangeRequest, completion: @escaping @Sendable (Result<Etcdserverpb_RangeResponse, RPCError>) -> Void) {
+        let service = service
+        service.read(.range(RangeRequest(request)), serializable: request.serializable) { answer in
+            completion(answer.map { answer in
+                guard case .range(let result) = answer.outcome else { preconditionFailure("a range answered with another outcome") }
+                var response = result.proto
+                response.header = service.header(revision: answer.revision)
+                return response
+            }.mapError(\.rpcError))
+        }
     }
 
     func put(request: Etcdserverpb_PutRequest, context: ServerContext) async throws -> Etcdserverpb_PutResponse {
-        let applied = try await write(.put(PutRequest(request)))
-        guard case .put(let result) = applied.outcome else { preconditionFailure("a put answered \(applied.outcome)") }
-        var response = result.proto
-        response.header = service.header(revision: applied.revision)
-        return response
+        try await withCheckedThrowingContinuation { continuation in put(request) { continuation.resume(with: $0) } }
+    }
+
+    /// Put answering through a callback, as `range(_:completion:)`.
+    func put(_ request: Etcdserverpb_PutRequest, completion: @escaping @Sendable (Result<Etcdserverpb_PutResponse, RPCError>) -> Void) {
+        let service = service
+        service.write(.put(PutRequest(request))) { answer in
+            completion(answer.map { applied in
+                guard case .put(let result) = applied.outcome else { preconditionFailure("a put answered \(applied.outcome)") }
+                var response = result.proto
+                response.header = service.header(revision: applied.revision)
+                return response
+            }.mapError(\.rpcError))
+        }
     }
 
     func deleteRange(request: Etcdserverpb_DeleteRangeRequest, context: ServerContext) async throws -> Etcdserverpb_DeleteRangeResponse {

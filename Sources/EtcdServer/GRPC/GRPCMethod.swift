@@ -1,0 +1,91 @@
+import GRPCCore
+import NIOCore
+import SwiftProtobuf
+
+/// One method the gRPC server answers, by the shape of its call. Bodies take and give serialized
+/// messages; the factories below wrap typed handlers.
+enum GRPCMethod: Sendable {
+    typealias Respond = @Sendable (Result<[UInt8], RPCError>) -> Void
+
+    /// One request, one response, answered through a callback. The hot methods (Put, Range) answer
+    /// straight from the replica loop's callback, with no task per call.
+    case unary(@Sendable (ByteBuffer, @escaping Respond) -> Void)
+    /// A stream each way (Watch, LeaseKeepAlive), handled by one task per call.
+    case bidirectionalStreaming(@Sendable (AsyncThrowingStream<ByteBuffer, any Error>, GRPCResponseWriter) async throws -> Void)
+
+    /// A unary method whose handler answers through a callback.
+    static func unary<Request: Message, Response: Message>(
+        _ body: @escaping @Sendable (Request, @escaping @Sendable (Result<Response, RPCError>) -> Void) -> Void
+    ) -> GRPCMethod {
+        .unary { bytes, respond in
+            let request: Request
+            do {
+                request = try Request(serializedBytes: Array(buffer: bytes))
+            } catch {
+                return respond(.failure(RPCError(code: .internalError, message: "grpc: error unmarshalling request: \(error)")))
+            }
+            body(request) { result in respond(result.flatMap(serialized)) }
+        }
+    }
+
+    /// A unary method with an async handler (grpc-swift's service signature), run as a task.
+    static func unary<Request: Message, Response: Message>(
+        _ name: String, _ body: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) -> GRPCMethod {
+        unary { (request: Request, completion: @escaping @Sendable (Result<Response, RPCError>) -> Void) in
+            Task { completion(await Self.result { try await body(request, context(name)) }) }
+        }
+    }
+
+    /// A bidirectional-streaming method with grpc-swift's service signature.
+    static func bidirectionalStreaming<Request: Message, Response: Message>(
+        _ name: String, _ body: @escaping @Sendable (RPCAsyncSequence<Request, any Error>, RPCWriter<Response>, ServerContext) async throws -> Void
+    ) -> GRPCMethod {
+        .bidirectionalStreaming { requests, writer in
+            let decoded = requests.map { try Request(serializedBytes: Array(buffer: $0)) }
+            try await body(RPCAsyncSequence(wrapping: decoded), RPCWriter(wrapping: TypedWriter<Response>(writer: writer)), context(name))
+        }
+    }
+
+    static func serialized(_ response: some Message) -> Result<[UInt8], RPCError> {
+        do {
+            return .success(try response.serializedBytes())
+        } catch {
+            return .failure(RPCError(code: .internalError, message: "grpc: error marshalling response: \(error)"))
+        }
+    }
+
+    /// The handler's outcome, with any error that is not already an `RPCError` reported as UNKNOWN,
+    /// as grpc-go reports a plain error.
+    static func result<Response>(_ body: () async throws -> Response) async -> Result<Response, RPCError> {
+        do {
+            return .success(try await body())
+        } catch let error as RPCError {
+            return .failure(error)
+        } catch {
+            return .failure(RPCError(code: .unknown, message: "\(error)"))
+        }
+    }
+
+    /// The handlers ignore their context; it names the method for anything that logs it.
+    private static func context(_ name: String) -> ServerContext {
+        let parts = name.split(separator: "/")
+        return ServerContext(
+            descriptor: MethodDescriptor(fullyQualifiedService: String(parts.first ?? ""), method: String(parts.last ?? "")),
+            remotePeer: "", localPeer: "", cancellation: ServerContext.RPCCancellationHandle()
+        )
+    }
+}
+
+/// Writes typed responses to a stream through its `GRPCResponseWriter`.
+private struct TypedWriter<Response: Message>: RPCWriterProtocol {
+    let writer: GRPCResponseWriter
+
+    func write(_ element: Response) async throws {
+        try await writer.write(try element.serializedBytes())
+    }
+
+    func write(contentsOf elements: some Sequence<Response>) async throws {
+        for element in elements { try await write(element) }
+    }
+}

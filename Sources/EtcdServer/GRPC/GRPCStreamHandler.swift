@@ -1,0 +1,218 @@
+import GRPCCore
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// One gRPC call on its own HTTP/2 stream: reads the request headers and messages, runs the
+/// method, writes the response headers, messages and trailers. Lives on the stream channel's event
+/// loop; answers computed elsewhere hop back onto it.
+///
+/// ### Legal transitions
+/// `awaitingHeaders` → `unary` → `finished`; `awaitingHeaders` → `streaming` → `finished`;
+/// `awaitingHeaders` → `finished` (unknown method, bad request). A stream reset or closed by the
+/// peer goes to `finished` from anywhere; a late answer then writes nothing.
+final class GRPCStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private enum State {
+        case awaitingHeaders
+        case unary(@Sendable (ByteBuffer, @escaping GRPCMethod.Respond) -> Void, answered: Bool)
+        case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation, Task<Void, Never>?)
+        case finished
+    }
+
+    private let methods: [String: GRPCMethod]
+    private let messageBytesMax: Int
+    private let tracker: GRPCStreamTracker
+    private var state = State.awaitingHeaders
+    private var inbound = ByteBuffer()
+    private var sentHeaders = false
+    private var context: ChannelHandlerContext?
+
+    init(methods: [String: GRPCMethod], messageBytesMax: Int, tracker: GRPCStreamTracker) {
+        self.methods = methods
+        self.messageBytesMax = messageBytesMax
+        self.tracker = tracker
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        tracker.opened()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endInbound(cancelled: true)
+        state = .finished
+        self.context = nil
+        tracker.closed()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        endInbound(cancelled: true)
+        state = .finished
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .headers(let headers):
+            if case .awaitingHeaders = state {
+                start(headers.headers, context: context)
+            }
+            if headers.endStream { endInbound(cancelled: false) }
+        case .data(let frame):
+            // After the call ended (an oversized request refused, say), what still comes is dropped
+            // rather than buffered.
+            if !isFinished, case .byteBuffer(var bytes) = frame.data {
+                inbound.writeBuffer(&bytes)
+                deliverMessages()
+            }
+            if frame.endStream { endInbound(cancelled: false) }
+        case .rstStream:
+            endInbound(cancelled: true)
+            state = .finished
+        default:
+            break
+        }
+    }
+
+    private func start(_ headers: HPACKHeaders, context: ChannelHandlerContext) {
+        guard let path = headers.first(name: ":path"), let method = methods[path] else {
+            return finish(.failure(RPCError(code: .unimplemented, message: "unknown method \(headers.first(name: ":path") ?? "")")))
+        }
+        guard headers.first(name: "content-type")?.hasPrefix("application/grpc") == true else {
+            return finish(.failure(RPCError(code: .invalidArgument, message: "content-type is not application/grpc")))
+        }
+        switch method {
+        case .unary(let body):
+            state = .unary(body, answered: false)
+        case .bidirectionalStreaming(let body):
+            let (requests, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+            let writer = GRPCResponseWriter(handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+            state = .streaming(continuation, nil)
+            let task = Task {
+                let outcome = await GRPCMethod.result { try await body(requests, writer) }
+                writer.finish(outcome)
+            }
+            if case .streaming = state { state = .streaming(continuation, task) } else { task.cancel() }
+        }
+    }
+
+    /// Hands every whole message that has arrived to the method.
+    private func deliverMessages() {
+        while true {
+            let message: ByteBuffer?
+            do throws(GRPCMessageFraming.DeframingError) {
+                message = try GRPCMessageFraming.nextMessage(from: &inbound, messageBytesMax: messageBytesMax)
+            } catch {
+                switch error {
+                case .compressed:
+                    return finish(.failure(RPCError(code: .unimplemented, message: "compressed messages are not supported")))
+                case .tooLarge(let length, let limit):
+                    return finish(.failure(RPCError(code: .resourceExhausted, message: "grpc: received message larger than max (\(length) vs. \(limit))")))
+                }
+            }
+            guard let message else { break }
+            switch state {
+            case .unary(let body, answered: false):
+                state = .unary(body, answered: true)
+                let handler = NIOLoopBound(self, eventLoop: context!.eventLoop)
+                body(message) { result in
+                    handler.eventLoop.execute { handler.value.finish(result.map { [$0] }) }
+                }
+            case .streaming(let continuation, _):
+                continuation.yield(message)
+            case .unary, .awaitingHeaders, .finished:
+                break  // A second message on a unary call, or bytes after the call ended: ignored.
+            }
+        }
+        inbound.discardReadBytes()
+    }
+
+    /// The client half-closed (or the stream went away): no more requests.
+    private func endInbound(cancelled: Bool) {
+        switch state {
+        case .streaming(let continuation, let task):
+            if cancelled {
+                continuation.finish(throwing: CancellationError())
+                task?.cancel()
+            } else {
+                continuation.finish()
+            }
+        case .unary(_, answered: false) where !cancelled:
+            finish(.failure(RPCError(code: .internalError, message: "grpc: the client sent no request message")))
+        case .unary, .awaitingHeaders, .finished:
+            break
+        }
+    }
+
+    // MARK: Writing (event loop)
+
+    /// Writes one response message; the future completes once it is handed to the connection.
+    func write(_ message: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        guard let context, !isFinished else {
+            return eventLoop.makeFailedFuture(RPCError(code: .cancelled, message: "the stream is closed"))
+        }
+        writeHeadersIfNeeded(context)
+        let data = HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(GRPCMessageFraming.frame(message, allocator: context.channel.allocator))))
+        return context.writeAndFlush(wrapOutboundOut(data))
+    }
+
+    /// Writes the response messages, if any, then the trailers that end the call.
+    func finish(_ outcome: Result<[[UInt8]], RPCError>) {
+        guard let context, !isFinished else { return }
+        if case .streaming(let continuation, _) = state { continuation.finish() }
+        state = .finished
+        if case .success(let messages) = outcome {
+            for message in messages {
+                writeHeadersIfNeeded(context)
+                context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(GRPCMessageFraming.frame(message, allocator: context.channel.allocator))))), promise: nil)
+            }
+        }
+        var fields: [(String, String)] = []
+        if !sentHeaders {
+            // Trailers-only: one HEADERS frame carries the response headers and the status.
+            sentHeaders = true
+            fields = [(":status", "200"), ("content-type", "application/grpc")]
+        }
+        switch outcome {
+        case .success:
+            fields.append(("grpc-status", "0"))
+        case .failure(let error):
+            fields.append(("grpc-status", String(error.code.rawValue)))
+            fields.append(("grpc-message", GRPCMessageFraming.percentEncoded(error.message)))
+        }
+        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: HPACKHeaders(fields), endStream: true))), promise: nil)
+    }
+
+    private var isFinished: Bool {
+        if case .finished = state { return true }
+        return false
+    }
+
+    private func writeHeadersIfNeeded(_ context: ChannelHandlerContext) {
+        guard !sentHeaders else { return }
+        sentHeaders = true
+        let headers: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
+        context.write(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
+    }
+}
+
+/// What a streaming method's task writes through: each write hops onto the stream's event loop and
+/// waits until the message is handed to the connection, so a slow client slows its writer.
+final class GRPCResponseWriter: Sendable {
+    private let handler: NIOLoopBound<GRPCStreamHandler>
+
+    init(handler: NIOLoopBound<GRPCStreamHandler>) { self.handler = handler }
+
+    func write(_ message: [UInt8]) async throws {
+        let handler = handler
+        try await handler.eventLoop.flatSubmit { handler.value.write(message, on: handler.eventLoop) }.get()
+    }
+
+    func finish(_ outcome: Result<Void, RPCError>) {
+        let handler = handler
+        handler.eventLoop.execute { handler.value.finish(outcome.map { [] }) }
+    }
+}
