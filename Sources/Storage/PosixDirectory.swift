@@ -133,6 +133,54 @@ final class PosixFile: StorageFile {
         guard fdatasync(descriptor) == 0 else { throw PosixDirectory.failure("fdatasync", path) }
     }
 
+    /// Zero-fills with direct I/O where the file system offers it: the zeros go from one aligned
+    /// buffer to the disk without being copied into the page cache. Copying 64 MiB of zeros per
+    /// segment through the page cache cost a busy node about a tenth of its CPU. Falls back to
+    /// ordinary writes (tmpfs, say, refuses O_DIRECT).
+    func writeZeros(count: Int) throws(StorageError) {
+        #if os(Linux)
+        let chunkBytes = 1 << 20
+        let direct = systemOpen(path, O_WRONLY | Self.directFlag | O_CLOEXEC)
+        guard direct >= 0 else { return try writeZerosByWriting(count: count) }
+        defer { systemClose(direct) }
+        guard let buffer = aligned(chunkBytes) else { return try writeZerosByWriting(count: count) }
+        defer { free(buffer) }
+        memset(buffer, 0, chunkBytes)
+        var offset = 0
+        while offset < count {
+            // Direct I/O wants whole blocks; a tail that is not one is written the ordinary way.
+            let length = min(chunkBytes, count - offset)
+            guard length % 4096 == 0 else { break }
+            let result = pwrite(direct, buffer, length, off_t(offset))
+            if result < 0 {
+                if errno == EINTR { continue }
+                if errno == EINVAL && offset == 0 { return try writeZerosByWriting(count: count) }
+                throw PosixDirectory.failure("pwrite (direct)", path)
+            }
+            offset += result
+        }
+        if offset < count { try write([UInt8](repeating: 0, count: count - offset), at: offset) }
+        #else
+        try writeZerosByWriting(count: count)
+        #endif
+    }
+
+    #if os(Linux)
+    /// O_DIRECT, which Swift's Glibc module does not export.
+    static var directFlag: Int32 {
+        #if arch(x86_64)
+        return 0o40000
+        #else
+        return 0o200000
+        #endif
+    }
+
+    private func aligned(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        var pointer: UnsafeMutableRawPointer?
+        return posix_memalign(&pointer, 4096, bytes) == 0 ? pointer : nil
+    }
+    #endif
+
     func close() {
         guard isOpen else { return }
         isOpen = false

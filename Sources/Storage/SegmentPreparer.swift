@@ -24,7 +24,6 @@ import Foundation
 final class SegmentPreparer: @unchecked Sendable {
     static let filePrefix = "segment-prepared-"
     static let recycledPrefix = "segment-recycled-"
-    private static let chunkBytes = 1 << 20
     /// Released segments kept for reuse. Two cover a log that releases one segment as it starts the
     /// next; more would only hold disk space.
     static let recycledFilesMax = 2
@@ -92,13 +91,7 @@ final class SegmentPreparer: @unchecked Sendable {
         // A failed earlier attempt may have left its file.
         if (try? directory.list().contains(fileName)) == true { try directory.remove(fileName) }
         let file = try directory.open(fileName, create: true)
-        let zeros = [UInt8](repeating: 0, count: Self.chunkBytes)
-        var offset = 0
-        while offset < bytes {
-            let count = min(zeros.count, bytes - offset)
-            try file.write(count == zeros.count ? zeros : Array(zeros.prefix(count)), at: offset)
-            offset += count
-        }
+        try file.writeZeros(count: bytes)
         try file.sync()
         return file
     }

@@ -10,6 +10,25 @@ public protocol StorageFile: AnyObject {
     /// Makes every write so far durable (fdatasync).
     func sync() throws(StorageError)
     func close()
+    /// Writes zeros over the first `count` bytes, so that the file system allocates and writes
+    /// every block now. Not durable until `sync`.
+    func writeZeros(count: Int) throws(StorageError)
+}
+
+extension StorageFile {
+    public func writeZeros(count: Int) throws(StorageError) { try writeZerosByWriting(count: count) }
+
+    /// Zero-fills with ordinary writes of a zeroed chunk.
+    func writeZerosByWriting(count: Int) throws(StorageError) {
+        let chunkBytes = 1 << 20
+        let zeros = [UInt8](repeating: 0, count: chunkBytes)
+        var offset = 0
+        while offset < count {
+            let length = min(chunkBytes, count - offset)
+            try write(length == chunkBytes ? zeros : Array(zeros.prefix(length)), at: offset)
+            offset += length
+        }
+    }
 }
 
 public protocol StorageDirectory: AnyObject {

@@ -170,21 +170,25 @@ final class GRPCStreamHandler: ChannelInboundHandler {
                 context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(GRPCMessageFraming.frame(message, allocator: context.channel.allocator))))), promise: nil)
             }
         }
-        var fields: [(String, String)] = []
-        if !sentHeaders {
-            // Trailers-only: one HEADERS frame carries the response headers and the status.
-            sentHeaders = true
-            fields = [(":status", "200"), ("content-type", "application/grpc")]
-        }
+        let trailers: HPACKHeaders
         switch outcome {
+        case .success where sentHeaders:
+            trailers = Self.okTrailers
         case .success:
-            fields.append(("grpc-status", "0"))
+            // Trailers-only: one HEADERS frame carries the response headers and the status.
+            trailers = Self.okTrailersOnly
         case .failure(let error):
-            fields.append(("grpc-status", String(error.code.rawValue)))
-            fields.append(("grpc-message", GRPCMessageFraming.percentEncoded(error.message)))
+            let status = [("grpc-status", String(error.code.rawValue)), ("grpc-message", GRPCMessageFraming.percentEncoded(error.message))]
+            trailers = HPACKHeaders((sentHeaders ? [] : [(":status", "200"), ("content-type", "application/grpc")]) + status)
         }
-        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: HPACKHeaders(fields), endStream: true))), promise: nil)
+        sentHeaders = true
+        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
     }
+
+    // Built once: every call sends them.
+    private static let responseHeaders: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
+    private static let okTrailers: HPACKHeaders = ["grpc-status": "0"]
+    private static let okTrailersOnly: HPACKHeaders = [":status": "200", "content-type": "application/grpc", "grpc-status": "0"]
 
     private var isFinished: Bool {
         if case .finished = state { return true }
@@ -194,8 +198,7 @@ final class GRPCStreamHandler: ChannelInboundHandler {
     private func writeHeadersIfNeeded(_ context: ChannelHandlerContext) {
         guard !sentHeaders else { return }
         sentHeaders = true
-        let headers: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
-        context.write(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.headers(.init(headers: Self.responseHeaders))), promise: nil)
     }
 }
 

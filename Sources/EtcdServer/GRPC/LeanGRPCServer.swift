@@ -52,6 +52,7 @@ final class LeanGRPCServer: Sendable {
             .childChannelInitializer { [self] channel in
                 track(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
                     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                         mode: .server, connectionConfiguration: connection, streamConfiguration: stream
                     ) { streamChannel in
@@ -84,6 +85,26 @@ final class LeanGRPCServer: Sendable {
         let key = ObjectIdentifier(channel)
         state.withLock { $0.connections[key] = channel }
         channel.closeFuture.whenComplete { [self] _ in _ = state.withLock { $0.connections.removeValue(forKey: key) } }
+    }
+}
+
+/// Turns the flushes of one event-loop pass into one: answers reach a connection one call at a
+/// time (each completion hops onto the loop on its own), and flushing each would cost a socket write
+/// per response. The flush runs once the tasks queued now have run, so it waits for no timer.
+private final class FlushCoalescingHandler: ChannelOutboundHandler {
+    typealias OutboundIn = NIOAny
+
+    private var flushScheduled = false
+
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = loopBound.value
+            handler.flushScheduled = false
+            context.flush()
+        }
     }
 }
 
