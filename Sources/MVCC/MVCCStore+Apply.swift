@@ -47,9 +47,10 @@ extension MVCCStore {
     mutating func runPut(_ put: PutRequest, in transaction: inout WriteTransaction) -> Result<PutResult, MVCCError> {
         var value = put.value
         var lease = put.lease
-        let current = keyIndex.value(forKey: put.key)?.live
         if put.ignoreValue || put.ignoreLease {
-            guard let current else { return .failure(.keyNotFound) }
+            // Looked up only when a flag needs it: the write below descends the index anyway, and on
+            // a large store each descent is a chain of cache misses.
+            guard let current = keyIndex.value(forKey: put.key)?.live else { return .failure(.keyNotFound) }
             if put.ignoreValue { value = current.value }
             if put.ignoreLease { lease = current.lease }
         }

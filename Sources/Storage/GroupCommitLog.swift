@@ -154,7 +154,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             do {
                 if let release { try log.releaseSegments(coveredBy: release) }
                 try log.append(group.flatMap(\.records))
-                point = log.syncPoint()
+                point = try log.syncPoint()
             } catch {
                 fail(group, error)
                 continue

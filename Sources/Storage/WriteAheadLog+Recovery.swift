@@ -55,23 +55,26 @@ extension WriteAheadLog {
                     guard Self.startedRecord(of: number, in: bytes, at: offset, decoded: decoded) else {
                         break reading  // The clean end of a recycled file's new contents.
                     }
-                    guard isLast && offset > 0 else {
+                    guard isLast else {
                         if case .corrupt(let corruption) = decoded {
                             throw .corruptRecord(file: name, offset: corruption.offset, reason: corruption.reason)
                         }
                         throw .corruptRecord(file: name, offset: offset, reason: .malformedPayload("record cut short before the last segment"))
                     }
-                    // Zero the torn bytes (cheaply: shrink, then grow back), so appends start clean.
-                    try segmentFile.truncate(to: offset)
-                    try segmentFile.truncate(to: max(segmentBytesMax, offset))
-                    try segmentFile.sync()
+                    if offset > 0 {
+                        // Zero the torn bytes (cheaply: shrink, then grow back), so appends start clean.
+                        // A torn header (offset 0) leaves the segment empty; it is dropped below.
+                        try segmentFile.truncate(to: offset)
+                        try segmentFile.truncate(to: max(segmentBytesMax, offset))
+                        try segmentFile.sync()
+                    }
                     recovered.tornTailValue = .init(file: name, offset: offset)
                     break reading
                 }
             }
             if isLast && offset == 0 {
-                // Rotation renamed this file into place but its header never reached the disk: the
-                // segment holds nothing. Dropping it lets `open` start it afresh, header first.
+                // Rotation renamed this file into place but its header never reached the disk whole:
+                // the segment holds nothing. Dropping it lets `open` start it afresh, header first.
                 segmentFile.close()
                 try directory.remove(name)
                 segments.removeLast()

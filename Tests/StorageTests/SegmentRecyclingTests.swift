@@ -120,6 +120,9 @@ import Testing
                 }
                 if random.chance(0.3) {
                     crashes += 1
+                    // Records buffered since the last sync reach the file now and then before the
+                    // power goes, so crashes tear writes too.
+                    if random.chance(0.7) { try log.writeBufferedRecords() }
                     directory.crash()
                     let (reopened, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: Self.segmentBytes)
                     if recovered.tornTail != nil { sawTorn = true }
@@ -142,8 +145,8 @@ import Testing
     }
 
     /// Rotation renames the next file into place before its header is written: if the crash comes
-    /// between, the segment is empty (or holds only an old segment's frames) and recovery drops it,
-    /// so the log starts it again, header first.
+    /// between, the segment holds only an old segment's frames (or zeros) and part of its header;
+    /// recovery drops it, so the log starts it again, header first.
     @Test func aSegmentWhoseHeaderNeverLandedIsStartedAgain() throws {
         let directory = FaultyDirectory(seed: 23)
         let (log, last) = try logWithRecycledSegments(directory)
@@ -161,9 +164,13 @@ import Testing
             try file.write([UInt8](repeating: 0, count: Self.segmentBytes), at: 0)
             try file.sync()
         }
+        // Half of its header made it: a torn write at offset 0.
+        let header = WALFrame.encode(.segmentHeader(previousChecksum: 1, segmentNumber: number + 1), segment: number + 1, offset: 0).bytes
+        try directory.open(nextName, create: false).write(Array(header.prefix(header.count / 2)), at: 0)
         try directory.sync()
         let (reopened, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: Self.segmentBytes)
         #expect(recovered.entries.last?.index == last)
+        #expect(recovered.tornTail?.offset == 0)
         try reopened.append([entry(last + 1)])
         try reopened.sync()
         let (_, again) = try WriteAheadLog.open(directory: directory, segmentBytesMax: Self.segmentBytes)

@@ -62,6 +62,7 @@ import Testing
             try log.append(entries(1...3))
             try log.sync()
             try log.append(entries(4...6))
+            try log.writeBufferedRecords()  // Written, never synced: the crash may tear them.
             directory.crash()
             let (reopened, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 1 << 16)
             #expect(Array(recovered.entries.map(\.index).prefix(3)) == [1, 2, 3])
@@ -135,6 +136,7 @@ import Testing
                     durable = written
                 }
                 if random.chance(0.3) {
+                    if random.chance(0.7) { try log.writeBufferedRecords() }
                     directory.crash()
                     let (reopened, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: 4096)
                     let indexes = recovered.entries.map(\.index)
