@@ -77,7 +77,7 @@ extension RaftEngine {
             default:
                 break
             }
-            if advanced { maybeCommit() }
+            if advanced { commitAndBroadcast() }
             guard role == .leader else { return }
             sendAppends(to: peer)
             if transferTarget == peer { maybeSendTimeoutNow() }
@@ -102,11 +102,22 @@ extension RaftEngine {
         }
     }
 
+    /// Advances the commit index and, if it moved, tells every follower at once, with an empty
+    /// append where there is nothing new to send (etcd-io/raft's `bcastAppend` after
+    /// `maybeCommit`). Otherwise a follower learns of the commit only with the next entries or
+    /// heartbeat, and a request a client sent to a follower waits that long for its answer: a
+    /// client writing one key at a time through a follower got one write per heartbeat interval.
+    mutating func commitAndBroadcast() {
+        guard maybeCommit(), role == .leader else { return }
+        for peer in peers { sendAppend(to: peer, evenIfEmpty: true) }
+    }
+
     /// Advances the commit index to the highest index a quorum holds, but only by counting entries of
-    /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly.
-    mutating func maybeCommit() {
+    /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly. Returns whether it moved.
+    @discardableResult
+    mutating func maybeCommit() -> Bool {
         let quorumIndex = quorum.committedIndex { node in node == id ? leaderOwnMatchIndex : progress.read(node) { $0.matchIndex } }
-        guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return }
+        guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return false }
         for entry in log.entries(in: commitIndex + 1...quorumIndex) where entry.term == term && entry.kind == .command {
             uncommittedBytes -= entry.sizeBytes
         }
@@ -114,6 +125,7 @@ extension RaftEngine {
         commitIndex = quorumIndex
         releaseReadsAwaitingCommit()
         advanceMembershipChange()
+        return true
     }
 
     mutating func broadcastHeartbeat() {

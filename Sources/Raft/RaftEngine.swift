@@ -219,7 +219,7 @@ extension RaftEngine {
     mutating func persisted(through index: LogIndex, term entryTerm: Term) {
         guard role == .leader, index > leaderDurableIndex, index <= log.lastIndex, log.term(at: index) == entryTerm else { return }
         leaderDurableIndex = index
-        maybeCommit()
+        commitAndBroadcast()
     }
 }
 
