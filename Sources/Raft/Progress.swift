@@ -29,6 +29,8 @@ struct Progress: Sendable {
     var acknowledgedReadRound: UInt64 = 0
     /// The leader tick at which the newest heartbeat the follower acknowledged was sent.
     var acknowledgedSentAtTick: UInt64 = 0
+    /// The newest commit index an append to this follower carried.
+    var commitSent: LogIndex = 0
 
     init(nextIndex: LogIndex, inflights: Inflights) {
         self.nextIndex = nextIndex

@@ -46,6 +46,7 @@ extension RaftEngine {
             leaderCommit: commitIndex
         )
         emit(.append(append), to: peer)
+        progress.trackers[slot].commitSent = max(progress.trackers[slot].commitSent, commitIndex)
         switch progress.trackers[slot].state {
         case .probe:
             progress.trackers[slot].probeSent = true
@@ -77,9 +78,10 @@ extension RaftEngine {
             default:
                 break
             }
-            if advanced { commitAndBroadcast() }
+            if advanced { maybeCommit() }
             guard role == .leader else { return }
             sendAppends(to: peer)
+            sendCommitToIdleFollowers()
             if transferTarget == peer { maybeSendTimeoutNow() }
         case .rejected(let rejectedIndex, let hintIndex, let hintTerm):
             let tracker = progress.trackers[slot]
@@ -102,14 +104,26 @@ extension RaftEngine {
         }
     }
 
-    /// Advances the commit index and, if it moved, tells every follower at once, with an empty
-    /// append where there is nothing new to send (etcd-io/raft's `bcastAppend` after
-    /// `maybeCommit`). Otherwise a follower learns of the commit only with the next entries or
-    /// heartbeat, and a request a client sent to a follower waits that long for its answer: a
-    /// client writing one key at a time through a follower got one write per heartbeat interval.
+    /// Advances the commit index and tells the followers that need telling.
     mutating func commitAndBroadcast() {
-        guard maybeCommit(), role == .leader else { return }
-        for peer in peers { sendAppend(to: peer, evenIfEmpty: true) }
+        maybeCommit()
+        sendCommitToIdleFollowers()
+    }
+
+    /// Sends the commit index, in an empty append, to each follower that holds everything sent to
+    /// it but has not heard the newest commit. Otherwise a follower learns of a commit only with the
+    /// next entries or heartbeat, and a request a client sent to a follower waits that long for its
+    /// answer: a client writing one key at a time through a follower got one write per heartbeat
+    /// interval. etcd-io/raft broadcasts an append whenever the commit moves; here a follower with
+    /// appends in flight is left out, since acknowledging them brings it back here, so a busy
+    /// cluster pays for no extra messages.
+    mutating func sendCommitToIdleFollowers() {
+        guard role == .leader else { return }
+        for (slot, peer) in progress.peers.enumerated() {
+            let tracker = progress.trackers[slot]
+            guard tracker.state == .replicate, tracker.inflights.count == 0, tracker.commitSent < commitIndex else { continue }
+            sendAppend(to: peer, evenIfEmpty: true)
+        }
     }
 
     /// Advances the commit index to the highest index a quorum holds, but only by counting entries of
