@@ -95,6 +95,39 @@ import Testing
     }
 
     /// §5.3 with conflict hints: the follower's hint lets the leader skip a conflicting term at once.
+    /// A follower that holds everything sent to it hears of a new commit index at once, in an empty
+    /// append, not with the next heartbeat: a client waiting on that follower is answered now. No
+    /// tick happens here, so no heartbeat can carry it.
+    @Test func idleFollowersLearnANewCommitWithoutAHeartbeat() {
+        var cluster = RaftTestCluster(nodeCount: 3)
+        cluster.campaign(1)
+        cluster.stabilize()
+        cluster.propose(1, "x")
+        cluster.stabilize()
+        let committed = cluster.engine(1).commitIndex
+        #expect(committed == cluster.engine(1).log.lastIndex)
+        #expect(cluster.engine(2).commitIndex == committed)
+        #expect(cluster.engine(3).commitIndex == committed)
+    }
+
+    /// A follower with appends in flight gets no extra message when the commit moves: the reply to
+    /// what is in flight brings the leader back to it. A busy cluster pays nothing for the rule above.
+    @Test func followersWithAppendsInFlightGetNoExtraAppend() {
+        var cluster = RaftTestCluster(nodeCount: 3)
+        cluster.campaign(1)
+        cluster.stabilize()
+        cluster.propose(1, "a")
+        _ = cluster.deliverRound()  // The appends reach both followers.
+        cluster.propose(1, "b")  // Sent at once: both followers now have "b" in flight.
+        let before = cluster.log.count
+        _ = cluster.deliverRound()  // Their replies to "a" move the commit; "b" is still in flight.
+        let emptyAppends = cluster.log[before...].filter { $0.contains(" send n1->") && $0.hasSuffix("[]") }
+        #expect(emptyAppends.isEmpty, "empty appends sent: \(emptyAppends)")
+        cluster.stabilize()
+        #expect(cluster.engine(2).commitIndex == cluster.engine(1).commitIndex)
+        #expect(cluster.engine(3).commitIndex == cluster.engine(1).commitIndex)
+    }
+
     @Test func conflictHintSkipsAWholeTerm() {
         var cluster = RaftTestCluster(nodeCount: 3) { $0.preVote = false; $0.checkQuorum = false }
         cluster.campaign(1)
