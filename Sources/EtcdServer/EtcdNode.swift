@@ -3,6 +3,7 @@ import EtcdAPI
 import Foundation
 import GRPCCore
 import Logging
+import NIOCore
 import Node
 import Raft
 import ServiceLifecycle
@@ -81,7 +82,10 @@ public final class EtcdNode: Service, @unchecked Sendable {
         let clientAddress = try HostPort(url: configuration.listenClientURLs[0])
         // etcd accepts requests up to --max-request-bytes plus gRPC's own overhead; larger ones are
         // refused before they are read whole.
-        let server = LeanGRPCServer(methods: EtcdGRPCMethods.table(for: service), messageBytesMax: configuration.maxRequestBytes + 512 * 1024)
+        let server = LeanGRPCServer(
+            methods: EtcdGRPCMethods.table(for: service), messageBytesMax: configuration.maxRequestBytes + 512 * 1024,
+            threads: configuration.clientThreads ?? System.coreCount
+        )
         try await server.start(host: clientAddress.host, port: clientAddress.port)
         logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs[0]), peers on \(configuration.listenPeerURLs[0]) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
         // Serve until asked to stop; then streams end (watch, keep-alive), calls in flight finish.

@@ -17,6 +17,8 @@ public struct EtcdNodeConfiguration: Sendable {
     public var snapshotCount = 100_000
     public var quotaBackendBytes: Int64 = 2 << 30
     public var maxRequestBytes = 1_572_864
+    /// Threads serving client connections (Synod's own setting); nil means one per core.
+    public var clientThreads: Int?
     /// periodic or revision; see `AutoCompaction`.
     public var autoCompactionMode = "periodic"
     /// "0" (off, etcd's default), hours or a duration in periodic mode, revisions in revision mode.

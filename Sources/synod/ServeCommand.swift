@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-request-bytes"), help: "Maximum client request size in bytes the server will accept.") var maxRequestBytes: Int?
     @Option(name: .customLong("auto-compaction-mode"), help: "periodic (keep a time window of history) or revision (keep the last N revisions).") var autoCompactionMode: String?
     @Option(name: .customLong("auto-compaction-retention"), help: "0 (off), hours or a duration like 30m for periodic, revisions for revision mode.") var autoCompactionRetention: String?
+    @Option(name: .customLong("client-threads"), help: "Threads serving client connections (default: one per core). `synod up` gives each node its share of the cores.") var clientThreads: Int?
     @Option(name: .customLong("config-file"), help: "Path to a YAML file of the same settings (etcd's key names); flags override it.") var configFile: String?
     @Option(name: .customLong("log-level"), help: "debug, info, warn, error.") var logLevel: String = "info"
 
@@ -62,6 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxRequestBytes { settings.maxRequestBytes = maxRequestBytes }
         if let autoCompactionMode { settings.autoCompactionMode = autoCompactionMode }
         if let autoCompactionRetention { settings.autoCompactionRetention = autoCompactionRetention }
+        if let clientThreads {
+            guard clientThreads > 0 else { throw ValidationError("--client-threads must be positive") }
+            settings.clientThreads = clientThreads
+        }
     }
 }
 

@@ -40,6 +40,9 @@ struct UpCommand: AsyncParsableCommand {
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", cluster, "--initial-cluster-token", "synod-up", "--log-level", logLevel,
+                // The nodes share this machine: each serves clients on its share of the cores, rather
+                // than every node running a thread per core and all of them contending.
+                "--client-threads", String(max(1, ProcessInfo.processInfo.activeProcessorCount / nodes)),
             ]
             try process.run()
             children.append(process)
