@@ -127,11 +127,10 @@ extension RaftEngine {
     }
 
     /// Advances the commit index to the highest index a quorum holds, but only by counting entries of
-    /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly. Returns whether it moved.
-    @discardableResult
-    mutating func maybeCommit() -> Bool {
+    /// the current term (§5.4.2, Figure 8): earlier entries commit indirectly.
+    mutating func maybeCommit() {
         let quorumIndex = quorum.committedIndex { node in node == id ? leaderOwnMatchIndex : progress.read(node) { $0.matchIndex } }
-        guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return false }
+        guard quorumIndex > commitIndex, log.term(at: quorumIndex) == term else { return }
         for entry in log.entries(in: commitIndex + 1...quorumIndex) where entry.term == term && entry.kind == .command {
             uncommittedBytes -= entry.sizeBytes
         }
@@ -139,7 +138,6 @@ extension RaftEngine {
         commitIndex = quorumIndex
         releaseReadsAwaitingCommit()
         advanceMembershipChange()
-        return true
     }
 
     mutating func broadcastHeartbeat() {

@@ -46,21 +46,20 @@ extension WriteAheadLog {
                 case .end:
                     break reading
                 case .otherSegment, .incomplete, .corrupt:
-                    if let later = WALFrame.firstFrame(of: number, in: bytes, from: offset + 1) {
-                        if case .corrupt(let corruption) = decoded {
-                            throw .corruptRecord(file: name, offset: corruption.offset, reason: corruption.reason)
+                    /// The error for this bad record: its own corruption if it has one, else `otherwise`.
+                    func refusal(_ otherwise: String) -> StorageError {
+                        guard case .corrupt(let corruption) = decoded else {
+                            return .corruptRecord(file: name, offset: offset, reason: .malformedPayload(otherwise))
                         }
-                        throw .corruptRecord(file: name, offset: offset, reason: .malformedPayload("bad record before an intact one at \(later)"))
+                        return .corruptRecord(file: name, offset: corruption.offset, reason: corruption.reason)
+                    }
+                    if let later = WALFrame.firstFrame(of: number, in: bytes, from: offset + 1) {
+                        throw refusal("bad record before an intact one at \(later)")
                     }
                     guard Self.startedRecord(of: number, in: bytes, at: offset, decoded: decoded) else {
                         break reading  // The clean end of a recycled file's new contents.
                     }
-                    guard isLast else {
-                        if case .corrupt(let corruption) = decoded {
-                            throw .corruptRecord(file: name, offset: corruption.offset, reason: corruption.reason)
-                        }
-                        throw .corruptRecord(file: name, offset: offset, reason: .malformedPayload("record cut short before the last segment"))
-                    }
+                    guard isLast else { throw refusal("record cut short before the last segment") }
                     if offset > 0 {
                         // Zero the torn bytes (cheaply: shrink, then grow back), so appends start clean.
                         // A torn header (offset 0) leaves the segment empty; it is dropped below.

@@ -4,8 +4,8 @@ import ConsensusCore
 ///
 /// Records are appended to the current segment, a file of `segmentBytesMax` bytes whose blocks are
 /// all written already (a released segment reused, or one zero-filled in the background; see
-/// `SegmentPreparer`), replaced by a new one when full.
-/// Every segment starts with a header that chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
+/// `SegmentPreparer`), replaced by a new one when full. Every segment starts with a header that
+/// chains it to the previous segment, then the newest hard state and snapshot marker, so any suffix
 /// of segments is self-sufficient and old segments can be deleted once a snapshot covers them.
 ///
 /// The log is append-only: a Raft follower that overwrites a conflicting suffix appends the new

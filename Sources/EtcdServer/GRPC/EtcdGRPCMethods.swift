@@ -1,8 +1,9 @@
 import EtcdAPI
 import GRPCCore
 
-/// The etcd v3 methods this node serves, by gRPC path. Put and Range, the hot ones, answer from
-/// the replica loop's callback; the rest run their grpc-swift-shaped handlers as tasks.
+/// The etcd v3 methods this node serves, by gRPC path (from the generated descriptors). Put and
+/// Range, the hot ones, answer from the replica loop's callback; the rest run their
+/// grpc-swift-shaped handlers as tasks.
 enum EtcdGRPCMethods {
     static func table(for service: EtcdService) -> [String: GRPCMethod] {
         let kv = KVService(service: service)
@@ -10,22 +11,23 @@ enum EtcdGRPCMethods {
         let lease = LeaseService(service: service)
         let cluster = ClusterService(service: service)
         let maintenance = MaintenanceService(service: service)
-        let methods: [(String, GRPCMethod)] = [
-            ("/etcdserverpb.KV/Range", .unary(kv.range)),
-            ("/etcdserverpb.KV/Put", .unary(kv.put)),
-            ("/etcdserverpb.KV/DeleteRange", .unary("etcdserverpb.KV/DeleteRange", kv.deleteRange)),
-            ("/etcdserverpb.KV/Txn", .unary("etcdserverpb.KV/Txn", kv.txn)),
-            ("/etcdserverpb.KV/Compact", .unary("etcdserverpb.KV/Compact", kv.compact)),
-            ("/etcdserverpb.Watch/Watch", .bidirectionalStreaming("etcdserverpb.Watch/Watch", watch.watch)),
-            ("/etcdserverpb.Lease/LeaseGrant", .unary("etcdserverpb.Lease/LeaseGrant", lease.leaseGrant)),
-            ("/etcdserverpb.Lease/LeaseRevoke", .unary("etcdserverpb.Lease/LeaseRevoke", lease.leaseRevoke)),
-            ("/etcdserverpb.Lease/LeaseKeepAlive", .bidirectionalStreaming("etcdserverpb.Lease/LeaseKeepAlive", lease.leaseKeepAlive)),
-            ("/etcdserverpb.Lease/LeaseTimeToLive", .unary("etcdserverpb.Lease/LeaseTimeToLive", lease.leaseTimeToLive)),
-            ("/etcdserverpb.Lease/LeaseLeases", .unary("etcdserverpb.Lease/LeaseLeases", lease.leaseLeases)),
-            ("/etcdserverpb.Cluster/MemberList", .unary("etcdserverpb.Cluster/MemberList", cluster.memberList)),
-            ("/etcdserverpb.Maintenance/Alarm", .unary("etcdserverpb.Maintenance/Alarm", maintenance.alarm)),
-            ("/etcdserverpb.Maintenance/Status", .unary("etcdserverpb.Maintenance/Status", maintenance.status)),
+        let methods: [(MethodDescriptor, GRPCMethod)] = [
+            (Etcdserverpb_KV.Method.Range.descriptor, .unary(kv.range)),
+            (Etcdserverpb_KV.Method.Put.descriptor, .unary(kv.put)),
+            (Etcdserverpb_KV.Method.DeleteRange.descriptor, .unary(task: kv.deleteRange)),
+            (Etcdserverpb_KV.Method.Txn.descriptor, .unary(task: kv.txn)),
+            (Etcdserverpb_KV.Method.Compact.descriptor, .unary(task: kv.compact)),
+            (Etcdserverpb_Watch.Method.Watch.descriptor, .bidirectionalStreaming(watch.watch)),
+            (Etcdserverpb_Lease.Method.LeaseGrant.descriptor, .unary(task: lease.leaseGrant)),
+            (Etcdserverpb_Lease.Method.LeaseRevoke.descriptor, .unary(task: lease.leaseRevoke)),
+            (Etcdserverpb_Lease.Method.LeaseKeepAlive.descriptor, .bidirectionalStreaming(lease.leaseKeepAlive)),
+            (Etcdserverpb_Lease.Method.LeaseTimeToLive.descriptor, .unary(task: lease.leaseTimeToLive)),
+            (Etcdserverpb_Lease.Method.LeaseLeases.descriptor, .unary(task: lease.leaseLeases)),
+            (Etcdserverpb_Cluster.Method.MemberList.descriptor, .unary(task: cluster.memberList)),
+            (Etcdserverpb_Maintenance.Method.Alarm.descriptor, .unary(task: maintenance.alarm)),
+            (Etcdserverpb_Maintenance.Method.Status.descriptor, .unary(task: maintenance.status)),
         ]
-        return Dictionary(uniqueKeysWithValues: methods)
+        // gRPC's :path is "/" + package.Service + "/" + Method.
+        return Dictionary(uniqueKeysWithValues: methods.map { ("/" + $0.fullyQualifiedMethod, $1) })
     }
 }

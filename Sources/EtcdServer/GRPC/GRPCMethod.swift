@@ -30,20 +30,20 @@ enum GRPCMethod: Sendable {
 
     /// A unary method with an async handler (grpc-swift's service signature), run as a task.
     static func unary<Request: Message, Response: Message>(
-        _ name: String, _ body: @escaping @Sendable (Request, ServerContext) async throws -> Response
+        task body: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) -> GRPCMethod {
         unary { (request: Request, completion: @escaping @Sendable (Result<Response, RPCError>) -> Void) in
-            Task { completion(await Self.result { try await body(request, context(name)) }) }
+            Task { completion(await Self.result { try await body(request, context()) }) }
         }
     }
 
     /// A bidirectional-streaming method with grpc-swift's service signature.
     static func bidirectionalStreaming<Request: Message, Response: Message>(
-        _ name: String, _ body: @escaping @Sendable (RPCAsyncSequence<Request, any Error>, RPCWriter<Response>, ServerContext) async throws -> Void
+        _ body: @escaping @Sendable (RPCAsyncSequence<Request, any Error>, RPCWriter<Response>, ServerContext) async throws -> Void
     ) -> GRPCMethod {
         .bidirectionalStreaming { requests, writer in
             let decoded = requests.map { try Request(serializedBytes: Array(buffer: $0)) }
-            try await body(RPCAsyncSequence(wrapping: decoded), RPCWriter(wrapping: TypedWriter<Response>(writer: writer)), context(name))
+            try await body(RPCAsyncSequence(wrapping: decoded), RPCWriter(wrapping: TypedWriter<Response>(writer: writer)), context())
         }
     }
 
@@ -67,11 +67,10 @@ enum GRPCMethod: Sendable {
         }
     }
 
-    /// The handlers ignore their context; it names the method for anything that logs it.
-    private static func context(_ name: String) -> ServerContext {
-        let parts = name.split(separator: "/")
-        return ServerContext(
-            descriptor: MethodDescriptor(fullyQualifiedService: String(parts.first ?? ""), method: String(parts.last ?? "")),
+    /// grpc-swift's handler signature wants a context; etcd's handlers never read it.
+    private static func context() -> ServerContext {
+        ServerContext(
+            descriptor: MethodDescriptor(fullyQualifiedService: "", method: ""),
             remotePeer: "", localPeer: "", cancellation: ServerContext.RPCCancellationHandle()
         )
     }

@@ -18,7 +18,7 @@ final class GRPCStreamHandler: ChannelInboundHandler {
     private enum State {
         case awaitingHeaders
         case unary(@Sendable (ByteBuffer, @escaping GRPCMethod.Respond) -> Void, answered: Bool)
-        case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation, Task<Void, Never>?)
+        case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation, Task<Void, Never>)
         case finished
     }
 
@@ -42,16 +42,20 @@ final class GRPCStreamHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        endInbound(cancelled: true)
-        state = .finished
+        abandon()
         self.context = nil
         tracker.closed()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        abandon()
+        context.fireChannelInactive()
+    }
+
+    /// The peer reset or closed the stream: a streaming call is cancelled, and nothing more is written.
+    private func abandon() {
         endInbound(cancelled: true)
         state = .finished
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -70,8 +74,7 @@ final class GRPCStreamHandler: ChannelInboundHandler {
             }
             if frame.endStream { endInbound(cancelled: false) }
         case .rstStream:
-            endInbound(cancelled: true)
-            state = .finished
+            abandon()
         default:
             break
         }
@@ -90,12 +93,13 @@ final class GRPCStreamHandler: ChannelInboundHandler {
         case .bidirectionalStreaming(let body):
             let (requests, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
             let writer = GRPCResponseWriter(handler: NIOLoopBound(self, eventLoop: context.eventLoop))
-            state = .streaming(continuation, nil)
+            // The task's outcome hops back onto this event loop, so it cannot arrive before `state`
+            // is set below.
             let task = Task {
                 let outcome = await GRPCMethod.result { try await body(requests, writer) }
                 writer.finish(outcome)
             }
-            if case .streaming = state { state = .streaming(continuation, task) } else { task.cancel() }
+            state = .streaming(continuation, task)
         }
     }
 
@@ -136,7 +140,7 @@ final class GRPCStreamHandler: ChannelInboundHandler {
         case .streaming(let continuation, let task):
             if cancelled {
                 continuation.finish(throwing: CancellationError())
-                task?.cancel()
+                task.cancel()
             } else {
                 continuation.finish()
             }
