@@ -66,6 +66,7 @@ let package = Package(
             name: "EtcdServer",
             dependencies: [
                 "ConsensusCore", "Raft", "Storage", "Node", "MVCC", "EtcdAPI",
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,6 +113,8 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The crash test runs the `synod` executable as a child process and kills it.

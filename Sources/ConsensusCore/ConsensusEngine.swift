@@ -3,6 +3,13 @@
 public protocol EngineMessage: Sendable, CustomStringConvertible {
     var from: NodeID { get }
     var to: NodeID { get }
+    /// The payload when this message carries a client's proposal from one node to another, so the
+    /// shell can check it is one its application can apply before the engine appends it.
+    var forwardedProposalPayload: [UInt8]? { get }
+}
+
+extension EngineMessage {
+    public var forwardedProposalPayload: [UInt8]? { nil }
 }
 
 /// An input to an engine. Time, the network and clients reach an engine only through these.
@@ -203,6 +210,14 @@ public protocol ConsensusEngine: Sendable {
 
     /// Feeds one event and returns what the shell must do, in the order the contract above requires.
     mutating func step(_ event: EngineEvent<Message>) -> [EngineAction<Message, HardState>]
+
+    /// Peer messages dropped at the engine's boundary so far (malformed, misaddressed, or
+    /// contradicting what this node knows), and the last one with its reason, for the shell to log.
+    var droppedMessages: (count: Int, last: String?) { get }
+}
+
+extension ConsensusEngine {
+    public var droppedMessages: (count: Int, last: String?) { (0, nil) }
 }
 
 /// What survives a crash: the state a restarted engine is rebuilt from.

@@ -46,10 +46,19 @@ public struct AutoCompaction: Sendable {
         }
     }
 
-    /// "1.5" (hours), "90m", "1h30m", "45s", "500ms".
+    /// The longest retention window accepted: ten years, far beyond any use and far inside
+    /// `Duration`'s range, so the arithmetic below cannot overflow.
+    static let retentionMillisMax: Double = 10 * 365 * 24 * 3_600_000
+
+    /// "1.5" (hours), "90m", "1h30m", "45s", "500ms"; nil for anything else, including infinities,
+    /// NaN and windows above `retentionMillisMax`.
     static func duration(_ text: String) -> Duration? {
-        if let hours = Double(text), hours >= 0 { return .milliseconds(Int64(hours * 3_600_000)) }
-        var total = Duration.zero
+        if let hours = Double(text) {
+            let millis = hours * 3_600_000
+            guard millis.isFinite, millis >= 0, millis <= retentionMillisMax else { return nil }
+            return .milliseconds(Int64(millis))
+        }
+        var totalMillis: Double = 0
         var number = ""
         var rest = Substring(text)
         guard !rest.isEmpty else { return nil }
@@ -67,9 +76,10 @@ public struct AutoCompaction: Sendable {
             else if rest.hasPrefix("m") { unitMillis = 60_000; rest = rest.dropFirst() }
             else if rest.hasPrefix("s") { unitMillis = 1_000; rest = rest.dropFirst() }
             else { return nil }
-            total += .milliseconds(Int64(value * unitMillis))
+            totalMillis += value * unitMillis
+            guard totalMillis.isFinite, totalMillis <= retentionMillisMax else { return nil }
         }
-        return number.isEmpty ? total : nil
+        return number.isEmpty ? .milliseconds(Int64(totalMillis)) : nil
     }
 
     /// Forget what was sampled: called when this node becomes the leader, since etcd pauses its

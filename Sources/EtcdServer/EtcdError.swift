@@ -35,6 +35,7 @@ enum EtcdError: Error, Sendable {
         switch numeric {
         case 3: return .invalidArgument
         case 5: return .notFound
+        case 8: return .resourceExhausted
         case 9: return .failedPrecondition
         case 11: return .outOfRange
         default: return .unknown

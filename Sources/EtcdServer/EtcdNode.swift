@@ -3,6 +3,7 @@ import EtcdAPI
 import Foundation
 import GRPCCore
 import Logging
+import MVCC
 import NIOCore
 import Node
 import Raft
@@ -36,8 +37,13 @@ public final class EtcdNode: Service, @unchecked Sendable {
         let clusterID = EtcdMember.clusterID(members: members.map(\.id), clusterToken: configuration.initialClusterToken)
 
         let walDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("member")
-        try FileManager.default.createDirectory(atPath: walDirectory, withIntermediateDirectories: true)
-        let storage = try DiskStorage<RaftHardState>(directory: try PosixDirectory(path: walDirectory), initial: RaftHardState())
+        let storage: DiskStorage<RaftHardState>
+        do {
+            try FileManager.default.createDirectory(atPath: walDirectory, withIntermediateDirectories: true)
+            storage = try DiskStorage<RaftHardState>(directory: try PosixDirectory(path: walDirectory), initial: RaftHardState())
+        } catch {
+            throw EtcdNodeConfiguration.Problem.invalid("--data-dir \(configuration.dataDirectory): \((error as NSError).localizedDescription)")
+        }
         if let torn = storage.tornTail { logger.notice("recovery cut a torn record at the tail of \(torn.file), offset \(torn.offset)") }
         let durable = storage.durableState
 
@@ -50,11 +56,13 @@ public final class EtcdNode: Service, @unchecked Sendable {
         // The leader replicates while its own disk syncs (Raft thesis §10.2.1); see ReplicaLoop.
         raft.overlapWritesWithSends = true
         var seed = SystemRandomNumberGenerator()
-        let engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
+        var engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
+        engine.acceptsSnapshot = { data in (try? MVCCStore(snapshot: data)) != nil }
         loop = ReplicaLoop(id: own.id, engine: engine, storage: storage, tickInterval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)
 
         var limits = EtcdService.Limits()
         limits.requestBytesMax = configuration.maxRequestBytes
+        limits.quotaBytes = Int(configuration.effectiveQuotaBackendBytes)
         limits.requestTimeout = .seconds(5) + .milliseconds(2 * configuration.electionTimeoutMillis)
         let service = EtcdService(
             identity: own, members: members, clusterID: clusterID, loop: loop, limits: limits,
@@ -76,18 +84,31 @@ public final class EtcdNode: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let peerAddress = try HostPort(url: configuration.listenPeerURLs[0])
-        try await transport.start(host: peerAddress.host, port: peerAddress.port)
+        for url in configuration.listenPeerURLs {
+            let address = try HostPort(url: url)
+            do {
+                try await transport.start(host: address.host, port: address.port)
+            } catch {
+                throw EtcdNodeConfiguration.Problem.invalid("--listen-peer-urls \(url): \(error)")
+            }
+        }
         loop.start(application: service, transport: transport)
-        let clientAddress = try HostPort(url: configuration.listenClientURLs[0])
+        let clientAddresses = try configuration.listenClientURLs.map { url in
+            let address = try HostPort(url: url)
+            return (host: address.host, port: address.port)
+        }
         // etcd accepts requests up to --max-request-bytes plus gRPC's own overhead; larger ones are
         // refused before they are read whole.
         let server = LeanGRPCServer(
             methods: EtcdGRPCMethods.table(for: service), messageBytesMax: configuration.maxRequestBytes + 512 * 1024,
-            threads: configuration.clientThreads ?? System.coreCount
+            threads: configuration.clientThreads ?? System.coreCount, logger: logger
         )
-        try await server.start(host: clientAddress.host, port: clientAddress.port)
-        logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs[0]), peers on \(configuration.listenPeerURLs[0]) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
+        do {
+            try await server.start(addresses: clientAddresses)
+        } catch {
+            throw EtcdNodeConfiguration.Problem.invalid("--listen-client-urls \(configuration.listenClientURLs.joined(separator: ",")): \(error)")
+        }
+        logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs.joined(separator: ",")), peers on \(configuration.listenPeerURLs.joined(separator: ",")) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
         // Serve until asked to stop; then streams end (watch, keep-alive), calls in flight finish.
         await withGracefulShutdownHandler {
             await service.shutdown.wait()

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// A node's settings, named as etcd names its flags, so an etcd start script works unchanged.
 public struct EtcdNodeConfiguration: Sendable {
@@ -59,16 +60,77 @@ public struct EtcdNodeConfiguration: Sendable {
         return order.map { ($0, urls[$0]!) }
     }
 
+    // Bounds on operator input. Each is checked in `validate`, so no later arithmetic (ticks,
+    // deadlines, buffer sizes) can overflow or trap on a value from a flag or the config file.
+
+    /// etcd's own ceiling on --election-timeout (`maxElectionMs`).
+    public static let electionTimeoutMillisMax = 50_000
+    /// A heartbeat is a tick; the election timeout must span several, or one late tick elects.
+    public static let electionTimeoutHeartbeatsMin = 5
+    /// A log entry holds one request and its framing, and a log record must hold one entry
+    /// (`WALFrame.payloadBytesMax`, 64 MiB), as must a peer frame: half the record bound leaves room
+    /// for both. etcd itself warns above 10 MiB.
+    public static let maxRequestBytesMax = Int(WALFrame.payloadBytesMax) / 2
+    /// etcd's `MaxQuotaBytes`: Synod holds the store in memory, so it refuses more rather than warn.
+    public static let quotaBackendBytesMax: Int64 = 8 << 30
+    public static let snapshotCountMax = 1_000_000_000
+    public static let clientThreadsMax = 256
+
     func validate() throws {
-        guard heartbeatIntervalMillis > 0, electionTimeoutMillis >= 5 * heartbeatIntervalMillis else {
-            throw Problem.invalid("--election-timeout (\(electionTimeoutMillis) ms) must be at least 5 times --heartbeat-interval (\(heartbeatIntervalMillis) ms)")
+        func refuse(_ text: String) -> Problem { .invalid(text) }
+        guard !name.isEmpty else { throw refuse("--name must not be empty") }
+        guard !dataDirectory.isEmpty else { throw refuse("--data-dir must not be empty") }
+        try Self.checkURLs(listenClientURLs, flag: "--listen-client-urls")
+        try Self.checkURLs(advertiseClientURLs, flag: "--advertise-client-urls")
+        try Self.checkURLs(listenPeerURLs, flag: "--listen-peer-urls")
+        try Self.checkURLs(initialAdvertisePeerURLs, flag: "--initial-advertise-peer-urls")
+        for (member, url) in initialCluster {
+            guard !member.isEmpty else { throw refuse("--initial-cluster: a member has an empty name (\(url))") }
+            try Self.checkURLs([url], flag: "--initial-cluster")
+        }
+        let clusterURLs = initialCluster.map(\.peerURL)
+        guard Set(clusterURLs).count == clusterURLs.count else { throw refuse("--initial-cluster lists a peer URL twice: \(clusterURLs.joined(separator: ","))") }
+        guard heartbeatIntervalMillis > 0 else { throw refuse("--heartbeat-interval must be positive, not \(heartbeatIntervalMillis)") }
+        guard electionTimeoutMillis > 0, electionTimeoutMillis <= Self.electionTimeoutMillisMax else {
+            throw refuse("--election-timeout must be between 1 and \(Self.electionTimeoutMillisMax) ms (etcd's limit), not \(electionTimeoutMillis)")
+        }
+        guard heartbeatIntervalMillis <= electionTimeoutMillis / Self.electionTimeoutHeartbeatsMin else {
+            throw refuse("--election-timeout (\(electionTimeoutMillis) ms) must be at least \(Self.electionTimeoutHeartbeatsMin) times --heartbeat-interval (\(heartbeatIntervalMillis) ms)")
         }
         guard initialClusterState == "new" || initialClusterState == "existing" else {
-            throw Problem.invalid("--initial-cluster-state must be new or existing, not \(initialClusterState)")
+            throw refuse("--initial-cluster-state must be new or existing, not \(initialClusterState)")
         }
-        guard maxRequestBytes > 0, snapshotCount > 0 else { throw Problem.invalid("--max-request-bytes and --snapshot-count must be positive") }
+        guard maxRequestBytes > 0, maxRequestBytes <= Self.maxRequestBytesMax else {
+            throw refuse("--max-request-bytes must be between 1 and \(Self.maxRequestBytesMax) (what one log record and one peer frame can carry), not \(maxRequestBytes)")
+        }
+        guard snapshotCount > 0, snapshotCount <= Self.snapshotCountMax else {
+            throw refuse("--snapshot-count must be between 1 and \(Self.snapshotCountMax), not \(snapshotCount)")
+        }
+        guard quotaBackendBytes >= 0, quotaBackendBytes <= Self.quotaBackendBytesMax else {
+            throw refuse("--quota-backend-bytes must be between 0 (the default, 2 GiB) and \(Self.quotaBackendBytesMax), not \(quotaBackendBytes)")
+        }
+        if let clientThreads, clientThreads < 1 || clientThreads > Self.clientThreadsMax {
+            throw refuse("--client-threads must be between 1 and \(Self.clientThreadsMax), not \(clientThreads)")
+        }
         _ = try autoCompaction()
     }
+
+    /// A URL list from a flag: not empty, and each an http URL with a host and a port in range.
+    static func checkURLs(_ urls: [String], flag: String) throws {
+        guard !urls.isEmpty, urls.allSatisfy({ !$0.isEmpty }) else { throw Problem.invalid("\(flag) must list at least one URL") }
+        for url in urls {
+            do {
+                _ = try HostPort(url: url)
+            } catch {
+                throw Problem.invalid("\(flag): \(error)")
+            }
+        }
+    }
+
+    /// The quota in force: 0 means etcd's default.
+    public var effectiveQuotaBackendBytes: Int64 { quotaBackendBytes == 0 ? Self.quotaBackendBytesDefault : quotaBackendBytes }
+    /// etcd's `DefaultQuotaBytes`.
+    public static let quotaBackendBytesDefault: Int64 = 2 << 30
 
     /// The auto-compaction policy the flags ask for, or nil when it is off.
     public func autoCompaction() throws -> AutoCompaction? {
@@ -87,6 +149,9 @@ struct HostPort: Equatable {
         }
         guard components.scheme == "http" else {
             throw EtcdNodeConfiguration.Problem.invalid("\(url): only http:// is served (TLS is not supported yet)")
+        }
+        guard (1...65_535).contains(port), !host.isEmpty else {
+            throw EtcdNodeConfiguration.Problem.invalid("\(url): the port must be between 1 and 65535")
         }
         self.host = host
         self.port = port

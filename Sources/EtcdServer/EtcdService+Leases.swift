@@ -12,13 +12,21 @@ extension EtcdService {
     /// Answers meaning "ask again": this node is not the leader.
     static let notLeaderAnswer: Int64 = -2
 
+    /// A lease call's whole answer meaning "ask again".
+    static var notLeaderPayload: [UInt8] {
+        var writer = ByteWriter()
+        writer.write(notLeaderAnswer)
+        writer.write(Int64(0))
+        return writer.bytes
+    }
+
     /// Loop state hook: keeps the lessor in step with what the log applied.
     func applied(_ command: Command, _ result: Result<CommandOutcome, MVCCError>) {
         guard case .success = result else { return }
         switch command {
         case .leaseGrant(let id, let ttl): lessor.granted(id, ttlSeconds: ttl, now: ContinuousClock.now)
         case .leaseRevoke(let id): lessor.revoked(id)
-        case .put, .deleteRange, .txn, .compact: break
+        case .put, .deleteRange, .txn, .compact, .alarm: break
         }
     }
 
@@ -96,9 +104,7 @@ extension EtcdService {
         // A call this node cannot answer (it is not the leader, or the payload is unreadable) tells
         // the caller to ask again, wherever the leader is now.
         guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64(), loop.status.isLeader else {
-            writer.write(Self.notLeaderAnswer)
-            writer.write(Int64(0))
-            return writer.bytes
+            return Self.notLeaderPayload
         }
         let now = ContinuousClock.now
         switch call {

@@ -21,6 +21,7 @@ extension EtcdService {
         let id = nextRequestID()
         let data = EtcdProposal(requestID: id, command: command).encoded
         guard data.count <= limits.requestBytesMax else { return completion(.failure(.requestTooLarge)) }
+        if let refusal = spaceRefusal(command, proposalBytes: data.count) { return completion(.failure(refusal)) }
         guard pendingWrites.register(id, deadline: deadline, context: (), completion) else {
             return completion(.failure(.tooManyRequests))
         }
@@ -38,7 +39,7 @@ extension EtcdService {
     /// `read`, answering through `completion`.
     func read(_ work: ReadWork, serializable: Bool, completion: @escaping @Sendable (ReadAnswer) -> Void) {
         if serializable {
-            if !loop.perform({ [self] in completion(evaluate(work)) }) { completion(.failure(.tooManyRequests)) }
+            if !loop.perform({ [self] in evaluateOffLoop(work, completion: completion) }) { completion(.failure(.tooManyRequests)) }
             return
         }
         let id = nextRequestID()
@@ -58,6 +59,22 @@ extension EtcdService {
             }
         }
     }
+
+    /// `onLoop` for work that must not be dropped (a watch create or cancel): while the loop's
+    /// inbox is full, waits and tries again, which holds back the caller's stream instead. Ends
+    /// when the caller's task is cancelled.
+    @discardableResult
+    func onLoopWaiting<T: Sendable>(_ work: @escaping (EtcdService) -> T) async throws -> T {
+        var delay = Self.busyRetryDelayMin
+        while true {
+            if let result = await onLoop(work) { return result }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, Self.busyRetryDelayMax)
+        }
+    }
+
+    static var busyRetryDelayMin: Duration { .milliseconds(1) }
+    static var busyRetryDelayMax: Duration { .milliseconds(50) }
 }
 
 extension MVCCStore {

@@ -21,6 +21,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         public var requestTimeout: Duration = .seconds(7)
         /// Requests in flight per kind.
         public var pendingRequestsMax = 65_536
+        /// etcd's --quota-backend-bytes: the store's size (`MVCCStore.sizeBytes`) past which writes
+        /// that add data are refused and a NOSPACE alarm is raised.
+        public var quotaBytes = 2 << 30
         public init() {}
     }
 
@@ -60,15 +63,27 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var appliedIndex: LogIndex = 0
     var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
     var lessor = Lessor()
-    let watches = WatchHub()
+    let watches: WatchHub
     /// Fired when the node begins to stop; streaming handlers end on it.
     let shutdown = ShutdownSignal()
     var wasLeader = false
+    /// The leader as of the last iteration.
+    var knownLeader: NodeID?
     /// The leader's own compactions (`--auto-compaction-*`); nil when off.
     public var autoCompaction: AutoCompaction?
     var lastSweep = ContinuousClock.now
+    var lastAlarmRetry = ContinuousClock.now
+    /// How long a NOSPACE proposal may go unapplied before it may be proposed again.
+    static let alarmRetryInterval: Duration = .seconds(5)
     /// Published for handlers on other threads: the store's revision after the last apply.
     let publishedRevision = Atomic<Int64>(1)
+    /// Published likewise: the store's size, and whether a NOSPACE alarm is raised.
+    let publishedSizeBytes = Atomic<Int>(0)
+    let publishedNoSpaceAlarm = Atomic<Bool>(false)
+    /// The disk has no room for the log's next segment or a snapshot (set by the replica loop).
+    let storageExhausted = Atomic<Bool>(false)
+    /// A NOSPACE alarm was proposed and has not applied yet, so it is not proposed again.
+    let noSpaceAlarmProposed = Atomic<Bool>(false)
 
     public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, loop: ReplicaLoop<RaftEngine>, limits: Limits, electionTimeout: Duration, logger: Logger) {
         let (seconds, attoseconds) = (electionTimeout * 3 / 2).components
@@ -79,6 +94,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         self.limits = limits
         self.logger = logger
         membersByID = Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) })
+        let watchFault = WatchFault.fromEnvironment()
+        if let unknown = watchFault.unknown { logger.warning("ignoring \(WatchFault.environmentVariable)=\(unknown): no such fault") }
+        if let fault = watchFault.fault { logger.warning("\(WatchFault.environmentVariable)=\(fault.rawValue): watches are deliberately broken, for testing the checkers") }
+        watches = WatchHub(fault: watchFault.fault)
         // Request ids start at a random point, so a restarted node never reuses an id that an
         // entry still in the log carries.
         var generator = SystemRandomNumberGenerator()
@@ -115,7 +134,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             do {
                 proposal = try EtcdProposal(decoding: entry.data)
             } catch {
-                preconditionFailure("committed entry \(entry.index) does not decode: \(error)")
+                // Every replica meets the same bytes and skips them alike, so the stores stay equal;
+                // a trap here would stop every member at every restart.
+                logger.error("skipping committed entry \(entry.index): it does not decode (\(error))")
+                continue
             }
             let result = store.apply(proposal.command)
             applied(proposal.command, result)
@@ -124,7 +146,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
                 pendingWrites.resolve(proposal.requestID, result.map { ($0, store.revision) }.mapError { .store($0) })
             }
         }
-        publishedRevision.store(store.revision, ordering: .relaxed)
+        publish()
         serveReadsAwaitingApply()
     }
 
@@ -155,7 +177,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         appliedIndex = snapshot.metadata.index
         lessor.restore(from: store, now: ContinuousClock.now)
         watches.storeReplaced()
-        publishedRevision.store(store.revision, ordering: .relaxed)
+        publish()
     }
 
     public func afterIteration(status: EngineStatus, now: ContinuousClock.Instant) {
@@ -167,17 +189,27 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             autoCompaction?.reset()
         }
         wasLeader = status.isLeader
+        if status.leader != knownLeader {
+            // Calls on their way to the old leader will get no answer: tell their callers now,
+            // so a keep-alive is retried with the new leader instead of waiting out its deadline.
+            if knownLeader != nil { pendingCalls.drain(with: Self.notLeaderPayload) }
+            knownLeader = status.leader
+        }
         if status.isLeader {
             revokeExpiredLeases(now: now)
             compactIfDue(now: now)
         }
-        watches.catchUp(store: store, header: header(revision: store.revision))
+        watches.catchUp(store: store)
         if now - lastSweep >= .milliseconds(100) {
             lastSweep = now
             pendingWrites.expire(now: now, with: .failure(.timeout))
             pendingReads.expire(now: now, with: .failure(.timeout))
             pendingCalls.expire(now: now, with: nil)
-            watches.sendProgress(now: now, header: header(revision: store.revision))
+            if now - lastAlarmRetry >= Self.alarmRetryInterval {
+                lastAlarmRetry = now
+                retryStuckAlarmProposal()
+            }
+            watches.sendProgress(now: now, revision: store.revision)
         }
     }
 
@@ -194,11 +226,23 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     func serveRead(_ id: RequestID) {
         guard let waiter = pendingReads.take(id) else { return }
-        waiter.resume(evaluate(waiter.context))
+        evaluateOffLoop(waiter.context, completion: waiter.resume)
     }
 
-    /// Answers a read from the local store, as of now.
-    func evaluate(_ work: ReadWork) -> ReadAnswer {
+    /// Answers a read from the store as it is now, on another thread: the loop only copies the
+    /// store (copy-on-write: O(1) now, and its next write copies a B-tree path and one log chunk,
+    /// not the store), so a range over a million keys, and the encoding of its response, never
+    /// hold up heartbeats and fsyncs. Loop thread only.
+    func evaluateOffLoop(_ work: ReadWork, completion: @escaping @Sendable (ReadAnswer) -> Void) {
+        let view = store
+        Self.readQueue.async { completion(Self.evaluate(work, on: view)) }
+    }
+
+    /// Where reads run: a concurrent queue on Dispatch's shared pool.
+    static let readQueue = DispatchQueue(label: "synod.reads", qos: .userInitiated, attributes: .concurrent)
+
+    /// Answers a read from `store`.
+    static func evaluate(_ work: ReadWork, on store: MVCCStore) -> ReadAnswer {
         switch work {
         case .range(let request):
             do throws(MVCCError) {
@@ -221,6 +265,18 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     public func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8] {
         leaseCall(payload)
+    }
+
+    /// A forwarded proposal must decode to a command that passes the same validation a client's
+    /// request does here; anything else would be refused by every replica when applied.
+    public func acceptsForwardedProposal(_ data: [UInt8]) -> Bool {
+        guard data.count <= limits.requestBytesMax, let proposal = try? EtcdProposal(decoding: data) else { return false }
+        do throws(MVCCError) {
+            try MVCCStore.validator.validate(proposal.command)
+            return true
+        } catch {
+            return false
+        }
     }
 
     public func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {

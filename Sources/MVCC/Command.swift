@@ -12,6 +12,8 @@ public enum Command: Sendable, Equatable {
     /// The node picks a nonzero `id` before proposing, so every replica grants the same lease.
     case leaseGrant(id: Int64, ttlSeconds: Int64)
     case leaseRevoke(id: Int64)
+    /// Raises or clears an alarm (etcd's `AlarmRequest`, ACTIVATE or DEACTIVATE).
+    case alarm(AlarmAction, Alarm)
 }
 
 /// What applying a command produced, one case per `Command` case.
@@ -22,4 +24,6 @@ public enum CommandOutcome: Sendable, Equatable {
     case compact
     case leaseGrant(Lease)
     case leaseRevoke
+    /// The alarms the command changed.
+    case alarm([Alarm])
 }

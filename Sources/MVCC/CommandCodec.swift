@@ -34,7 +34,7 @@ enum CommandCodec {
     static let txnNestingLevelsMax = MVCCStore.txnOperationsMax + 1
 
     enum CommandTag: UInt8, CaseIterable {
-        case put, deleteRange, txn, compact, leaseGrant, leaseRevoke
+        case put, deleteRange, txn, compact, leaseGrant, leaseRevoke, alarm
     }
 
     enum OperationTag: UInt8, CaseIterable {
@@ -75,6 +75,11 @@ extension Command {
         case .leaseRevoke(let id):
             writer.writeByte(CommandCodec.CommandTag.leaseRevoke.rawValue)
             writer.writeSigned(id)
+        case .alarm(let action, let alarm):
+            writer.writeByte(CommandCodec.CommandTag.alarm.rawValue)
+            writer.writeByte(WireWriter.index(of: action, in: AlarmAction.allCases))
+            writer.writeUnsigned(alarm.memberID)
+            writer.writeByte(WireWriter.index(of: alarm.kind, in: Alarm.Kind.allCases))
         }
         return writer.bytes
     }
@@ -199,6 +204,11 @@ extension WireReader {
         case .compact: return .compact(revision: try readSigned())
         case .leaseGrant: return .leaseGrant(id: try readSigned(), ttlSeconds: try readSigned())
         case .leaseRevoke: return .leaseRevoke(id: try readSigned())
+        case .alarm:
+            let action = AlarmAction.allCases[Int(try readTag(caseCount: UInt8(AlarmAction.allCases.count)))]
+            let memberID = try readUnsigned()
+            let kind = Alarm.Kind.allCases[Int(try readTag(caseCount: UInt8(Alarm.Kind.allCases.count)))]
+            return .alarm(action, Alarm(memberID: memberID, kind: kind))
         }
     }
 

@@ -19,6 +19,8 @@ public enum MVCCError: Error, Equatable, Sendable {
     case duplicateKeyInTxn
     case tooManyOperations(limit: Int)
     case leaseTTLTooLarge
+    /// A write while a NOSPACE alarm is raised, or past the quota.
+    case noSpace
 
     /// The gRPC status message etcd sends for this error (etcd's `rpctypes/error.go`; the mvcc and
     /// lease errors reach the wire through `togRPCError`, which maps them to these texts).
@@ -35,6 +37,7 @@ public enum MVCCError: Error, Equatable, Sendable {
         case .duplicateKeyInTxn: "etcdserver: duplicate key given in txn request"
         case .tooManyOperations: "etcdserver: too many operations in txn request"
         case .leaseTTLTooLarge: "etcdserver: too large lease TTL"
+        case .noSpace: "etcdserver: mvcc: database space exceeded"
         }
     }
 
@@ -44,6 +47,7 @@ public enum MVCCError: Error, Equatable, Sendable {
         case .compacted, .futureRevision, .leaseTTLTooLarge: GRPCStatusCode.outOfRange
         case .leaseNotFound: GRPCStatusCode.notFound
         case .leaseExists: GRPCStatusCode.failedPrecondition
+        case .noSpace: GRPCStatusCode.resourceExhausted
         case .keyNotFound, .emptyKey, .valueProvided, .leaseProvided, .duplicateKeyInTxn, .tooManyOperations:
             GRPCStatusCode.invalidArgument
         }
@@ -54,6 +58,7 @@ public enum MVCCError: Error, Equatable, Sendable {
 enum GRPCStatusCode {
     static let invalidArgument = 3
     static let notFound = 5
+    static let resourceExhausted = 8
     static let failedPrecondition = 9
     static let outOfRange = 11
 }

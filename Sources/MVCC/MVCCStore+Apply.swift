@@ -6,6 +6,7 @@ extension MVCCStore {
     /// the error; `lastAppliedEvents` then is empty.
     public mutating func apply(_ command: Command) -> Result<CommandOutcome, MVCCError> {
         clearLastAppliedEvents()
+        if refusedForSpace(command) { return .failure(.noSpace) }
         do {
             try validate(command)
             return .success(try applyValidated(command))
@@ -38,6 +39,8 @@ extension MVCCStore {
         case .leaseRevoke(let id):
             try revokeLease(id: id)
             return .leaseRevoke
+        case .alarm(let action, let alarm):
+            return .alarm(applyAlarm(action, alarm))
         }
     }
 

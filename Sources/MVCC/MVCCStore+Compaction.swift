@@ -32,8 +32,7 @@ extension MVCCStore {
             let middle = (low + high) / 2
             if changeLog[middle].revision.main < compactRevision { low = middle + 1 } else { high = middle }
         }
-        var trimmed: [ChangeLogEntry] = []
-        trimmed.reserveCapacity(changeLog.count - low)
+        var trimmed = ChunkedLog<ChangeLogEntry>()
         for entry in changeLog[low...] {
             if entry.revision.main == compactRevision,
                 keyIndex.value(forKey: entry.key)?.index(of: entry.revision) == nil

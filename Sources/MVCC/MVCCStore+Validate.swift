@@ -22,7 +22,7 @@ extension MVCCStore {
             // The node picks the id; 0 means "no lease", which lessor.Grant refuses as not found.
             if id == 0 { throw .leaseNotFound(id) }
             if ttlSeconds > Self.leaseTTLMaxSeconds { throw .leaseTTLTooLarge }
-        case .leaseRevoke:
+        case .leaseRevoke, .alarm:
             break
         }
     }

@@ -46,9 +46,12 @@ public struct MVCCStore: Sendable {
     /// where the result is observable: `leases` and revocation sort.
     var leaseTable: [Int64: LeaseRecord] = [:]
 
+    /// Raised alarms (etcd's `alarm` bucket); see `Alarm`.
+    var alarmSet: Set<Alarm> = []
+
     /// Every retained change at or after the compacted revision, in revision order, so that `events`
     /// can replay a range of revisions without visiting every key.
-    var changeLog: [ChangeLogEntry] = []
+    var changeLog = ChunkedLog<ChangeLogEntry>()
 
     public init() {}
 
@@ -109,7 +112,7 @@ extension MVCCStore {
             if history.live != nil { liveKeys += 1 }
         }
         changes.sort { $0.revision < $1.revision }
-        self.changeLog = changes
+        self.changeLog = ChunkedLog(changes)
         self.keyCount = liveKeys
         self.sizeBytes = bytes
     }

@@ -10,11 +10,13 @@ public enum SnapshotDecodingError: Error, Equatable, Sendable {
     case trailingBytes(count: Int)
 }
 
-/// The store's snapshot encoding, version 1 (primitives as in `CommandCodec`):
+/// The store's snapshot encoding, version 2 (primitives as in `CommandCodec`); version 1, which
+/// ends after the keys, is still read:
 ///
 ///     snapshot = formatVersion:u8 svarint(revision) svarint(compactedRevision) bool(hasCompacted)
 ///                count (svarint(id) svarint(ttlSeconds))*                       leases, ascending id
 ///                count (bytes(key) count entry*)*                               keys, ascending
+///                count (varint(memberID) kind:u8)*                              alarms, ascending (v2)
 ///     entry    = svarint(modRevision) varint(subRevision) kind:u8
 ///                [if put: svarint(createRevision) svarint(version) svarint(lease) bytes(value)]
 ///
@@ -22,7 +24,9 @@ public enum SnapshotDecodingError: Error, Equatable, Sendable {
 /// length and then every invariant the store relies on, so a decoded store is one `apply` could
 /// have built. Lease attachments, the change log and the counters are derived, not stored.
 enum SnapshotCodec {
-    static let formatVersion: UInt8 = 1
+    static let formatVersion: UInt8 = 2
+    /// Versions this build reads.
+    static let readableVersions: ClosedRange<UInt8> = 1...2
     /// The largest revision a snapshot may carry, far beyond any real history, so that the revision
     /// arithmetic of a restored store cannot overflow.
     static let revisionMax: Int64 = 1 << 62
@@ -64,6 +68,11 @@ extension MVCCStore {
                 }
             }
         }
+        writer.writeCount(alarmSet.count)
+        for alarm in alarms {
+            writer.writeUnsigned(alarm.memberID)
+            writer.writeByte(WireWriter.index(of: alarm.kind, in: Alarm.Kind.allCases))
+        }
         return writer.bytes
     }
 
@@ -71,8 +80,8 @@ extension MVCCStore {
     /// `SnapshotDecodingError`. `lastAppliedEvents` starts empty.
     public init(snapshot bytes: [UInt8]) throws(SnapshotDecodingError) {
         guard let version = bytes.first else { throw .empty }
-        guard version == SnapshotCodec.formatVersion else { throw .unsupportedFormatVersion(version) }
-        var decoder = SnapshotDecoder(reader: WireReader(bytes))
+        guard SnapshotCodec.readableVersions.contains(version) else { throw .unsupportedFormatVersion(version) }
+        var decoder = SnapshotDecoder(reader: WireReader(bytes), version: version)
         do {
             _ = try decoder.reader.readByte()
             self = try decoder.decode()
@@ -90,6 +99,7 @@ extension MVCCStore {
 /// Reads a snapshot and checks, as it goes, the invariants `MVCCStore` assumes.
 private struct SnapshotDecoder {
     var reader: WireReader
+    let version: UInt8
 
     func fail(_ reason: String) -> SnapshotDecodingError { .inconsistent(reason) }
 
@@ -129,9 +139,20 @@ private struct SnapshotDecoder {
             keyIndex.appendInOrder(key, history)
             previousKey = key
         }
-        return MVCCStore(
+        var store = MVCCStore(
             revision: revision, compactedRevision: compactedRevision, hasCompacted: hasCompacted,
             keyIndex: keyIndex, leaseTable: leaseTable)
+        guard version >= 2 else { return store }
+        var previousAlarm: Alarm?
+        for _ in 0..<(try reader.readCount()) {
+            let memberID = try reader.readUnsigned()
+            let kind = Alarm.Kind.allCases[Int(try reader.readTag(caseCount: UInt8(Alarm.Kind.allCases.count)))]
+            let alarm = Alarm(memberID: memberID, kind: kind)
+            if let previousAlarm, !(previousAlarm < alarm) { throw fail("alarms not ascending at \(alarm)") }
+            store.alarmSet.insert(alarm)
+            previousAlarm = alarm
+        }
+        return store
     }
 
     struct HistoryBounds {
@@ -155,7 +176,8 @@ private struct SnapshotDecoder {
             let subEncoded = try reader.readUnsigned()
             let kind = SnapshotCodec.EntryKind(
                 rawValue: try reader.readTag(caseCount: UInt8(SnapshotCodec.EntryKind.allCases.count)))!
-            guard (2...bounds.revision).contains(modRevision), let sub = Int32(exactly: subEncoded) else {
+            // Not `2...bounds.revision`: a forged revision of 1 would make that range trap.
+            guard modRevision >= 2, modRevision <= bounds.revision, let sub = Int32(exactly: subEncoded) else {
                 throw fail("key \(key) entry at revision \(modRevision).\(subEncoded) outside 2...\(bounds.revision)")
             }
             let revision = Revision(main: modRevision, sub: sub)

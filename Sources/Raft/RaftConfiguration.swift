@@ -66,6 +66,9 @@ public struct RaftConfiguration: Sendable {
     public var compactionRetainEntries: Int = 1_000
     /// Bound of one InstallSnapshot chunk.
     public var snapshotChunkBytesMax: Int = 1 << 20
+    /// The largest snapshot a follower accepts from a leader: it holds the whole snapshot in memory
+    /// while receiving it, so a sender claiming more is dropped.
+    public var snapshotBytesMax: Int = 8 << 30
     /// A learner is caught up, and may be promoted, when it lags the leader's log by at most this many entries.
     public var learnerPromotionLagEntriesMax: Int = 64
 

@@ -157,7 +157,7 @@ extension RaftEngine {
     // MARK: Receiving
 
     mutating func receive(_ message: RaftMessage) {
-        precondition(message.to == id, "\(id) received a message for \(message.to)")
+        if let reason = boundaryViolation(message) { return drop(message, reason) }
         if message.isClientRequestTraffic {
             receiveClientRequestTraffic(message)
             return
@@ -192,21 +192,26 @@ extension RaftEngine {
         case .voteResponse(let granted):
             if role == .candidate { countVote(from: message.from, granted: granted) }
         case .append(let append):
+            guard role != .leader else { return drop(message, .secondLeaderInTerm) }
             acceptLeader(message.from)
-            receiveAppend(append, from: message.from)
+            if let reason = receiveAppend(append, from: message.from) { drop(message, reason) }
         case .heartbeat(let commit, let round, let sentAtTick):
+            guard role != .leader else { return drop(message, .secondLeaderInTerm) }
             acceptLeader(message.from)
             commitTo(commit)
             emit(.heartbeatResponse(readRound: round, sentAtTick: sentAtTick), to: message.from)
         case .appendResponse(let response):
-            if role == .leader { receiveAppendResponse(response, from: message.from) }
+            if role == .leader, let reason = receiveAppendResponse(response, from: message.from) { drop(message, reason) }
         case .heartbeatResponse(let round, let sentAtTick):
             if role == .leader { receiveHeartbeatResponse(from: message.from, readRound: round, sentAtTick: sentAtTick) }
         case .installSnapshot(let chunk):
+            guard role != .leader else { return drop(message, .secondLeaderInTerm) }
             acceptLeader(message.from)
-            receiveSnapshotChunk(chunk, from: message.from)
+            if let reason = receiveSnapshotChunk(chunk, from: message.from) { drop(message, reason) }
         case .snapshotChunkResponse(let index, let received):
-            if role == .leader { receiveSnapshotChunkResponse(from: message.from, snapshotIndex: index, receivedBytes: received) }
+            if role == .leader, let reason = receiveSnapshotChunkResponse(from: message.from, snapshotIndex: index, receivedBytes: received) {
+                drop(message, reason)
+            }
         case .timeoutNow:
             // The leader hands over: campaign at once, skipping pre-vote, if this node may vote.
             if role == .follower && mayCampaign { becomeCandidate(transfer: true) }

@@ -62,8 +62,14 @@ extension RaftEngine {
         }
     }
 
-    mutating func receiveAppendResponse(_ response: RaftMessage.AppendResponse, from peer: NodeID) {
-        guard let slot = progress.slot(of: peer) else { return }
+    /// Returns why the response was dropped, if it was.
+    mutating func receiveAppendResponse(_ response: RaftMessage.AppendResponse, from peer: NodeID) -> RaftMessageDropReason? {
+        guard let slot = progress.slot(of: peer) else { return nil }
+        switch response {
+        case .accepted(let matchIndex) where matchIndex > log.lastIndex: return .indexBeyondLog
+        case .rejected(let rejectedIndex, _, _) where rejectedIndex > log.lastIndex: return .indexBeyondLog
+        default: break
+        }
         progress.trackers[slot].recentlyActive = true
         switch response {
         case .accepted(let matchIndex):
@@ -79,10 +85,11 @@ extension RaftEngine {
                 break
             }
             if advanced { maybeCommit() }
-            guard role == .leader else { return }
+            guard role == .leader else { return nil }
             sendAppends(to: peer)
             sendCommitToIdleFollowers()
             if transferTarget == peer { maybeSendTimeoutNow() }
+            return nil
         case .rejected(let rejectedIndex, let hintIndex, let hintTerm):
             let tracker = progress.trackers[slot]
             let stale: Bool
@@ -91,7 +98,11 @@ extension RaftEngine {
             case .probe: stale = rejectedIndex != tracker.nextIndex - 1
             case .snapshot: stale = true
             }
-            guard !stale, rejectedIndex > 0 else { return }
+            guard !stale, rejectedIndex > 0 else { return nil }
+            // A follower syncs entries before acknowledging them, so an honest one never rejects
+            // at or below what it acknowledged. Probing again would only repeat the same exchange
+            // at wire speed; the next heartbeat tries again instead.
+            if rejectedIndex <= tracker.matchIndex { return .contradictsAcknowledgement }
             // Skip the follower's whole conflicting term (§5.3's optimisation): if we hold that term,
             // resume after our last entry of it; otherwise resume at the follower's first entry of it.
             var next = hintIndex
@@ -102,6 +113,7 @@ extension RaftEngine {
             progress.trackers[slot].becomeProbe(nextIndex: next)
             sendAppend(to: peer, evenIfEmpty: true)
         }
+        return nil
     }
 
     /// Advances the commit index and tells the followers that need telling.
@@ -170,12 +182,13 @@ extension RaftEngine {
 
     // MARK: Follower side
 
-    mutating func receiveAppend(_ append: RaftMessage.AppendEntries, from leaderID: NodeID) {
+    /// Returns why the append was dropped, if it was (`boundaryViolation` checked its numbering).
+    mutating func receiveAppend(_ append: RaftMessage.AppendEntries, from leaderID: NodeID) -> RaftMessageDropReason? {
         if append.prevLogIndex < commitIndex {
             // Everything up to our commit index already matches the leader (Log Matching), so a
             // delayed append that starts below it tells us nothing new.
             emit(.appendResponse(.accepted(matchIndex: commitIndex)), to: leaderID)
-            return
+            return nil
         }
         guard log.matches(index: append.prevLogIndex, term: append.prevLogTerm) else {
             let hint: (index: LogIndex, term: Term?)
@@ -186,8 +199,14 @@ extension RaftEngine {
                 hint = (log.firstIndex(ofTermAt: append.prevLogIndex, floor: commitIndex), conflictTerm)
             }
             emit(.appendResponse(.rejected(rejectedIndex: append.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term)), to: leaderID)
-            return
+            return nil
         }
+        // A leader never contradicts a committed entry (Leader Completeness); one that does is not
+        // honest, and nothing of its append is taken.
+        let contradictsCommitted = append.entries.contains { entry in
+            entry.index <= commitIndex && entry.index > log.offsetIndex && !log.matches(index: entry.index, term: entry.term)
+        }
+        if contradictsCommitted { return .conflictsWithCommitted }
         // Keep what matches; from the first conflict on, the leader's entries replace ours (§5.3).
         var configurationChanged = false
         for entry in append.entries where entry.index > log.offsetIndex && !log.matches(index: entry.index, term: entry.term) {
@@ -204,6 +223,7 @@ extension RaftEngine {
         let lastNewIndex = append.prevLogIndex + LogIndex(append.entries.count)
         commitTo(min(append.leaderCommit, lastNewIndex))
         emit(.appendResponse(.accepted(matchIndex: lastNewIndex)), to: leaderID)
+        return nil
     }
 
     mutating func commitTo(_ index: LogIndex) {

@@ -59,48 +59,58 @@ extension RaftEngine {
         emit(.installSnapshot(chunk), to: peer)
     }
 
-    mutating func receiveSnapshotChunkResponse(from peer: NodeID, snapshotIndex: LogIndex, receivedBytes: Int) {
-        guard let slot = progress.slot(of: peer) else { return }
+    /// Returns why the acknowledgement was dropped, if it was.
+    mutating func receiveSnapshotChunkResponse(from peer: NodeID, snapshotIndex: LogIndex, receivedBytes: Int) -> RaftMessageDropReason? {
+        guard let slot = progress.slot(of: peer) else { return nil }
         progress.trackers[slot].recentlyActive = true
         guard case .snapshot(let index, let acknowledged) = progress.trackers[slot].state, index == snapshotIndex,
               receivedBytes > acknowledged || receivedBytes == 0
-        else { return }
+        else { return nil }
+        // The leader may have taken a newer snapshot since: the next heartbeat restarts from it.
+        guard let snapshot, snapshot.metadata.index == index else { return nil }
+        guard receivedBytes <= snapshot.data.count else { return .snapshotAcknowledgementOutOfBounds }
         progress.trackers[slot].state = .snapshot(index: index, acknowledgedBytes: receivedBytes)
         sendSnapshotChunk(slot: slot, peer: peer)
+        return nil
     }
 
     // MARK: Receiving a snapshot (follower)
 
-    mutating func receiveSnapshotChunk(_ chunk: RaftMessage.SnapshotChunk, from leaderID: NodeID) {
+    /// Returns why the chunk was dropped, if it was.
+    mutating func receiveSnapshotChunk(_ chunk: RaftMessage.SnapshotChunk, from leaderID: NodeID) -> RaftMessageDropReason? {
         let metadata = chunk.metadata
         if metadata.index <= commitIndex {
             // We already hold everything it covers; tell the leader where we are.
             incomingSnapshot = nil
             emit(.appendResponse(.accepted(matchIndex: commitIndex)), to: leaderID)
-            return
+            return nil
         }
         if incomingSnapshot?.metadata != metadata {
             guard chunk.offset == 0 else {
                 // A chunk of a snapshot we have not started: ask for it from the beginning.
                 emit(.snapshotChunkResponse(snapshotIndex: metadata.index, receivedBytes: 0), to: leaderID)
-                return
+                return nil
             }
             incomingSnapshot = (metadata, [])
         }
         let received = incomingSnapshot!.data.count
         guard chunk.offset == received, received + chunk.data.count <= chunk.totalBytes else {
             emit(.snapshotChunkResponse(snapshotIndex: metadata.index, receivedBytes: received), to: leaderID)
-            return
+            return nil
         }
         incomingSnapshot!.data.append(contentsOf: chunk.data)
         guard chunk.isLast else {
             emit(.snapshotChunkResponse(snapshotIndex: metadata.index, receivedBytes: incomingSnapshot!.data.count), to: leaderID)
-            return
+            return nil
         }
         let complete = Snapshot(metadata: metadata, data: incomingSnapshot!.data)
         incomingSnapshot = nil
+        // Installing it replaces the state machine and is saved to disk: a snapshot the
+        // application cannot read would stop this node at every restart.
+        guard acceptsSnapshot(complete.data) else { return .undecodableSnapshot }
         install(complete)
         emit(.appendResponse(.accepted(matchIndex: metadata.index)), to: leaderID)
+        return nil
     }
 
     /// Makes the snapshot this node's state: the log keeps only what follows it if it agrees at the

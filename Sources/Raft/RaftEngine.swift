@@ -13,6 +13,10 @@ public struct RaftEngine: ConsensusEngine {
 
     public let configuration: RaftConfiguration
     var random: SeededRandom
+    /// Whether the application can restore a snapshot's data: a complete snapshot from a leader
+    /// is checked with it before it is installed. A pure function of the bytes; the default
+    /// accepts everything.
+    public var acceptsSnapshot: @Sendable ([UInt8]) -> Bool = { _ in true }
 
     public internal(set) var role: RaftRole = .follower
     public internal(set) var term: Term
@@ -65,6 +69,10 @@ public struct RaftEngine: ConsensusEngine {
 
     // Follower state: reads forwarded to the leader and not yet answered, with the tick they were sent.
     var forwardedReads: [RequestID: UInt64] = [:]
+
+    // Messages dropped at the boundary (RaftEngine+Validation), for the shell to count and log.
+    public internal(set) var droppedMessageCount = 0
+    public internal(set) var lastDroppedMessage: (reason: RaftMessageDropReason, message: String)?
 
     // Output gathered during one step, turned into actions by `takeActions`.
     var lastPersistedHardState: RaftHardState

@@ -87,6 +87,11 @@ public struct RaftMessage: EngineMessage, Equatable {
         case rejected(RequestRejection)
     }
 
+    public var forwardedProposalPayload: [UInt8]? {
+        if case .forwardedProposal(_, let data) = kind { return data }
+        return nil
+    }
+
     /// Vote traffic that a node considers before it lets a higher term change its own.
     var isVoteRequest: Bool {
         switch kind {
@@ -106,6 +111,30 @@ public struct RaftMessage: EngineMessage, Equatable {
         case .forwardedProposal, .forwardedProposalRejected, .readIndexRequest, .readIndexResponse: return true
         default: return false
         }
+    }
+
+    /// Sender, receiver, term and kind, without the payload: what a log line about a dropped
+    /// message shows.
+    public var summary: String {
+        let kindName: String
+        switch kind {
+        case .preVote: kindName = "PreVote"
+        case .preVoteResponse: kindName = "PreVoteResp"
+        case .vote: kindName = "Vote"
+        case .voteResponse: kindName = "VoteResp"
+        case .append(let append): kindName = "App prev=\(append.prevLogTerm)/\(append.prevLogIndex) entries=\(append.entries.count)"
+        case .appendResponse: kindName = "AppResp"
+        case .heartbeat: kindName = "Heartbeat"
+        case .heartbeatResponse: kindName = "HeartbeatResp"
+        case .forwardedProposal: kindName = "Propose"
+        case .forwardedProposalRejected: kindName = "ProposeRejected"
+        case .readIndexRequest: kindName = "ReadIndex"
+        case .readIndexResponse: kindName = "ReadIndexResp"
+        case .installSnapshot(let chunk): kindName = "Snapshot \(chunk.metadata.term)/\(chunk.metadata.index)"
+        case .snapshotChunkResponse: kindName = "SnapshotResp"
+        case .timeoutNow: kindName = "TimeoutNow"
+        }
+        return "\(from)->\(to) t\(term) \(kindName)"
     }
 
     public var description: String {
@@ -129,7 +158,7 @@ public struct RaftMessage: EngineMessage, Equatable {
         case .readIndexResponse(let id, .index(let index)): return "\(prefix) ReadIndexResp \(id) index=\(index)"
         case .readIndexResponse(let id, .rejected(let reason)): return "\(prefix) ReadIndexResp \(id) \(reason)"
         case .installSnapshot(let chunk):
-            return "\(prefix) Snapshot \(chunk.metadata.term)/\(chunk.metadata.index) bytes \(chunk.offset)..<\(chunk.offset + chunk.data.count) of \(chunk.totalBytes)"
+            return "\(prefix) Snapshot \(chunk.metadata.term)/\(chunk.metadata.index) bytes \(chunk.offset)..<\(chunk.offset &+ chunk.data.count) of \(chunk.totalBytes)"
         case .snapshotChunkResponse(let index, let received): return "\(prefix) SnapshotResp \(index) received=\(received)"
         case .timeoutNow: return "\(prefix) TimeoutNow"
         }

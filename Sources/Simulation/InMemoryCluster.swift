@@ -68,6 +68,29 @@ public struct InMemoryCluster {
         queueHead = 0
     }
 
+    /// `drain`, stopping after `deliveriesMax` messages (dropping the rest); returns false and the
+    /// last messages delivered when it had to stop, for a driver that must not loop for ever.
+    public mutating func drain(deliveriesMax: Int) -> (finished: Bool, lastMessages: [RaftMessage]) {
+        var delivered = 0
+        var recent: [RaftMessage] = []
+        while queueHead < queue.count {
+            guard delivered < deliveriesMax else {
+                queue.removeAll(keepingCapacity: true)
+                queueHead = 0
+                return (false, recent)
+            }
+            let message = queue[queueHead]
+            queueHead += 1
+            delivered += 1
+            recent.append(message)
+            if recent.count > 8 { recent.removeFirst() }
+            step(Int(message.to.rawValue) - 1, .receive(message))
+        }
+        queue.removeAll(keepingCapacity: true)
+        queueHead = 0
+        return (true, recent)
+    }
+
     /// Like `drain`, but delivers in waves (every message sent while delivering wave k forms wave
     /// k + 1) and returns how many waves it took: the number of sequential one-way message delays
     /// a real network would add.
@@ -96,7 +119,8 @@ public struct InMemoryCluster {
             switch action {
             case .send(let message):
                 let target = Int(message.to.rawValue) - 1
-                guard !isolatedFlags[node], !isolatedFlags[target] else { continue }
+                // Answers to a fuzzer's made-up senders go nowhere.
+                guard engines.indices.contains(target), !isolatedFlags[node], !isolatedFlags[target] else { continue }
                 messagesSent += 1
                 messagesSentTo[target] += 1
                 bytesSentTo[target] += Self.payloadBytes(message)

@@ -44,6 +44,10 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
         unsynced.append(request)
     }
 
+    /// See `WriteAheadLog.nextSegmentFailure`.
+    public var spaceProblem: StorageError? { log.nextSegmentFailure }
+    public func retrySpace() { log.retryNextSegment() }
+
     public mutating func sync() throws(StorageError) {
         try log.sync()
         for request in unsynced { fold(request) }

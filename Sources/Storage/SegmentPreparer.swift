@@ -55,12 +55,33 @@ final class SegmentPreparer: @unchecked Sendable {
         condition.unlock()
         Thread.detachNewThread { [self] in
             let prepared = Result { () throws(StorageError) in try prepare() }
+            // A segment that could not be filled (a full disk) must not hold the space it got.
+            if case .failure = prepared { try? directory.remove(fileName) }
             condition.lock()
             outcome = prepared
             preparing = false
             condition.broadcast()
             condition.unlock()
         }
+    }
+
+    /// Why the last background preparation failed, if it did (a full disk, say): the log has room
+    /// only for what fits in its current segment until a retry succeeds.
+    var failure: StorageError? {
+        condition.lock()
+        defer { condition.unlock() }
+        if case .failure(let error) = outcome { return error }
+        return nil
+    }
+
+    /// Forgets a failed preparation and starts another.
+    func retryAfterFailure() {
+        condition.lock()
+        let failed: Bool
+        if case .failure = outcome { failed = true } else { failed = false }
+        if failed { outcome = nil }
+        condition.unlock()
+        if failed { prepareNext() }
     }
 
     /// Waits for the prepared segment (preparing it now if nobody asked earlier) and renames it to

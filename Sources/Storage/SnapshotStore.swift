@@ -34,6 +34,22 @@ public struct SnapshotStore {
     public func save(_ snapshot: Snapshot) throws(StorageError) {
         let name = Self.fileName(index: snapshot.metadata.index, term: snapshot.metadata.term)
         let temporary = name + ".tmp"
+        do {
+            try write(snapshot, to: temporary)
+        } catch {
+            // A half-written file (a full disk) must not keep the space it took.
+            try? directory.remove(temporary)
+            throw error
+        }
+        try directory.rename(temporary, to: name)
+        try directory.sync()
+        // Only now, with the new one durable, may older snapshots go.
+        let names = try snapshotNames()
+        for old in names.dropLast(keepCount) { try directory.remove(old) }
+        if names.count > keepCount { try directory.sync() }
+    }
+
+    private func write(_ snapshot: Snapshot, to temporary: String) throws(StorageError) {
         let file = try directory.open(temporary, create: true)
         try file.truncate(to: 0)
         // Header, data and checksum are written apart: the data can be hundreds of megabytes, and
@@ -47,12 +63,6 @@ public struct SnapshotStore {
         try file.write(trailer.bytes, at: header.count + snapshot.data.count)
         try file.sync()
         file.close()
-        try directory.rename(temporary, to: name)
-        try directory.sync()
-        // Only now, with the new one durable, may older snapshots go.
-        let names = try snapshotNames()
-        for old in names.dropLast(keepCount) { try directory.remove(old) }
-        if names.count > keepCount { try directory.sync() }
     }
 
     /// The newest snapshot, verified, or nil when there is none. A damaged newest snapshot is an

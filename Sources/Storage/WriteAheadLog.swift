@@ -163,6 +163,13 @@ public final class WriteAheadLog {
 
     public var segmentCount: Int { segments.count }
 
+    /// Why the next segment could not be prepared (a full disk), if it could not: appends then fit
+    /// only in what is left of the current segment, half of it at least, since preparation starts
+    /// when the current one is half full. `retryNextSegment` tries again.
+    public var nextSegmentFailure: StorageError? { preparer.failure }
+
+    public func retryNextSegment() { preparer.retryAfterFailure() }
+
     private var headerRegionBytes: Int { 256 }
 
     private func remember(_ record: WALRecord) {

@@ -37,8 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
         var settings = EtcdNodeConfiguration()
         if let configFile { try ConfigFile.apply(path: configFile, to: &settings) }
         try apply(to: &settings)
+        guard let level = Logger.Level(etcdName: logLevel) else { throw ValidationError("--log-level must be debug, info, warn or error, not \(logLevel)") }
         var logger = Logger(label: "synod.\(settings.name)")
-        logger.logLevel = Logger.Level(etcdName: logLevel) ?? .info
+        logger.logLevel = level
+        if let files = FileDescriptorLimit.raiseToHardLimit() { logger.info("open-file limit \(files.soft) (hard \(files.hard))") }
         let node = try EtcdNode(configuration: settings, logger: logger)
         let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
@@ -63,10 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxRequestBytes { settings.maxRequestBytes = maxRequestBytes }
         if let autoCompactionMode { settings.autoCompactionMode = autoCompactionMode }
         if let autoCompactionRetention { settings.autoCompactionRetention = autoCompactionRetention }
-        if let clientThreads {
-            guard clientThreads > 0 else { throw ValidationError("--client-threads must be positive") }
-            settings.clientThreads = clientThreads
-        }
+        if let clientThreads { settings.clientThreads = clientThreads }
     }
 }
 
@@ -90,7 +89,12 @@ enum ConfigFile {
     }
 
     static func apply(path: String, to settings: inout EtcdNodeConfiguration) throws {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Problem(description: "--config-file: cannot read \(path): \(error.localizedDescription)")
+        }
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
@@ -126,9 +130,9 @@ enum ConfigFile {
     }
 
     static func parseInitialCluster(_ text: String) throws -> [(name: String, peerURL: String)] {
-        try text.split(separator: ",").map { pair in
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw Problem(description: "--initial-cluster: expected name=url, got \(pair)") }
+            guard parts.count == 2 else { throw Problem(description: "--initial-cluster: expected name=url, got '\(pair)'") }
             return (String(parts[0]).trimmingCharacters(in: .whitespaces), String(parts[1]).trimmingCharacters(in: .whitespaces))
         }
     }

@@ -27,6 +27,7 @@ import Testing
     @Test(arguments: [11 as UInt64, 12, 13])
     func randomCommandsRoundTripAndEveryPrefixIsRefused(seed: UInt64) throws {
         var generator = RandomCommands(seed: seed)
+        generator.includesAlarms = true
         var acceptedPrefixes = 0
         for _ in 0..<1_000 {
             let command = generator.wildCommand()
@@ -86,7 +87,8 @@ import Testing
     @Test func malformedInputsNameTheirFault() {
         #expect(throws: CommandDecodingError.empty) { try Command(decoding: []) }
         #expect(throws: CommandDecodingError.unsupportedFormatVersion(2)) { try Command(decoding: [2, 0]) }
-        #expect(throws: CommandDecodingError.malformed(.invalidTag(6, offset: 1))) { try Command(decoding: [1, 6]) }
+        #expect(throws: CommandDecodingError.malformed(.invalidTag(7, offset: 1))) { try Command(decoding: [1, 7]) }
+        #expect(throws: CommandDecodingError.malformed(.invalidTag(2, offset: 2))) { try Command(decoding: [1, 6, 2, 1, 0]) }
         #expect(throws: CommandDecodingError.malformed(.lengthOutOfBounds(200, offset: 2))) { try Command(decoding: [1, 0, 0xC8, 0x01]) }
         #expect(throws: CommandDecodingError.malformed(.malformedVarint(offset: 2))) { try Command(decoding: [1, 3, 0x80, 0x00]) }
         #expect(throws: CommandDecodingError.malformed(.malformedVarint(offset: 2))) { try Command(decoding: [1, 3] + [UInt8](repeating: 0xFF, count: 10)) }

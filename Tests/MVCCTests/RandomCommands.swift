@@ -4,6 +4,9 @@ import MVCC
 /// model-based test and the codec tests draw from it.
 struct RandomCommands {
     var random: SplitMix64
+    /// Alarm commands among the rest: off by default, since a raised NOSPACE refuses writes that
+    /// tests further on may expect to succeed.
+    var includesAlarms = false
     /// Keys from a few letters, with prefixes of each other, so ranges and prefixes overlap.
     let keys: [[UInt8]] = ["a", "aa", "ab", "b", "ba", "c", "d", "e", "f", "g"].map(bytes)
     let leaseIDs: [Int64] = [1, 2, 3]
@@ -43,6 +46,11 @@ struct RandomCommands {
         case 48..<78: .txn(txn(depth: 0, current: current))
         case 78..<84: .compact(revision: Int64(random.int(in: 0...Int(current) + 1)))
         case 84..<92: .leaseGrant(id: random.pick(leaseIDs + [0]), ttlSeconds: random.chance(5) ? 9_000_000_001 : Int64(random.int(in: 1...100)))
+        case 92..<95 where includesAlarms:
+            // Mostly clearing, so that a raised NOSPACE does not refuse most of a run's writes.
+            .alarm(
+                random.chance(10) ? .activate : .deactivate,
+                Alarm(memberID: 1, kind: random.pick(Alarm.Kind.allCases)))
         default: .leaseRevoke(id: random.pick(leaseIDs + [7]))
         }
     }
@@ -139,6 +147,9 @@ struct RandomCommands {
         case .compact: command = .compact(revision: wildInteger(&self))
         case .leaseGrant: command = .leaseGrant(id: wildInteger(&self), ttlSeconds: wildInteger(&self))
         case .leaseRevoke: command = .leaseRevoke(id: wildInteger(&self))
+        case .alarm(let action, var alarm):
+            alarm.memberID = UInt64(bitPattern: wildInteger(&self))
+            command = .alarm(action, alarm)
         case .txn(var txn):
             if var range = txn.success.compactMap({ if case .range(let range) = $0 { range } else { nil } }).first {
                 range.limit = wildInteger(&self)

@@ -10,6 +10,7 @@ struct ReferenceModel {
     private var states: [Int64: [[UInt8]: KeyValue]] = [1: [:]]
     private var compactedAt: Int64?
     private var leaseTTLs: [Int64: Int64] = [:]
+    private var alarms: Set<Alarm> = []
     /// Every event ever, in order; what compaction drops is filtered out when read.
     private var allEvents: [Event] = []
     private(set) var lastEvents: [Event] = []
@@ -105,7 +106,7 @@ struct ReferenceModel {
             }.map(\.element)
         }
         let selected = retained.filter { $0.kv.modRevision >= start && Self.inRange($0.kv.key, key: key, rangeEnd: rangeEnd) }
-        return .success(selected.prefix(limit + 1).map { event in
+        return .success(selected.map { event in
             var event = event
             let creates = event.kind == .put && event.kv.createRevision == event.kv.modRevision
             let before = event.kv.modRevision - 1
@@ -153,6 +154,7 @@ struct ReferenceModel {
 
     mutating func apply(_ command: Command) -> Result<CommandOutcome, MVCCError> {
         lastEvents = []
+        if alarms.contains(where: { $0.kind == .noSpace }) && Self.mayAddData(command) { return .failure(.noSpace) }
         do {
             try MVCCStore().validate(command)
         } catch {
@@ -188,6 +190,29 @@ struct ReferenceModel {
             leaseTTLs[id] = nil
             commit(write)
             return .success(.leaseRevoke)
+        case .alarm(.activate, let alarm):
+            alarms.insert(alarm)
+            return .success(.alarm([alarm]))
+        case .alarm(.deactivate, let alarm):
+            return .success(.alarm(alarms.remove(alarm).map { [$0] } ?? []))
+        }
+    }
+
+    /// What is refused under a NOSPACE alarm: puts, lease grants, and txns with a put anywhere.
+    static func mayAddData(_ command: Command) -> Bool {
+        func writes(_ operations: [RequestOp]) -> Bool {
+            operations.contains { operation in
+                switch operation {
+                case .range, .deleteRange: false
+                case .put: true
+                case .txn(let nested): writes(nested.success) || writes(nested.failure)
+                }
+            }
+        }
+        switch command {
+        case .put, .leaseGrant: return true
+        case .txn(let txn): return writes(txn.success) || writes(txn.failure)
+        case .deleteRange, .compact, .leaseRevoke, .alarm: return false
         }
     }
 

@@ -82,7 +82,7 @@ import Testing
     @Test func anAbsurdLengthIsRefusedBeforeAnyAllocation() {
         var buffer = ByteBuffer()
         buffer.writeInteger(UInt32.max, endianness: .little)
-        #expect(throws: PeerFrame.DecodingError.tooLarge(Int(UInt32.max))) { try PeerFrame.decode(&buffer) }
+        #expect(throws: PeerFrame.DecodingError.tooLarge(Int(UInt32.max), limit: PeerFrame.frameBytesMax)) { try PeerFrame.decode(&buffer) }
     }
 
     @Test func anUnknownVersionIsRefused() {

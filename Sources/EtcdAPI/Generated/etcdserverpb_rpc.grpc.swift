@@ -3011,10 +3011,24 @@ public enum Etcdserverpb_Maintenance: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Defragment" metadata.
+        public enum Defragment: Sendable {
+            /// Request type for "Defragment".
+            public typealias Input = Etcdserverpb_DefragmentRequest
+            /// Response type for "Defragment".
+            public typealias Output = Etcdserverpb_DefragmentResponse
+            /// Descriptor for "Defragment".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance"),
+                method: "Defragment",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "etcdserverpb.Maintenance" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Alarm.descriptor,
-            Status.descriptor
+            Status.descriptor,
+            Defragment.descriptor
         ]
     }
 }
@@ -3068,6 +3082,24 @@ extension Etcdserverpb_Maintenance {
             request: GRPCCore.StreamingServerRequest<Etcdserverpb_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_StatusResponse>
+
+        /// Handle the "Defragment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_DefragmentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_DefragmentResponse` messages.
+        func defragment(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_DefragmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_DefragmentResponse>
     }
 
     /// Service protocol for the "etcdserverpb.Maintenance" service.
@@ -3105,6 +3137,24 @@ extension Etcdserverpb_Maintenance {
             request: GRPCCore.ServerRequest<Etcdserverpb_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_StatusResponse>
+
+        /// Handle the "Defragment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_DefragmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_DefragmentResponse` message.
+        func defragment(
+            request: GRPCCore.ServerRequest<Etcdserverpb_DefragmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_DefragmentResponse>
     }
 
     /// Simple service protocol for the "etcdserverpb.Maintenance" service.
@@ -3140,6 +3190,24 @@ extension Etcdserverpb_Maintenance {
             request: Etcdserverpb_StatusRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Etcdserverpb_StatusResponse
+
+        /// Handle the "Defragment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_DefragmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_DefragmentResponse` to respond with.
+        func defragment(
+            request: Etcdserverpb_DefragmentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_DefragmentResponse
     }
 }
 
@@ -3164,6 +3232,17 @@ extension Etcdserverpb_Maintenance.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_StatusResponse>(),
             handler: { request, context in
                 try await self.status(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Maintenance.Method.Defragment.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_DefragmentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_DefragmentResponse>(),
+            handler: { request, context in
+                try await self.defragment(
                     request: request,
                     context: context
                 )
@@ -3196,6 +3275,17 @@ extension Etcdserverpb_Maintenance.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func defragment(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_DefragmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_DefragmentResponse> {
+        let response = try await self.defragment(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -3220,6 +3310,19 @@ extension Etcdserverpb_Maintenance.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_StatusResponse> {
         return GRPCCore.ServerResponse<Etcdserverpb_StatusResponse>(
             message: try await self.status(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func defragment(
+        request: GRPCCore.ServerRequest<Etcdserverpb_DefragmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_DefragmentResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_DefragmentResponse>(
+            message: try await self.defragment(
                 request: request.message,
                 context: context
             ),
@@ -3273,6 +3376,29 @@ extension Etcdserverpb_Maintenance {
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_StatusResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_StatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Defragment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_DefragmentRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_DefragmentRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_DefragmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func defragment<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_DefragmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_DefragmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_DefragmentResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_DefragmentResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -3351,6 +3477,40 @@ extension Etcdserverpb_Maintenance {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Defragment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_DefragmentRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_DefragmentRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_DefragmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func defragment<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_DefragmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_DefragmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_DefragmentResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_DefragmentResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Maintenance.Method.Defragment.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3402,6 +3562,35 @@ extension Etcdserverpb_Maintenance.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_StatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_StatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Defragment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_DefragmentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func defragment<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_DefragmentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_DefragmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.defragment(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_DefragmentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_DefragmentResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3463,6 +3652,39 @@ extension Etcdserverpb_Maintenance.ClientProtocol {
             metadata: metadata
         )
         return try await self.status(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Defragment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Compacts the member's storage. Field numbers and meaning as etcd's.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func defragment<Result>(
+        _ message: Etcdserverpb_DefragmentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_DefragmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_DefragmentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.defragment(
             request: request,
             options: options,
             onResponse: handleResponse

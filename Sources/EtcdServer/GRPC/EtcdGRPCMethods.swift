@@ -26,6 +26,7 @@ enum EtcdGRPCMethods {
             (Etcdserverpb_Cluster.Method.MemberList.descriptor, .unary(task: cluster.memberList)),
             (Etcdserverpb_Maintenance.Method.Alarm.descriptor, .unary(task: maintenance.alarm)),
             (Etcdserverpb_Maintenance.Method.Status.descriptor, .unary(task: maintenance.status)),
+            (Etcdserverpb_Maintenance.Method.Defragment.descriptor, .unary(task: maintenance.defragment)),
         ]
         // gRPC's :path is "/" + package.Service + "/" + Method.
         return Dictionary(uniqueKeysWithValues: methods.map { ("/" + $0.fullyQualifiedMethod, $1) })

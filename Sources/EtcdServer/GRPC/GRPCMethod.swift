@@ -10,8 +10,9 @@ enum GRPCMethod: Sendable {
     /// One request, one response, answered through a callback. The hot methods (Put, Range) answer
     /// straight from the replica loop's callback, with no task per call.
     case unary(@Sendable (ByteBuffer, @escaping Respond) -> Void)
-    /// A stream each way (Watch, LeaseKeepAlive), handled by one task per call.
-    case bidirectionalStreaming(@Sendable (AsyncThrowingStream<ByteBuffer, any Error>, GRPCResponseWriter) async throws -> Void)
+    /// A stream each way (Watch, LeaseKeepAlive), handled by one task per call. The body calls
+    /// `consumed` with each request's size as it takes it, which lets the stream read more.
+    case bidirectionalStreaming(@Sendable (AsyncThrowingStream<ByteBuffer, any Error>, GRPCResponseWriter, _ consumed: @escaping @Sendable (Int) -> Void) async throws -> Void)
 
     /// A unary method whose handler answers through a callback.
     static func unary<Request: Message, Response: Message>(
@@ -41,8 +42,11 @@ enum GRPCMethod: Sendable {
     static func bidirectionalStreaming<Request: Message, Response: Message>(
         _ body: @escaping @Sendable (RPCAsyncSequence<Request, any Error>, RPCWriter<Response>, ServerContext) async throws -> Void
     ) -> GRPCMethod {
-        .bidirectionalStreaming { requests, writer in
-            let decoded = requests.map { try Request(serializedBytes: Array(buffer: $0)) }
+        .bidirectionalStreaming { requests, writer, consumed in
+            let decoded = requests.map { buffer in
+                consumed(buffer.readableBytes)
+                return try Request(serializedBytes: Array(buffer: buffer))
+            }
             try await body(RPCAsyncSequence(wrapping: decoded), RPCWriter(wrapping: TypedWriter<Response>(writer: writer)), context())
         }
     }

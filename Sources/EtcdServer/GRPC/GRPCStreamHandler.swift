@@ -2,6 +2,7 @@ import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
+import Synchronization
 
 /// One gRPC call on its own HTTP/2 stream: reads the request headers and messages, runs the
 /// method, writes the response headers, messages and trailers. Lives on the stream channel's event
@@ -11,9 +12,15 @@ import NIOHTTP2
 /// `awaitingHeaders` → `unary` → `finished`; `awaitingHeaders` → `streaming` → `finished`;
 /// `awaitingHeaders` → `finished` (unknown method, bad request). A stream reset or closed by the
 /// peer goes to `finished` from anywhere; a late answer then writes nothing.
-final class GRPCStreamHandler: ChannelInboundHandler {
+final class GRPCStreamHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
+
+    /// Request bytes a streaming call may have queued and not yet taken. Past it the handler
+    /// stops reading the stream, so HTTP/2 flow control stops the client instead of the server
+    /// queueing without bound (a keep-alive stream whose method is busy, say).
+    static let queuedRequestBytesMax = 1 << 20
 
     private enum State {
         case awaitingHeaders
@@ -29,6 +36,10 @@ final class GRPCStreamHandler: ChannelInboundHandler {
     private var inbound = ByteBuffer()
     private var sentHeaders = false
     private var context: ChannelHandlerContext?
+    /// Request bytes handed to a streaming call and not yet taken by it.
+    private let queuedRequestBytes = QueuedBytes()
+    /// A read the channel asked for while the queue was full, to issue once it drains.
+    private var readHeld = false
 
     init(methods: [String: GRPCMethod], messageBytesMax: Int, tracker: GRPCStreamTracker) {
         self.methods = methods
@@ -92,11 +103,16 @@ final class GRPCStreamHandler: ChannelInboundHandler {
             state = .unary(body, answered: false)
         case .bidirectionalStreaming(let body):
             let (requests, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-            let writer = GRPCResponseWriter(handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let writer = GRPCResponseWriter(handler: loopBound)
+            let queued = queuedRequestBytes
+            let consumed: @Sendable (Int) -> Void = { bytes in
+                if queued.take(bytes) { loopBound.eventLoop.execute { loopBound.value.resumeReading() } }
+            }
             // The task's outcome hops back onto this event loop, so it cannot arrive before `state`
             // is set below.
             let task = Task {
-                let outcome = await GRPCMethod.result { try await body(requests, writer) }
+                let outcome = await GRPCMethod.result { try await body(requests, writer, consumed) }
                 writer.finish(outcome)
             }
             state = .streaming(continuation, task)
@@ -126,12 +142,30 @@ final class GRPCStreamHandler: ChannelInboundHandler {
                     handler.eventLoop.execute { handler.value.finish(result.map { [$0] }) }
                 }
             case .streaming(let continuation, _):
+                queuedRequestBytes.add(message.readableBytes)
                 continuation.yield(message)
             case .unary, .awaitingHeaders, .finished:
                 break  // A second message on a unary call, or bytes after the call ended: ignored.
             }
         }
         inbound.discardReadBytes()
+    }
+
+    // MARK: Backpressure on requests
+
+    func read(context: ChannelHandlerContext) {
+        if queuedRequestBytes.isOverBound(Self.queuedRequestBytesMax) {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// The call took enough requests to be under its bound: read on.
+    private func resumeReading() {
+        guard readHeld, let context, !queuedRequestBytes.isOverBound(Self.queuedRequestBytesMax) else { return }
+        readHeld = false
+        context.read()
     }
 
     /// The client half-closed (or the stream went away): no more requests.
@@ -204,6 +238,22 @@ final class GRPCStreamHandler: ChannelInboundHandler {
         sentHeaders = true
         context.write(wrapOutboundOut(.headers(.init(headers: Self.responseHeaders))), promise: nil)
     }
+}
+
+/// Bytes queued between a stream's event loop and its call's task.
+final class QueuedBytes: Sendable {
+    private let bytes = Atomic<Int>(0)
+
+    func add(_ count: Int) { bytes.add(count, ordering: .relaxed) }
+
+    /// Takes `count`; true when that brought the queue from over `GRPCStreamHandler`'s bound to
+    /// under it, so held reads should resume.
+    func take(_ count: Int) -> Bool {
+        let after = bytes.subtract(count, ordering: .relaxed).newValue
+        return after <= GRPCStreamHandler.queuedRequestBytesMax && after + count > GRPCStreamHandler.queuedRequestBytesMax
+    }
+
+    func isOverBound(_ bound: Int) -> Bool { bytes.load(ordering: .relaxed) > bound }
 }
 
 /// What a streaming method's task writes through: each write hops onto the stream's event loop and

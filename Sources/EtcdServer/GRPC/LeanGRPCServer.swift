@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP2
 import NIOPosix
@@ -16,75 +17,126 @@ final class LeanGRPCServer: Sendable {
     /// How long a graceful stop waits for calls in flight before closing connections anyway.
     static let drainTimeout: Duration = .seconds(10)
     /// Streams one connection may have open at once. etcd's Go server allows 2^32 - 1; this bound
-    /// keeps one client from holding unbounded server state, yet is far above what clients open.
-    static let concurrentStreamsMax = 16_384
+    /// keeps one client from holding unbounded server state, yet is far above what clients open
+    /// (clientv3 multiplexes every watch of a context onto one stream).
+    static let concurrentStreamsMax = 4096
+    /// Client connections at once; past it a new connection is closed at once, with a log line.
+    /// Each costs a file descriptor, and the node raises its descriptor limit at start.
+    static let connectionsMax = 10_000
+    /// How long a new connection may take to send the HTTP/2 preface before it is closed.
+    static let prefaceTimeout: Duration = .seconds(10)
+    /// Inbound PING, SETTINGS and PRIORITY frames allowed per connection in `controlFrameWindow`.
+    /// Go's gRPC client (etcdctl, clientv3) sends a bandwidth-estimation PING each time data arrives
+    /// with none in flight, so a busy client pings about once per round trip: thousands a second on
+    /// loopback (`synod bench etcd` against etcd saw ENHANCE_YOUR_CALM every ~200 calls with NIO's
+    /// default of 200 per 30 s). This allows 20,000 a second, well above what a client sends, and
+    /// still closes a connection that floods.
+    static let controlFramesPerWindowMax = 200_000
+    static let controlFrameWindow: TimeAmount = .seconds(10)
+    /// Per connection: HTTP/2 flow control holds each stream's unread request bytes to
+    /// `streamWindowBytes` and the connection's to `connectionWindowBytes`; a streaming call's
+    /// handler stops reading past `GRPCStreamHandler.queuedRequestBytesMax`, so the client's
+    /// window closes. Responses are written one at a time per stream and wait for the socket.
+    static let streamWindowBytes = 1 << 20
+    static let connectionWindowBytes = 8 << 20
 
     private let group: MultiThreadedEventLoopGroup
     private let methods: [String: GRPCMethod]
+    private let logger: Logger
     private let messageBytesMax: Int
     private let tracker = GRPCStreamTracker()
-    private let state = Mutex<(listener: Channel?, connections: [ObjectIdentifier: Channel])>((nil, [:]))
+    private let state = Mutex<(listeners: [Channel], connections: [ObjectIdentifier: Channel])>(([], [:]))
 
-    init(methods: [String: GRPCMethod], messageBytesMax: Int, threads: Int = System.coreCount) {
+    init(methods: [String: GRPCMethod], messageBytesMax: Int, threads: Int = System.coreCount, logger: Logger) {
         self.methods = methods
         self.messageBytesMax = messageBytesMax
+        self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
 
-    func start(host: String, port: Int) async throws {
+    /// Listens on every address, as etcd binds every URL of --listen-client-urls.
+    func start(addresses: [(host: String, port: Int)]) async throws {
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: Self.concurrentStreamsMax),
             HTTP2Setting(parameter: .maxHeaderListSize, value: 16 << 10),
-            HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20),
+            HTTP2Setting(parameter: .initialWindowSize, value: Self.streamWindowBytes),
         ]
-        connection.targetWindowSize = 8 << 20
-        // Go's gRPC clients (etcdctl, etcd's own) send a PING to estimate bandwidth after most
-        // requests; the default limit would take that for a flood and drop them.
-        connection.controlFrameRateLimit.maximumCount = 1_000_000
+        connection.targetWindowSize = Self.connectionWindowBytes
+        connection.controlFrameRateLimit.maximumCount = Self.controlFramesPerWindowMax
+        connection.controlFrameRateLimit.windowLength = Self.controlFrameWindow
         var stream = NIOHTTP2Handler.StreamConfiguration()
-        stream.targetWindowSize = 1 << 20
+        stream.targetWindowSize = Self.streamWindowBytes
         let methods = methods, messageBytesMax = messageBytesMax, tracker = tracker
-        let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [self] channel in
-                track(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
-                    _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                        mode: .server, connectionConfiguration: connection, streamConfiguration: stream
-                    ) { streamChannel in
-                        streamChannel.eventLoop.makeCompletedFuture {
-                            try streamChannel.pipeline.syncOperations.addHandler(
-                                GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker)
-                            )
-                        }
+        for (host, port) in addresses {
+            let listener = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { [self] channel in
+                    guard track(channel) else {
+                        return channel.eventLoop.makeFailedFuture(ConnectionRefused.tooManyConnections)
                     }
-                    try channel.pipeline.syncOperations.addHandler(ConnectionErrorHandler())
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(PrefaceTimeoutHandler(timeout: Self.prefaceTimeout))
+                        try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
+                        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+                        ) { streamChannel in
+                            streamChannel.eventLoop.makeCompletedFuture {
+                                try streamChannel.pipeline.syncOperations.addHandler(
+                                    GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker)
+                                )
+                            }
+                        }
+                        try channel.pipeline.syncOperations.addHandler(ConnectionErrorHandler())
+                    }
                 }
-            }
-            .bind(host: host, port: port)
-            .get()
-        state.withLock { $0.listener = listener }
+                .bind(host: host, port: port)
+                .get()
+            state.withLock { $0.listeners.append(listener) }
+        }
     }
 
     /// Stops taking connections, lets calls in flight finish (bounded by `drainTimeout`), then
     /// closes every connection.
     func stopGracefully() async {
-        let listener = state.withLock { $0.listener }
-        try? await listener?.close()
+        let listeners = state.withLock { $0.listeners }
+        for listener in listeners { try? await listener.close() }
         await tracker.waitUntilIdle(timeout: Self.drainTimeout)
         let connections = state.withLock { Array($0.connections.values) }
         for connection in connections { try? await connection.close() }
         try? await group.shutdownGracefully()
     }
 
-    private func track(_ channel: Channel) {
+    /// Counts a new connection; false (and the connection is refused) past `connectionsMax`.
+    private func track(_ channel: Channel) -> Bool {
         let key = ObjectIdentifier(channel)
-        state.withLock { $0.connections[key] = channel }
+        let admitted = state.withLock { state in
+            guard state.connections.count < Self.connectionsMax else { return false }
+            state.connections[key] = channel
+            return true
+        }
+        guard admitted else {
+            refusedConnections.add(1, ordering: .relaxed)
+            logRefusal("client connection from \(channel.remoteAddress.map { "\($0)" } ?? "?") refused: \(Self.connectionsMax) connections are open (LeanGRPCServer.connectionsMax)")
+            return false
+        }
         channel.closeFuture.whenComplete { [self] _ in _ = state.withLock { $0.connections.removeValue(forKey: key) } }
+        return true
+    }
+
+    enum ConnectionRefused: Error {
+        case tooManyConnections
+    }
+
+    /// Refused connections so far, for logs and tests.
+    let refusedConnections = Atomic<Int>(0)
+
+    /// Logs a refusal at powers of two of the count, so a flood of them costs a few lines.
+    private func logRefusal(_ text: String) {
+        let count = refusedConnections.load(ordering: .relaxed)
+        if count & (count - 1) == 0 { logger.warning("\(text) (\(count) refused so far)") }
     }
 }
 
@@ -105,6 +157,42 @@ private final class FlushCoalescingHandler: ChannelOutboundHandler {
             handler.flushScheduled = false
             context.flush()
         }
+    }
+}
+
+/// Closes a connection that has not sent the 24-byte HTTP/2 client preface within `timeout`, then
+/// steps out of the pipeline: an idle socket that never speaks must not hold a slot for ever.
+private final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    static let prefaceBytes = 24
+    let timeout: Duration
+    private var received = 0
+    private var timer: Scheduled<Void>?
+
+    init(timeout: Duration) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let (seconds, attoseconds) = timeout.components
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+            loopBound.value.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        received += unwrapInboundIn(data).readableBytes
+        context.fireChannelRead(data)
+        if received >= Self.prefaceBytes {
+            timer?.cancel()
+            timer = nil
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
     }
 }
 

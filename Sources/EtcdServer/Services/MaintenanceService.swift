@@ -1,7 +1,9 @@
 import EtcdAPI
 import GRPCCore
+import MVCC
 
-/// etcdserverpb.Maintenance: Status (endpoint status) and Alarm (no alarms are raised).
+/// etcdserverpb.Maintenance: Status (endpoint status), Alarm (list, raise and disarm, through the
+/// log) and Defragment.
 struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     /// The etcd API version this node speaks; clients gate features on it.
     static let apiVersion = "3.4.0"
@@ -10,22 +12,95 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
 
     func alarm(request: Etcdserverpb_AlarmRequest, context: ServerContext) async throws -> Etcdserverpb_AlarmResponse {
         var response = Etcdserverpb_AlarmResponse()
-        response.header = service.header()
+        switch request.action {
+        case .get:
+            // etcd's `alarmStore.Get`: every alarm, or those of one kind.
+            guard let alarms = await service.onLoop({ $0.store.alarms }) else { throw EtcdError.tooManyRequests.rpcError }
+            let kind = Alarm.Kind(request.alarm)
+            response.alarms = alarms.filter { kind == nil || $0.kind == kind }.map(\.proto)
+            response.header = service.header()
+        case .activate, .deactivate:
+            // etcd ignores raising or clearing "no alarm".
+            guard let kind = Alarm.Kind(request.alarm) else {
+                response.header = service.header()
+                return response
+            }
+            let action: AlarmAction = request.action == .activate ? .activate : .deactivate
+            switch await service.write(.alarm(action, Alarm(memberID: request.memberID, kind: kind))) {
+            case .success((.alarm(let changed), let revision)):
+                response.alarms = changed.map(\.proto)
+                response.header = service.header(revision: revision)
+            case .success(let other):
+                throw RPCError(code: .internalError, message: "an alarm command answered \(other)")
+            case .failure(let error):
+                throw error.rpcError
+            }
+        case .UNRECOGNIZED(let value):
+            throw EtcdError.invalidRequest("unknown alarm action \(value)").rpcError
+        }
         return response
     }
 
     func status(request: Etcdserverpb_StatusRequest, context: ServerContext) async throws -> Etcdserverpb_StatusResponse {
         let status = service.loop.status
-        let sizes = await service.onLoop { (bytes: $0.store.sizeBytes, applied: $0.appliedIndex) } ?? (bytes: 0, applied: 0)
+        guard let state = await service.onLoop({ (bytes: $0.store.sizeBytes, applied: $0.appliedIndex, alarms: $0.store.alarms) }) else {
+            throw EtcdError.tooManyRequests.rpcError
+        }
         var response = Etcdserverpb_StatusResponse()
         response.header = service.header()
         response.version = Self.apiVersion
-        response.dbSize = Int64(sizes.bytes)
-        response.dbSizeInUse = Int64(sizes.bytes)
+        response.dbSize = Int64(state.bytes)
+        response.dbSizeInUse = Int64(state.bytes)
         response.leader = status.leader?.rawValue ?? 0
         response.raftIndex = status.commitIndex
         response.raftTerm = status.term
-        response.raftAppliedIndex = sizes.applied
+        response.raftAppliedIndex = state.applied
+        // etcd lists each alarm in its protobuf text form.
+        response.errors = state.alarms.map { "memberID:\($0.memberID) alarm:\($0.kind.etcdName) " }
         return response
+    }
+
+    /// Synod's store lives in memory and gives space back as soon as a compaction drops versions
+    /// (see `EtcdService+Quota`), so there is nothing to rewrite: the call succeeds at once, as
+    /// etcd's does on a store with no free pages.
+    func defragment(request: Etcdserverpb_DefragmentRequest, context: ServerContext) async throws -> Etcdserverpb_DefragmentResponse {
+        var response = Etcdserverpb_DefragmentResponse()
+        response.header = service.header()
+        return response
+    }
+}
+
+extension Alarm.Kind {
+    /// From the wire; nil for NONE (or a value this build does not know).
+    init?(_ type: Etcdserverpb_AlarmType) {
+        switch type {
+        case .nospace: self = .noSpace
+        case .corrupt: self = .corrupt
+        case .none, .UNRECOGNIZED: return nil
+        }
+    }
+
+    var proto: Etcdserverpb_AlarmType {
+        switch self {
+        case .noSpace: return .nospace
+        case .corrupt: return .corrupt
+        }
+    }
+
+    /// etcd's name for the alarm, as `AlarmType.String()` gives it.
+    var etcdName: String {
+        switch self {
+        case .noSpace: return "NOSPACE"
+        case .corrupt: return "CORRUPT"
+        }
+    }
+}
+
+extension Alarm {
+    var proto: Etcdserverpb_AlarmMember {
+        var member = Etcdserverpb_AlarmMember()
+        member.memberID = memberID
+        member.alarm = kind.proto
+        return member
     }
 }

@@ -16,15 +16,19 @@ public enum PeerFrame {
     /// A frame larger than this is refused before any allocation: an append of 1,000 1.5 MiB entries
     /// is about what the engine's per-message byte bound allows, with room to spare.
     public static let frameBytesMax = 96 << 20
+    /// The bound on a connection's first frame, which must be a hello: a cluster id, a sender and
+    /// at most 16 client URLs. A stranger cannot make the node buffer more than this before it has
+    /// said who it is.
+    public static let helloFrameBytesMax = 64 << 10
 
     public enum DecodingError: Error, Equatable, CustomStringConvertible {
-        case tooLarge(Int)
+        case tooLarge(Int, limit: Int)
         case unsupportedVersion(UInt8)
         case checksumMismatch
 
         public var description: String {
             switch self {
-            case .tooLarge(let bytes): return "frame of \(bytes) bytes exceeds \(PeerFrame.frameBytesMax)"
+            case .tooLarge(let bytes, let limit): return "frame of \(bytes) bytes exceeds \(limit)"
             case .unsupportedVersion(let version): return "frame version \(version) (this node speaks \(PeerFrame.version))"
             case .checksumMismatch: return "frame checksum mismatch"
             }
@@ -40,10 +44,11 @@ public enum PeerFrame {
     }
 
     /// The next whole frame's payload, or nil (consuming nothing) when the buffer holds less than a
-    /// frame. Throws on a frame that can never be valid; the connection must then be closed.
-    public static func decode(_ buffer: inout ByteBuffer) throws(DecodingError) -> [UInt8]? {
+    /// frame. Throws on a frame that can never be valid, or that exceeds `bytesMax` (checked from
+    /// the length prefix, before anything is buffered); the connection must then be closed.
+    public static func decode(_ buffer: inout ByteBuffer, bytesMax: Int = frameBytesMax) throws(DecodingError) -> [UInt8]? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self) else { return nil }
-        guard length >= 5, Int(length) <= frameBytesMax else { throw .tooLarge(Int(length)) }
+        guard length >= 5, Int(length) <= bytesMax else { throw .tooLarge(Int(length), limit: bytesMax) }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         let frameVersion = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self)!
         guard frameVersion == version else { throw .unsupportedVersion(frameVersion) }
@@ -55,12 +60,16 @@ public enum PeerFrame {
     }
 }
 
-/// `PeerFrame` as a NIO decoder.
+/// `PeerFrame` as a NIO decoder. The first frame is held to `helloFrameBytesMax`; the handler after
+/// it closes the connection unless that frame is a valid hello.
 struct PeerFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = [UInt8]
 
+    private var bytesMax = PeerFrame.helloFrameBytesMax
+
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let payload = try PeerFrame.decode(&buffer) else { return .needMoreData }
+        guard let payload = try PeerFrame.decode(&buffer, bytesMax: bytesMax) else { return .needMoreData }
+        bytesMax = PeerFrame.frameBytesMax
         context.fireChannelRead(wrapInboundOut(payload))
         return .continue
     }

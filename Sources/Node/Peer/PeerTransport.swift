@@ -24,7 +24,7 @@ public struct PeerAddress: Sendable, Equatable {
 /// connection's event loop, where a bounded queue holds them while the peer is unreachable or the
 /// socket is full. Consensus tolerates lost messages, so overflow drops the oldest frames rather
 /// than growing without bound.
-public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Sendable {
+public final class PeerTransport<Message: WireCodable & EngineMessage>: @unchecked Sendable {
     public typealias Envelope = PeerEnvelope<Message>
 
     let selfID: NodeID
@@ -33,7 +33,7 @@ public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Se
     let logger: Logger
     let onReceive: @Sendable (Envelope) -> Void
     private let links: [NodeID: PeerLink]
-    private var server: Channel?
+    private var servers: [Channel] = []
 
     /// `onReceive` gets every envelope, hellos included, on a transport thread.
     public init(selfID: NodeID, clusterID: UInt64, clientURLs: [String], peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
@@ -51,12 +51,13 @@ public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Se
         self.links = links
     }
 
-    /// Listens for peers on `host:port`.
+    /// Listens for peers on `host:port`; called once per URL of --listen-peer-urls. Dialling
+    /// starts with the first.
     public func start(host: String, port: Int) async throws {
         let clusterID = clusterID
         let onReceive = onReceive
         let logger = logger
-        server = try await ServerBootstrap(group: group)
+        let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -68,6 +69,8 @@ public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Se
             }
             .bind(host: host, port: port)
             .get()
+        servers.append(server)
+        guard servers.count == 1 else { return }
         for link in links.values { link.eventLoop.execute { link.connect() } }
     }
 
@@ -88,20 +91,26 @@ public final class PeerTransport<Message: WireCodable & Sendable>: @unchecked Se
 
     public func shutdown() async {
         for link in links.values { try? await link.eventLoop.submit { link.close() }.get() }
-        try? await server?.close()
+        for server in servers { try? await server.close() }
         try? await group.shutdownGracefully()
     }
 }
 
-/// Checks the `hello`, then hands every envelope to the node. A frame that fails to decode closes
-/// the connection with the reason logged; the node itself never stops for a peer's bad bytes.
-final class PeerInboundHandler<Message: WireCodable & Sendable>: ChannelInboundHandler {
+/// Checks the `hello`, then hands every envelope to the node. The hello binds the connection to its
+/// sender: a later frame claiming another `from` is dropped and counted (until peers authenticate
+/// with TLS, the hello's word is all there is, but one connection cannot speak for several nodes).
+/// A frame that fails to decode closes the connection with the reason logged; the node itself never
+/// stops for a peer's bad bytes.
+final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInboundHandler {
     typealias InboundIn = [UInt8]
 
     let clusterID: UInt64
     let logger: Logger
     let onReceive: @Sendable (PeerEnvelope<Message>) -> Void
-    var greeted = false
+    /// The sender the hello named.
+    var peer: NodeID?
+    /// Frames dropped for claiming another sender, and how many were logged.
+    var spoofedFrames = 0
 
     init(clusterID: UInt64, logger: Logger, onReceive: @escaping @Sendable (PeerEnvelope<Message>) -> Void) {
         self.clusterID = clusterID
@@ -117,11 +126,26 @@ final class PeerInboundHandler<Message: WireCodable & Sendable>: ChannelInboundH
         } catch {
             return refuse(context, "\(error)")
         }
-        if case .hello(let cluster, let from, _) = envelope {
+        let claimed: NodeID?
+        switch envelope {
+        case .hello(let cluster, let from, _):
             guard cluster == clusterID else { return refuse(context, "peer \(from) belongs to cluster \(cluster), not \(clusterID)") }
-            greeted = true
+            guard peer == nil || peer == from else { return refuse(context, "a second hello, from \(from), on the connection of \(peer!)") }
+            peer = from
+            claimed = from
+        case .engine(let message): claimed = message.from
+        case .request(_, let from, _): claimed = from
+        case .response: claimed = peer
         }
-        guard greeted else { return refuse(context, "first frame was not a hello") }
+        guard let peer else { return refuse(context, "first frame was not a hello") }
+        guard claimed == peer else {
+            spoofedFrames += 1
+            // Logged at powers of two, so a flood costs a few lines.
+            if spoofedFrames & (spoofedFrames - 1) == 0 {
+                logger.warning("dropped \(spoofedFrames) frame(s) from \(peer) claiming to come from another node, last from \(claimed.map { "\($0)" } ?? "?")")
+            }
+            return
+        }
         onReceive(envelope)
     }
 

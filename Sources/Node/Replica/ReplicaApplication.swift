@@ -23,4 +23,12 @@ public protocol ReplicaApplication: AnyObject {
     func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]
     /// The answer to a call this node made with `ReplicaLoop.call`.
     func handlePeerResponse(id: UInt64, _ payload: [UInt8])
+    /// Whether a proposal another node forwarded is one this application can apply. Called on a
+    /// transport thread before the engine sees the proposal, so an entry that would not decode is
+    /// never appended (it would be refused by every replica at every restart).
+    func acceptsForwardedProposal(_ data: [UInt8]) -> Bool
+    /// The disk has no room for the log's next segment or for a snapshot (`exhausted`), or has room
+    /// again. While exhausted, the application must stop accepting writes that add data: the log
+    /// has only what is left of its current segment.
+    func storageSpace(exhausted: Bool)
 }

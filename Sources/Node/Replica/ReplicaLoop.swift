@@ -2,6 +2,7 @@ import ConsensusCore
 import Foundation
 import Logging
 import Storage
+import Synchronization
 
 /// The shell around one engine: a dedicated thread that feeds the engine its events (ticks from a
 /// real clock, messages from peers, requests from clients) and performs the actions it returns
@@ -32,6 +33,8 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     public static var inboxMax: Int { 100_000 }
     /// Ticks stepped at once after a stall, so a paused process does not fire a burst of timeouts.
     static var catchUpTicksMax: Int { 3 }
+    /// How often a full disk is looked at again (segment preparation and snapshot saves retried).
+    static var spaceRetryInterval: Duration { .seconds(1) }
 
     public let id: NodeID
     let tickInterval: Duration
@@ -46,6 +49,17 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     private var stopping = false
     private var thread: Thread?
     private var finished = false
+    /// Storage reported no space (a segment or a snapshot could not be written), and when the loop
+    /// last retried. `snapshotSaveFailed` is set from the snapshot thread.
+    private var spaceExhausted = false
+    private var spaceCheckedAt = ContinuousClock.now
+    private let snapshotSaveFailed = Atomic<Bool>(false)
+    /// `engine.droppedMessages.count` when it was last logged, and when.
+    private var droppedMessagesLogged = 0
+    private var droppedMessagesLoggedAt = ContinuousClock.now
+    static var droppedMessagesLogInterval: Duration { .seconds(1) }
+    /// Forwarded proposals the application could not decode, dropped before the engine saw them.
+    public let refusedForwardedProposals = Atomic<Int>(0)
     /// The status after the last iteration, for readers on other threads (gRPC headers).
     private var publishedStatus: EngineStatus
 
@@ -96,9 +110,19 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     @discardableResult
     public func perform(_ work: @escaping () -> Void) -> Bool { enqueue(.call(work), bounded: true) }
 
+    /// `perform` for clean-up that must never be refused (a closed stream's watchers); callers
+    /// bound it themselves (one per stream).
+    public func performAlways(_ work: @escaping () -> Void) { _ = enqueue(.call(work), bounded: false) }
+
     public func received(_ envelope: PeerEnvelope<Engine.Message>) {
         switch envelope {
-        case .engine(let message): enqueue(.event(.receive(message)), bounded: false)
+        case .engine(let message):
+            if let payload = message.forwardedProposalPayload, application?.acceptsForwardedProposal(payload) == false {
+                refusedForwardedProposals.add(1, ordering: .relaxed)
+                logger.warning("dropped a proposal forwarded by \(message.from) that does not decode: \(message)")
+                return
+            }
+            enqueue(.event(.receive(message)), bounded: false)
         case .request(let callID, let from, let payload): enqueue(.peerRequest(id: callID, from: from, payload: payload), bounded: false)
         case .response(let callID, let payload): enqueue(.peerResponse(id: callID, payload: payload), bounded: false)
         case .hello: break
@@ -169,13 +193,35 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
 
             var actions: [EngineAction<Engine.Message, Engine.HardState>] = []
             for event in events { actions += engine.step(event) }
+            reportDroppedMessages()
             followUps = perform(actions)
             for work in calls { work() }
             let status = engine.status
             inboxCondition.lock()
             publishedStatus = status
             inboxCondition.unlock()
-            application?.afterIteration(status: status, now: ContinuousClock.now)
+            let iterationEnd = ContinuousClock.now
+            checkSpace(now: iterationEnd)
+            application?.afterIteration(status: status, now: iterationEnd)
+        }
+    }
+
+    /// Tells the application when the disk fills and when it has room again, and retries the
+    /// segment preparation that failed. Cheap when all is well: two flag reads.
+    private func checkSpace(now: ContinuousClock.Instant) {
+        let problem = storage.spaceProblem != nil || snapshotSaveFailed.load(ordering: .relaxed)
+        if problem != spaceExhausted {
+            spaceExhausted = problem
+            if problem {
+                logger.error("storage is out of space (\(storage.spaceProblem.map { "\($0)" } ?? "a snapshot could not be saved")); refusing writes until there is room")
+            } else {
+                logger.notice("storage has room again")
+            }
+            application?.storageSpace(exhausted: problem)
+        }
+        if problem && now - spaceCheckedAt >= Self.spaceRetryInterval {
+            spaceCheckedAt = now
+            storage.retrySpace()
         }
     }
 
@@ -229,8 +275,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
                     let store = storage.snapshots
                     DispatchQueue.global(qos: .utility).async { [self] in
                         let snapshot = Snapshot(metadata: metadata, data: writer())
-                        storageGuard { try store.save(snapshot) }
-                        enqueue(.event(.snapshotCreated(snapshot)), bounded: false)
+                        saveSnapshot(snapshot, to: store)
                     }
                 }
             case .restoreSnapshot(let snapshot):
@@ -243,6 +288,46 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
             followUps.append(.persisted(last.index, term: last.term))
         }
         return followUps
+    }
+
+    /// Saves a snapshot the node made, off the loop. A full disk is not fatal here: nothing depends
+    /// on this snapshot yet, so the save is retried until it fits (or the node stops), and the
+    /// application is told to refuse writes meanwhile. Any other failure stops the node.
+    private func saveSnapshot(_ snapshot: Snapshot, to store: SnapshotStore) {
+        var attempt = 0
+        while true {
+            do {
+                try store.save(snapshot)
+                snapshotSaveFailed.store(false, ordering: .relaxed)
+                enqueue(.event(.snapshotCreated(snapshot)), bounded: false)
+                return
+            } catch {
+                guard case .diskFull = error else {
+                    storageGuard { throw error }
+                    return
+                }
+                attempt += 1
+                if attempt == 1 { logger.error("snapshot \(snapshot.metadata) does not fit on disk (\(error)); retrying every \(Self.spaceRetryInterval)") }
+                snapshotSaveFailed.store(true, ordering: .relaxed)
+                inboxCondition.lock()
+                let stop = stopping
+                inboxCondition.unlock()
+                if stop { return }
+                Thread.sleep(forTimeInterval: Double(Self.spaceRetryInterval.components.seconds))
+            }
+        }
+    }
+
+    /// Logs the engine's newly dropped peer messages: at most one line a second, with the
+    /// count since the last line, so a flood of bad messages cannot flood the log too.
+    private func reportDroppedMessages() {
+        let dropped = engine.droppedMessages
+        guard dropped.count > droppedMessagesLogged else { return }
+        let now = ContinuousClock.now
+        guard now - droppedMessagesLoggedAt >= Self.droppedMessagesLogInterval || droppedMessagesLogged == 0 else { return }
+        droppedMessagesLoggedAt = now
+        logger.warning("dropped \(dropped.count - droppedMessagesLogged) peer message(s) at the engine's boundary (\(dropped.count) in all); last: \(dropped.last ?? "?")")
+        droppedMessagesLogged = dropped.count
     }
 
     /// A write or sync that failed leaves the disk in an unknown state; nothing that depends on it
