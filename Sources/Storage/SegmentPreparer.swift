@@ -35,6 +35,9 @@ final class SegmentPreparer: @unchecked Sendable {
     private let condition = NSCondition()
     private var outcome: Result<StorageFile, StorageError>?
     private var preparing = false
+    /// The last preparation's failure, kept through retries until one succeeds, so the disk does
+    /// not look fine while a retry is under way.
+    private var lastFailure: StorageError?
     /// Names of released segments waiting for reuse, oldest first. Touched by the log's thread only.
     private var recycled: [String] = []
 
@@ -60,6 +63,10 @@ final class SegmentPreparer: @unchecked Sendable {
             condition.lock()
             outcome = prepared
             preparing = false
+            switch prepared {
+            case .success: lastFailure = nil
+            case .failure(let error): lastFailure = error
+            }
             condition.broadcast()
             condition.unlock()
         }
@@ -70,8 +77,7 @@ final class SegmentPreparer: @unchecked Sendable {
     var failure: StorageError? {
         condition.lock()
         defer { condition.unlock() }
-        if case .failure(let error) = outcome { return error }
-        return nil
+        return lastFailure
     }
 
     /// Forgets a failed preparation and starts another.

@@ -131,7 +131,9 @@ enum ConfigFile {
 
     static func parseInitialCluster(_ text: String) throws -> [(name: String, peerURL: String)] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1)
+            // Empty parts kept, so that "=url" is a member with an empty name, which validation
+            // then refuses under --name.
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw Problem(description: "--initial-cluster: expected name=url, got '\(pair)'") }
             return (String(parts[0]).trimmingCharacters(in: .whitespaces), String(parts[1]).trimmingCharacters(in: .whitespaces))
         }
