@@ -14,6 +14,21 @@ COMPAT_POLL_INTERVAL_SECONDS=0.2
 compat_passed_count=0
 compat_failed_count=0
 
+# server_command_for BINARY: sets server_command (what comes before etcd's flags) and server_kind
+# (synod or etcd). Synod takes etcd's flags after its `serve` subcommand; etcd takes them
+# directly. Returns 1 when the binary is neither.
+server_command_for() {
+  if "$1" serve --help 2>&1 | grep -q -- --listen-client-urls; then
+    server_command=("$1" serve)
+    server_kind=synod
+  elif "$1" --version 2>/dev/null | grep -q '^etcd Version'; then
+    server_command=("$1")
+    server_kind=etcd
+  else
+    return 1
+  fi
+}
+
 : "${ETCDCTL_BIN:=etcdctl}"
 export ETCDCTL_API=3
 

@@ -60,13 +60,7 @@ if [ -z "$server_binary" ] || [ ! -x "$server_binary" ]; then
   finish_suite operator-input
   exit 1
 fi
-if "$server_binary" serve --help 2>&1 | grep -q -- --listen-client-urls; then
-  server_command=("$server_binary" serve)
-  server_kind=synod
-elif "$server_binary" --version 2>/dev/null | grep -q '^etcd Version'; then
-  server_command=("$server_binary")
-  server_kind=etcd
-else
+if ! server_command_for "$server_binary"; then
   fail "setup: $server_binary is neither synod (no 'serve' subcommand) nor etcd"
   finish_suite operator-input
   exit 1

@@ -25,14 +25,9 @@ if [ ! -x "$server_binary" ]; then
   echo "FAIL setup: server binary $server_binary is missing or not executable" >&2
   exit 2
 fi
-# Synod takes etcd's flags after its `serve` subcommand; etcd takes them directly.
-if "$server_binary" serve --help >/dev/null 2>&1; then
-  server_command=("$server_binary" serve)
-  server_kind=synod
-elif "$server_binary" --version 2>/dev/null | grep -q '^etcd Version'; then
-  server_command=("$server_binary")
-  server_kind=etcd
-else
+# shellcheck source=lib.sh
+source "$compat_dir/lib.sh"
+if ! server_command_for "$server_binary"; then
   echo "FAIL setup: $server_binary is neither synod (no 'serve' subcommand) nor etcd" >&2
   exit 2
 fi

@@ -26,7 +26,11 @@ if [ ! -x "$server" ]; then
   echo "FAIL setup: server binary $server is missing"
   exit 2
 fi
-if "$server" serve --help >/dev/null 2>&1; then server_command=("$server" serve); kind=synod; else server_command=("$server"); kind=etcd; fi
+if ! server_command_for "$server"; then
+  echo "FAIL setup: $server is neither synod nor etcd"
+  exit 2
+fi
+kind=$server_kind
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/synod-quota.XXXXXX")
 export COMPAT_WORK_DIR=$work
