@@ -35,7 +35,9 @@ extension MVCCStore {
     mutating func applyAlarm(_ action: AlarmAction, _ alarm: Alarm) -> [Alarm] {
         switch action {
         case .activate:
-            return alarmSet.insert(alarm).inserted ? [alarm] : [alarm]
+            // etcd answers with the alarm whether or not it was already raised.
+            alarmSet.insert(alarm)
+            return [alarm]
         case .deactivate:
             return alarmSet.remove(alarm).map { [$0] } ?? []
         }

@@ -154,7 +154,7 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
     // MARK: Backpressure on requests
 
     func read(context: ChannelHandlerContext) {
-        if queuedRequestBytes.isOverBound(Self.queuedRequestBytesMax) {
+        if queuedRequestBytes.isOverBound {
             readHeld = true
         } else {
             context.read()
@@ -163,7 +163,7 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
 
     /// The call took enough requests to be under its bound: read on.
     private func resumeReading() {
-        guard readHeld, let context, !queuedRequestBytes.isOverBound(Self.queuedRequestBytesMax) else { return }
+        guard readHeld, let context, !queuedRequestBytes.isOverBound else { return }
         readHeld = false
         context.read()
     }
@@ -253,7 +253,7 @@ final class QueuedBytes: Sendable {
         return after <= GRPCStreamHandler.queuedRequestBytesMax && after + count > GRPCStreamHandler.queuedRequestBytesMax
     }
 
-    func isOverBound(_ bound: Int) -> Bool { bytes.load(ordering: .relaxed) > bound }
+    var isOverBound: Bool { bytes.load(ordering: .relaxed) > GRPCStreamHandler.queuedRequestBytesMax }
 }
 
 /// What a streaming method's task writes through: each write hops onto the stream's event loop and

@@ -21,11 +21,12 @@ enum WatchReply: Sendable {
     /// What the reply holds in memory, roughly: what the stream's byte bound counts.
     var sizeBytes: Int {
         guard case .events(_, _, let events, let withPrevious, _) = self else { return Self.overheadBytes }
-        var bytes = Self.overheadBytes
-        for event in events {
-            bytes += Self.eventOverheadBytes + event.kv.key.count + event.kv.value.count
-            if withPrevious, let previous = event.previous { bytes += previous.key.count + previous.value.count }
-        }
+        return events.reduce(Self.overheadBytes) { $0 + Self.sizeBytes(of: $1, withPrevious: withPrevious) }
+    }
+
+    static func sizeBytes(of event: Event, withPrevious: Bool) -> Int {
+        var bytes = eventOverheadBytes + event.kv.key.count + event.kv.value.count
+        if withPrevious, let previous = event.previous { bytes += previous.key.count + previous.value.count }
         return bytes
     }
 
@@ -70,7 +71,7 @@ enum WatchReply: Sendable {
             var current = response
             var currentBytes = Self.overheadBytes
             for event in events {
-                let eventBytes = WatchReply.events(watchID: id, revision: revision, events: [event], withPrevious: withPrevious, fragment: false).sizeBytes
+                let eventBytes = Self.sizeBytes(of: event, withPrevious: withPrevious)
                 if !current.events.isEmpty && currentBytes + eventBytes > fragmentBytesMax {
                     current.fragment = true
                     pieces.append(current)
