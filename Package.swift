@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "synod",
             dependencies: [
-                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "EtcdServer", "EtcdAPI",
+                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

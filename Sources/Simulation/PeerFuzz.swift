@@ -91,18 +91,23 @@ public enum PeerFuzz {
     }
 
     /// Turns a message into one the boundary must refuse.
-    static func invalid(_ message: RaftMessage, for target: RaftEngine, random: inout SeededRandom) -> RaftMessage {
+    static func invalid(_ message: RaftMessage, for engine: RaftEngine, random: inout SeededRandom) -> RaftMessage {
+        invalid(message, for: PeerFuzzTarget(engine), random: &random)
+    }
+
+    /// Turns a message into one the boundary must refuse, for a target known by its state.
+    public static func invalid(_ message: RaftMessage, for target: PeerFuzzTarget, random: inout SeededRandom) -> RaftMessage {
         var broken = message
         broken.from = NodeID(UInt64(random.int(in: 1..<5)))
         broken.to = target.id
         switch random.int(in: 0..<5) {
-        case 0: broken.to = NodeID(target.id.rawValue + 10)
+        case 0: broken.to = NodeID(target.id.rawValue &+ 10)
         case 1: broken.from = target.id
         case 2: broken.term = RaftEngine.termOrIndexMax + 1
         case 3:
-            let first = target.log.lastIndex + 1
-            broken.kind = .append(.init(prevLogIndex: first - 1, prevLogTerm: 0, entries: [
-                Entry(index: first, term: 0, kind: .command, data: [1]), Entry(index: first + 2, term: 0, kind: .command, data: [2]),
+            let first = target.lastIndex &+ 1
+            broken.kind = .append(.init(prevLogIndex: first &- 1, prevLogTerm: 0, entries: [
+                Entry(index: first, term: 0, kind: .command, data: [1]), Entry(index: first &+ 2, term: 0, kind: .command, data: [2]),
             ], leaderCommit: 0))
         default:
             broken.kind = .append(.init(prevLogIndex: 0, prevLogTerm: 0, entries: [Entry(index: 1, term: broken.term &+ 1, kind: .command, data: [3])], leaderCommit: 0))

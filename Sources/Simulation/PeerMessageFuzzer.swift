@@ -1,6 +1,29 @@
 import ConsensusCore
 import Raft
 
+/// What the fuzzer knows of the node it aims at: enough to draw fields near the node's own state.
+/// In the simulator it is read from the engine; against a live node, from its Status answers.
+public struct PeerFuzzTarget: Sendable {
+    public var id: NodeID
+    public var term: Term
+    public var lastIndex: LogIndex
+    public var commitIndex: LogIndex
+    public var snapshotIndex: LogIndex
+
+    public init(id: NodeID, term: Term, lastIndex: LogIndex, commitIndex: LogIndex, snapshotIndex: LogIndex) {
+        self.id = id
+        self.term = term
+        self.lastIndex = lastIndex
+        self.commitIndex = commitIndex
+        self.snapshotIndex = snapshotIndex
+    }
+
+    public init(_ engine: RaftEngine) {
+        self.init(id: engine.id, term: engine.term, lastIndex: engine.log.lastIndex, commitIndex: engine.commitIndex,
+                  snapshotIndex: engine.snapshot?.metadata.index ?? 0)
+    }
+}
+
 /// Well-formed Raft messages with random fields, for showing that no peer message can trap an
 /// engine. Fields are drawn near the target's own state (its term, its log's end, its commit), at
 /// the edges of their types, or anywhere, since bugs live at boundaries and in off-by-ones.
@@ -9,12 +32,17 @@ public struct PeerMessageFuzzer {
 
     public init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
+    /// A message to `engine` (or, now and then, misaddressed), claiming to come from any of `senders`.
+    public mutating func message(to engine: RaftEngine, senders: [NodeID]) -> RaftMessage {
+        message(to: PeerFuzzTarget(engine), senders: senders)
+    }
+
     /// A message to `target` (or, now and then, misaddressed), claiming to come from any of `senders`.
-    public mutating func message(to target: RaftEngine, senders: [NodeID]) -> RaftMessage {
+    public mutating func message(to target: PeerFuzzTarget, senders: [NodeID]) -> RaftMessage {
         let from = random.chance(0.05) ? target.id : senders[random.int(in: 0..<senders.count)]
         let to = random.chance(0.05) ? NodeID(UInt64(random.int(in: 1..<10))) : target.id
         let term = number(near: target.term)
-        let last = target.log.lastIndex
+        let last = target.lastIndex
         let kind: RaftMessage.Kind
         switch random.int(in: 0..<15) {
         case 0: kind = .preVote(lastLogIndex: number(near: last), lastLogTerm: number(near: target.term))
@@ -32,13 +60,13 @@ public struct PeerMessageFuzzer {
         case 12: kind = .readIndexResponse(RequestID(random.next()), random.chance(0.5) ? .index(number(near: last)) : .rejected(.leaderChanged))
         case 13: kind = .installSnapshot(snapshotChunk(near: target, senders: senders))
         default:
-            kind = random.chance(0.5) ? .timeoutNow : .snapshotChunkResponse(snapshotIndex: number(near: target.snapshot?.metadata.index ?? 0), receivedBytes: integer())
+            kind = random.chance(0.5) ? .timeoutNow : .snapshotChunkResponse(snapshotIndex: number(near: target.snapshotIndex), receivedBytes: integer())
         }
         return RaftMessage(from: from, to: to, term: term, kind: kind)
     }
 
-    mutating func append(near target: RaftEngine, messageTerm: Term) -> RaftMessage.AppendEntries {
-        let previous = number(near: target.log.lastIndex)
+    mutating func append(near target: PeerFuzzTarget, messageTerm: Term) -> RaftMessage.AppendEntries {
+        let previous = number(near: target.lastIndex)
         var entries: [Entry] = []
         // Mostly contiguous, so that some get past the boundary check and reach the log.
         let contiguous = random.chance(0.7)
@@ -53,12 +81,16 @@ public struct PeerMessageFuzzer {
         return RaftMessage.AppendEntries(prevLogIndex: previous, prevLogTerm: number(near: target.term), entries: entries, leaderCommit: number(near: target.commitIndex))
     }
 
-    mutating func snapshotChunk(near target: RaftEngine, senders: [NodeID]) -> RaftMessage.SnapshotChunk {
+    mutating func snapshotChunk(near target: PeerFuzzTarget, senders: [NodeID]) -> RaftMessage.SnapshotChunk {
         let voters = senders.filter { _ in random.chance(0.6) }
         let metadata = SnapshotMetadata(index: number(near: target.commitIndex), term: number(near: target.term), membership: Membership(voters: voters))
         let data = bytes(countMax: 32)
         return RaftMessage.SnapshotChunk(metadata: metadata, totalBytes: integer(), offset: integer(), data: data)
     }
+
+    /// Random bytes, up to `countMax` of them: payloads for the node-level calls (lease keep-alives
+    /// and time-to-live queries) a live node answers.
+    public mutating func payload(countMax: Int) -> [UInt8] { bytes(countMax: countMax) }
 
     /// A value near `base`, at an edge of UInt64, or anywhere.
     mutating func number(near base: UInt64) -> UInt64 {

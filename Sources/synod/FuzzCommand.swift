@@ -6,8 +6,8 @@ import Simulation
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
-        abstract: "Fuzz the engines' peer-message boundary.",
-        subcommands: [PeerFuzzCommand.self]
+        abstract: "Fuzz the peer-message boundary: the engines in the simulator, or a running node.",
+        subcommands: [PeerFuzzCommand.self, LivePeerFuzzCommand.self]
     )
 }
 

@@ -11,7 +11,8 @@ import NIOPosix
 /// nearly every request it receives. The client takes that for a flood and closes the connection
 /// with ENHANCE_YOUR_CALM every couple of hundred requests, so against etcd most calls failed.
 /// Here the limit is raised, and a call is just a stream: headers, one message, read to the
-/// trailers. Responses are not decoded; only their gRPC status is checked.
+/// trailers. Responses are decoded only by callers that ask for them (`unaryResponse`); the rest
+/// check only the gRPC status.
 final class LeanGRPCConnection: Sendable {
     struct CallFailed: Error, CustomStringConvertible {
         var status: String
@@ -52,14 +53,23 @@ final class LeanGRPCConnection: Sendable {
     /// Returns the response message's size.
     @discardableResult
     func unary(path: String, message: [UInt8]) async throws -> Int {
-        let promise = channel.eventLoop.makePromise(of: Int.self)
+        try await call(path: path, message: message, keepingResponse: false).count
+    }
+
+    /// Like `unary`, but returns the response message itself (its gRPC length prefix removed).
+    func unaryResponse(path: String, message: [UInt8]) async throws -> [UInt8] {
+        try await call(path: path, message: message, keepingResponse: true).bytes
+    }
+
+    private func call(path: String, message: [UInt8], keepingResponse: Bool) async throws -> UnaryCallHandler.Response {
+        let promise = channel.eventLoop.makePromise(of: UnaryCallHandler.Response.self)
         let headers: HPACKHeaders = [
             ":method": "POST", ":scheme": "http", ":path": path, ":authority": authority,
             "content-type": "application/grpc", "te": "trailers",
         ]
         multiplexer.createStreamChannel(promise: nil) { stream in
             stream.eventLoop.makeCompletedFuture {
-                try stream.pipeline.syncOperations.addHandler(UnaryCallHandler(headers: headers, message: message, promise: promise))
+                try stream.pipeline.syncOperations.addHandler(UnaryCallHandler(headers: headers, message: message, keepingResponse: keepingResponse, promise: promise))
             }
         }
         return try await promise.futureResult.get()
@@ -77,15 +87,24 @@ private final class UnaryCallHandler: ChannelDuplexHandler {
     typealias OutboundIn = Never
     typealias OutboundOut = HTTP2Frame.FramePayload
 
+    /// The response message's size, and the message itself when it was asked for.
+    struct Response {
+        var count: Int
+        var bytes: [UInt8]
+    }
+
     let headers: HPACKHeaders
     let message: [UInt8]
-    let promise: EventLoopPromise<Int>
+    let keepingResponse: Bool
+    let promise: EventLoopPromise<Response>
     var responseBytes = 0
+    var kept: [UInt8] = []
     var done = false
 
-    init(headers: HPACKHeaders, message: [UInt8], promise: EventLoopPromise<Int>) {
+    init(headers: HPACKHeaders, message: [UInt8], keepingResponse: Bool, promise: EventLoopPromise<Response>) {
         self.headers = headers
         self.message = message
+        self.keepingResponse = keepingResponse
         self.promise = promise
     }
 
@@ -102,14 +121,18 @@ private final class UnaryCallHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .data(let payload):
-            if case .byteBuffer(let buffer) = payload.data { responseBytes += buffer.readableBytes }
+            if case .byteBuffer(let buffer) = payload.data {
+                responseBytes += buffer.readableBytes
+                if keepingResponse { kept += buffer.readableBytesView }
+            }
         case .headers(let payload) where payload.endStream:
             // Trailers, or a trailers-only response: the call's outcome.
             let status = payload.headers.first(name: "grpc-status") ?? "missing"
             // Both sides have now ended the stream, and NIO closes it. Closing it here, while the
             // frame is still being processed, would reset it (RST_STREAM CANCEL), and servers count
             // resets as abuse.
-            finish(status == "0" ? .success(max(0, responseBytes - 5)) : .failure(LeanGRPCConnection.CallFailed(status: status, message: payload.headers.first(name: "grpc-message") ?? "")))
+            let response = Response(count: max(0, responseBytes - 5), bytes: Array(kept.dropFirst(5)))
+            finish(status == "0" ? .success(response) : .failure(LeanGRPCConnection.CallFailed(status: status, message: payload.headers.first(name: "grpc-message") ?? "")))
         default:
             break
         }
@@ -125,7 +148,7 @@ private final class UnaryCallHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    private func finish(_ outcome: Result<Int, Error>) {
+    private func finish(_ outcome: Result<Response, Error>) {
         guard !done else { return }
         done = true
         promise.completeWith(outcome)

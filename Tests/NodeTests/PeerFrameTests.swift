@@ -114,4 +114,22 @@ import Testing
             }
         }
     }
+
+    /// Sizes are `Int` in memory and unsigned on the wire. A value no engine makes (negative) still
+    /// encodes, as its bit pattern, and that arrives past `Int.max`, which the decoder refuses: the
+    /// live peer fuzzer sends such messages, and neither side may trap on them.
+    @Test func sizesOutsideTheWireRangeEncodeAndAreRefused() {
+        let negative: [RaftMessage] = [
+            RaftMessage(from: NodeID(1), to: NodeID(2), term: 4, kind: .installSnapshot(.init(
+                metadata: SnapshotMetadata(index: 11, term: 4, membership: Membership(voters: [NodeID(1)])), totalBytes: -1, offset: 0, data: []
+            ))),
+            RaftMessage(from: NodeID(1), to: NodeID(2), term: 4, kind: .installSnapshot(.init(
+                metadata: SnapshotMetadata(index: 11, term: 4, membership: Membership(voters: [NodeID(1)])), totalBytes: 10, offset: Int.min, data: []
+            ))),
+            RaftMessage(from: NodeID(2), to: NodeID(1), term: 4, kind: .snapshotChunkResponse(snapshotIndex: 11, receivedBytes: -2)),
+        ]
+        for message in negative {
+            #expect((try? RaftMessage(wireBytes: message.wireBytes)) == nil, "\(message) decoded")
+        }
+    }
 }

@@ -58,8 +58,11 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     private var droppedMessagesLogged = 0
     private var droppedMessagesLoggedAt = ContinuousClock.now
     static var droppedMessagesLogInterval: Duration { .seconds(1) }
-    /// Forwarded proposals the application could not decode, dropped before the engine saw them.
+    /// Forwarded proposals the application could not decode, dropped before the engine saw them,
+    /// the last one's sender, and the count last logged (by the loop, with the boundary drops).
     public let refusedForwardedProposals = Atomic<Int>(0)
+    private let lastRefusedForwarder = Atomic<UInt64>(0)
+    private var refusedForwardedProposalsLogged = 0
     /// The status after the last iteration, for readers on other threads (gRPC headers).
     private var publishedStatus: EngineStatus
 
@@ -118,8 +121,10 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         switch envelope {
         case .engine(let message):
             if let payload = message.forwardedProposalPayload, application?.acceptsForwardedProposal(payload) == false {
+                // Logged by the loop once a second with a count, as boundary drops are: a line per
+                // proposal would let a hostile peer flood the log.
+                lastRefusedForwarder.store(message.from.rawValue, ordering: .relaxed)
                 refusedForwardedProposals.add(1, ordering: .relaxed)
-                logger.warning("dropped a proposal forwarded by \(message.from) that does not decode: \(message)")
                 return
             }
             enqueue(.event(.receive(message)), bounded: false)
@@ -318,16 +323,25 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         }
     }
 
-    /// Logs the engine's newly dropped peer messages: at most one line a second, with the
-    /// count since the last line, so a flood of bad messages cannot flood the log too.
+    /// Logs the peer messages newly dropped at the engine's boundary, and the forwarded proposals
+    /// refused because they do not decode: at most one line of each a second, with the count since
+    /// the last line, so a flood of bad messages cannot flood the log too.
     private func reportDroppedMessages() {
         let dropped = engine.droppedMessages
-        guard dropped.count > droppedMessagesLogged else { return }
+        let refused = refusedForwardedProposals.load(ordering: .relaxed)
+        guard dropped.count > droppedMessagesLogged || refused > refusedForwardedProposalsLogged else { return }
         let now = ContinuousClock.now
-        guard now - droppedMessagesLoggedAt >= Self.droppedMessagesLogInterval || droppedMessagesLogged == 0 else { return }
+        let first = droppedMessagesLogged == 0 && refusedForwardedProposalsLogged == 0
+        guard now - droppedMessagesLoggedAt >= Self.droppedMessagesLogInterval || first else { return }
         droppedMessagesLoggedAt = now
-        logger.warning("dropped \(dropped.count - droppedMessagesLogged) peer message(s) at the engine's boundary (\(dropped.count) in all); last: \(dropped.last ?? "?")")
-        droppedMessagesLogged = dropped.count
+        if dropped.count > droppedMessagesLogged {
+            logger.warning("dropped \(dropped.count - droppedMessagesLogged) peer message(s) at the engine's boundary (\(dropped.count) in all); last: \(dropped.last ?? "?")")
+            droppedMessagesLogged = dropped.count
+        }
+        if refused > refusedForwardedProposalsLogged {
+            logger.warning("dropped \(refused - refusedForwardedProposalsLogged) forwarded proposal(s) that do not decode (\(refused) in all); last from \(NodeID(lastRefusedForwarder.load(ordering: .relaxed)))")
+            refusedForwardedProposalsLogged = refused
+        }
     }
 
     /// A write or sync that failed leaves the disk in an unknown state; nothing that depends on it

@@ -77,13 +77,15 @@ extension RaftMessage: WireCodable {
         case .installSnapshot(let chunk):
             writer.write(Tag.installSnapshot.rawValue)
             chunk.metadata.encode(to: &writer)
-            writer.write(UInt64(chunk.totalBytes))
-            writer.write(UInt64(chunk.offset))
+            // Bit patterns, so encoding never traps; a negative size arrives as one past Int.max,
+            // which the decoder refuses.
+            writer.write(UInt64(truncatingIfNeeded: chunk.totalBytes))
+            writer.write(UInt64(truncatingIfNeeded: chunk.offset))
             writer.writeBytes(chunk.data)
         case .snapshotChunkResponse(let index, let received):
             writer.write(Tag.snapshotChunkResponse.rawValue)
             writer.write(index)
-            writer.write(UInt64(received))
+            writer.write(UInt64(truncatingIfNeeded: received))
         case .timeoutNow:
             writer.write(Tag.timeoutNow.rawValue)
         }
@@ -210,9 +212,9 @@ extension RequestRejection: WireCodable {
         switch self {
         case .notLeader(let leader): writer.write(UInt8(1)); node(leader)
         case .noLeader: writer.write(UInt8(2))
-        case .proposalTooLarge(let bytes, let limit): writer.write(UInt8(3)); writer.write(UInt64(bytes)); writer.write(UInt64(limit))
-        case .uncommittedLogFull(let limit): writer.write(UInt8(4)); writer.write(UInt64(limit))
-        case .tooManyPendingRequests(let limit): writer.write(UInt8(5)); writer.write(UInt64(limit))
+        case .proposalTooLarge(let bytes, let limit): writer.write(UInt8(3)); writer.write(UInt64(truncatingIfNeeded: bytes)); writer.write(UInt64(truncatingIfNeeded: limit))
+        case .uncommittedLogFull(let limit): writer.write(UInt8(4)); writer.write(UInt64(truncatingIfNeeded: limit))
+        case .tooManyPendingRequests(let limit): writer.write(UInt8(5)); writer.write(UInt64(truncatingIfNeeded: limit))
         case .leaderChanged: writer.write(UInt8(6))
         case .timedOut: writer.write(UInt8(7))
         case .membershipChangeInProgress: writer.write(UInt8(8))
