@@ -21,6 +21,9 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
     /// stops reading the stream, so HTTP/2 flow control stops the client instead of the server
     /// queueing without bound (a keep-alive stream whose method is busy, say).
     static let queuedRequestBytesMax = 1 << 20
+    /// What one queued request costs besides its payload (its buffer and its place in the queue),
+    /// counted with it, so tiny messages reach the bound too.
+    static let queuedMessageOverheadBytes = 96
 
     private enum State {
         case awaitingHeaders
@@ -32,19 +35,23 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
     private let methods: [String: GRPCMethod]
     private let messageBytesMax: Int
     private let tracker: GRPCStreamTracker
+    /// The connection's share of queued request bytes, bounded across all its streams.
+    private let connectionBytes: ConnectionQueuedBytes?
     private var state = State.awaitingHeaders
     private var inbound = ByteBuffer()
     private var sentHeaders = false
     private var context: ChannelHandlerContext?
     /// Request bytes handed to a streaming call and not yet taken by it.
-    private let queuedRequestBytes = QueuedBytes()
+    private let queuedRequestBytes: QueuedBytes
     /// A read the channel asked for while the queue was full, to issue once it drains.
     private var readHeld = false
 
-    init(methods: [String: GRPCMethod], messageBytesMax: Int, tracker: GRPCStreamTracker) {
+    init(methods: [String: GRPCMethod], messageBytesMax: Int, tracker: GRPCStreamTracker, connectionBytes: ConnectionQueuedBytes? = nil) {
         self.methods = methods
         self.messageBytesMax = messageBytesMax
         self.tracker = tracker
+        self.connectionBytes = connectionBytes
+        queuedRequestBytes = QueuedBytes(connection: connectionBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -54,6 +61,8 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         abandon()
+        queuedRequestBytes.close()
+        connectionBytes?.release(self)
         self.context = nil
         tracker.closed()
     }
@@ -107,7 +116,7 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
             let writer = GRPCResponseWriter(handler: loopBound)
             let queued = queuedRequestBytes
             let consumed: @Sendable (Int) -> Void = { bytes in
-                if queued.take(bytes) { loopBound.eventLoop.execute { loopBound.value.resumeReading() } }
+                if queued.take(bytes + Self.queuedMessageOverheadBytes) { loopBound.eventLoop.execute { loopBound.value.resumeReading() } }
             }
             // The task's outcome hops back onto this event loop, so it cannot arrive before `state`
             // is set below.
@@ -142,7 +151,7 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
                     handler.eventLoop.execute { handler.value.finish(result.map { [$0] }) }
                 }
             case .streaming(let continuation, _):
-                queuedRequestBytes.add(message.readableBytes)
+                queuedRequestBytes.add(message.readableBytes + Self.queuedMessageOverheadBytes)
                 continuation.yield(message)
             case .unary, .awaitingHeaders, .finished:
                 break  // A second message on a unary call, or bytes after the call ended: ignored.
@@ -156,14 +165,19 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
     func read(context: ChannelHandlerContext) {
         if queuedRequestBytes.isOverBound {
             readHeld = true
+        } else if let connectionBytes, connectionBytes.isOverBound {
+            readHeld = true
+            connectionBytes.hold(self)
         } else {
             context.read()
         }
     }
 
-    /// The call took enough requests to be under its bound: read on.
-    private func resumeReading() {
+    /// The call, or the connection's other calls, took enough requests to be under the bounds:
+    /// read on (or wait for the connection again).
+    func resumeReading() {
         guard readHeld, let context, !queuedRequestBytes.isOverBound else { return }
+        if let connectionBytes, connectionBytes.isOverBound { return connectionBytes.hold(self) }
         readHeld = false
         context.read()
     }
@@ -238,22 +252,6 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
         sentHeaders = true
         context.write(wrapOutboundOut(.headers(.init(headers: Self.responseHeaders))), promise: nil)
     }
-}
-
-/// Bytes queued between a stream's event loop and its call's task.
-final class QueuedBytes: Sendable {
-    private let bytes = Atomic<Int>(0)
-
-    func add(_ count: Int) { bytes.add(count, ordering: .relaxed) }
-
-    /// Takes `count`; true when that brought the queue from over `GRPCStreamHandler`'s bound to
-    /// under it, so held reads should resume.
-    func take(_ count: Int) -> Bool {
-        let after = bytes.subtract(count, ordering: .relaxed).newValue
-        return after <= GRPCStreamHandler.queuedRequestBytesMax && after + count > GRPCStreamHandler.queuedRequestBytesMax
-    }
-
-    var isOverBound: Bool { bytes.load(ordering: .relaxed) > GRPCStreamHandler.queuedRequestBytesMax }
 }
 
 /// What a streaming method's task writes through: each write hops onto the stream's event loop and

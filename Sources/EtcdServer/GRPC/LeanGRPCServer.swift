@@ -77,6 +77,7 @@ final class LeanGRPCServer: Sendable {
                     guard track(channel) else {
                         return channel.eventLoop.makeFailedFuture(ConnectionRefused.tooManyConnections)
                     }
+                    let connectionBytes = ConnectionQueuedBytes(eventLoop: channel.eventLoop)
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(PrefaceTimeoutHandler(timeout: Self.prefaceTimeout))
                         try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
@@ -85,11 +86,11 @@ final class LeanGRPCServer: Sendable {
                         ) { streamChannel in
                             streamChannel.eventLoop.makeCompletedFuture {
                                 try streamChannel.pipeline.syncOperations.addHandler(
-                                    GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker)
+                                    GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker, connectionBytes: connectionBytes)
                                 )
                             }
                         }
-                        try channel.pipeline.syncOperations.addHandler(ConnectionErrorHandler())
+                        try channel.pipeline.syncOperations.addHandler(ConnectionErrorHandler(server: self))
                     }
                 }
                 .bind(host: host, port: port)
@@ -137,6 +138,17 @@ final class LeanGRPCServer: Sendable {
     private func logRefusal(_ text: String) {
         let count = refusedConnections.load(ordering: .relaxed)
         if count & (count - 1) == 0 { logger.warning("\(text) (\(count) refused so far)") }
+    }
+
+    /// Connections closed for breaking the HTTP/2 rules or a bound, logged at powers of two of the
+    /// count, so a client that keeps doing it costs a few lines.
+    let closedConnections = Atomic<Int>(0)
+
+    fileprivate func logClosed(_ address: SocketAddress?, reason: Error) {
+        let count = closedConnections.add(1, ordering: .relaxed).newValue
+        if count & (count - 1) == 0 {
+            logger.warning("closing client connection from \(address.map { "\($0)" } ?? "?"): \(reason) (\(count) closed so far)")
+        }
     }
 }
 
@@ -201,8 +213,23 @@ private final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChann
 private final class ConnectionErrorHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
 
+    let server: LeanGRPCServer
+    private var closing = false
+
+    init(server: LeanGRPCServer) { self.server = server }
+
+    /// Closes the connection, with the reason logged, once what HTTP/2 wrote about the error has
+    /// left: the GOAWAY (ENHANCE_YOUR_CALM for a flood, PROTOCOL_ERROR past the stream bound) or
+    /// RST_STREAM was flushed through `FlushCoalescingHandler`, which defers flushes to a task on
+    /// this loop, so the close is queued behind it. Closing at once threw the GOAWAY away, and the
+    /// client saw a bare reset with no reason to back off.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
+        guard !closing else { return }
+        closing = true
+        server.logClosed(context.remoteAddress, reason: error)
+        context.flush()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.execute { loopBound.value.close(promise: nil) }
     }
 }
 
