@@ -56,8 +56,12 @@ check_perf() {
 
 echo "synod: $synod_endpoints   etcd: $etcd_endpoints   etcdctl check perf --load=$load, $rounds alternated rounds"
 synod_total=0; etcd_total=0
+# Between runs, the cluster that just ran may still be writing a snapshot or compacting (both do so
+# after check perf's 100,000-odd writes); a pause lets that finish before the other one runs.
+settle_seconds="${SETTLE_SECONDS:-15}"
 for round in $(seq 1 "$rounds"); do
-    s="$(check_perf "$synod_endpoints")"; e="$(check_perf "$etcd_endpoints")"
+    s="$(check_perf "$synod_endpoints")"; sleep "$settle_seconds"
+    e="$(check_perf "$etcd_endpoints")"; sleep "$settle_seconds"
     echo "round $round: synod $s writes/s   etcd $e writes/s"
     synod_total=$((synod_total + s)); etcd_total=$((etcd_total + e))
 done
