@@ -226,7 +226,8 @@ private final class ConnectionErrorHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !closing else { return }
         closing = true
-        server.logClosed(context.remoteAddress, reason: error)
+        // A client that reset or dropped its socket is not a client breaking the rules.
+        if !(error is IOError) { server.logClosed(context.remoteAddress, reason: error) }
         context.flush()
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.eventLoop.execute { loopBound.value.close(promise: nil) }

@@ -21,13 +21,10 @@ Every wait is bounded by time and by attempts. Prints PASS/FAIL per check, then
 "leases: N passed, N failed"; exits non-zero on any failure.
 """
 
-import atexit
 import concurrent.futures
 import os
 import queue
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +34,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from compat_checks import Checks, expect_equal, wait_until  # noqa: E402
+from compat_suite import LocalCluster, LocalMember, clean_up_on_exit, cluster_arguments, log  # noqa: E402
 
 import etcd3  # noqa: E402
 
@@ -68,25 +66,10 @@ SHORT_LEASES_COUNT = 5
 SHORT_LEASE_TTL_SECONDS = 3
 
 
-def log(text):
-    print("    " + text, flush=True)
-
-
-class Member:
+class Member(LocalMember):
     def __init__(self, index, base_port, work_dir):
-        self.index = index
-        self.name = "lease%d" % index
-        self.client_port = base_port + 10 * index
-        self.peer_port = self.client_port + 1
-        self.client_url = "http://127.0.0.1:%d" % self.client_port
-        self.peer_url = "http://127.0.0.1:%d" % self.peer_port
-        self.data_dir = os.path.join(work_dir, self.name)
-        self.log_path = os.path.join(work_dir, self.name + ".log")
-        self.process = None
+        LocalMember.__init__(self, index, "lease", base_port, work_dir)
         self._clients = {}
-
-    def alive(self):
-        return self.process is not None and self.process.poll() is None
 
     def client(self, timeout=CALL_TIMEOUT_SECONDS):
         # One client per timeout, reused: a gRPC channel reconnects by itself after a restart.
@@ -95,30 +78,15 @@ class Member:
         return self._clients[timeout]
 
 
-class Cluster:
+class Cluster(LocalCluster):
     def __init__(self, server_command, base_port, work_dir):
-        self.server_command = server_command
-        self.work_dir = work_dir
-        self.members = [Member(i, base_port, work_dir) for i in range(MEMBER_COUNT)]
-        self.initial_cluster = ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
-        self.token = "leases-%d" % os.getpid()
-        self.children = []  # every process started, members and etcdctl alike
-
-    def start(self, member):
-        # The same flags on a restart: with data in --data-dir, etcd ignores the initial-cluster flags.
-        arguments = self.server_command + [
-            "--name", member.name, "--data-dir", member.data_dir,
-            "--listen-client-urls", member.client_url, "--advertise-client-urls", member.client_url,
-            "--listen-peer-urls", member.peer_url, "--initial-advertise-peer-urls", member.peer_url,
-            "--initial-cluster", self.initial_cluster, "--initial-cluster-token", self.token,
-            "--initial-cluster-state", "new",
+        flags = [
             "--heartbeat-interval", str(HEARTBEAT_INTERVAL_MILLIS),
             "--election-timeout", str(int(ELECTION_TIMEOUT_SECONDS * 1000)),
         ]
-        with open(member.log_path, "ab") as log_file:
-            member.process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=log_file,
-                                              stderr=subprocess.STDOUT)
-        self.children.append(member.process)
+        members = [Member(i, base_port, work_dir) for i in range(MEMBER_COUNT)]
+        LocalCluster.__init__(self, server_command, members, "leases", flags)
+        self.work_dir = work_dir
 
     def kill(self, member):
         member.process.send_signal(signal.SIGKILL)
@@ -127,21 +95,8 @@ class Cluster:
     def spawn(self, arguments):
         process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True)
-        self.children.append(process)
+        self.track(process)
         return process
-
-    def stop_everything(self):
-        """SIGTERM to every child still running, then SIGKILL to any left after the bound."""
-        running = [p for p in self.children if p.poll() is None]
-        for process in running:
-            process.terminate()
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process in running:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
     def leader(self, members):
         """The member every one of `members` names as leader, if they agree and it is among them."""
@@ -176,11 +131,7 @@ class Cluster:
 
 def serving(member):
     """True once the member serves a read; a member that exited fails at once, with its log."""
-    if not member.alive():
-        with open(member.log_path, errors="replace") as log_file:
-            tail = log_file.read()[-600:]
-        raise AssertionError("%s exited with status %s; the end of its log:\n%s"
-                             % (member.name, member.process.returncode, tail))
+    member.require_running()
     return readable(member)
 
 
@@ -420,56 +371,17 @@ def short_leases_expire_among_many(cluster, prefix):
         raise AssertionError("; ".join(problems))
 
 
-def server_command_for(binary):
-    """Synod takes etcd's flags after `serve`; etcd takes them directly."""
-    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-        return None
-    probe = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, timeout=30)
-    if probe.returncode == 0 and "--listen-client-urls" in probe.stdout + probe.stderr:
-        return [binary, "serve"]
-    probe = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-    if probe.stdout.startswith("etcd Version"):
-        return [binary]
-    return None
-
-
-def fail_setup(checks, name, detail):
-    def failing():
-        raise AssertionError(detail)
-    checks.check("setup: " + name, failing)
-
-
-def port_free(port):
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 def main(argv):
     checks = Checks("leases")
-    binary = argv[1] if len(argv) == 2 else ""
-    server_command = server_command_for(binary) if binary else None
-    if server_command is None:
-        fail_setup(checks, "server binary %r exists and is synod or etcd" % binary, "usage: leases.py SERVER_BINARY")
+    arguments = cluster_arguments(checks, argv, __file__, "LEASES_BASE_PORT", 37379, MEMBER_COUNT)
+    if arguments is None:
         return checks.finish()
-    base_port = int(os.environ.get("LEASES_BASE_PORT", "37379"))
-    busy = [p for i in range(MEMBER_COUNT) for p in (base_port + 10 * i, base_port + 10 * i + 1) if not port_free(p)]
-    if busy:
-        fail_setup(checks, "ports free", "in use: %s; set LEASES_BASE_PORT to another base" % busy)
-        return checks.finish()
+    server_command, base_port = arguments
 
     work_dir = tempfile.mkdtemp(prefix="synod-leases.")
     cluster = Cluster(server_command, base_port, work_dir)
 
-    def on_exit():
-        cluster.stop_everything()
-        if checks.failed_count == 0 and os.environ.get("LEASES_KEEP_DIR") != "1":
-            shutil.rmtree(work_dir, ignore_errors=True)
-        else:
-            print("member logs and data kept in %s" % work_dir, file=sys.stderr)
-
-    atexit.register(on_exit)
-    for signal_number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signal_number, lambda number, _frame: sys.exit(128 + number))
+    clean_up_on_exit(checks, cluster.stop_everything, work_dir, "LEASES_KEEP_DIR", "member logs and data")
 
     print("leases against %s, client URLs %s" % (" ".join(server_command),
                                                   ",".join(m.client_url for m in cluster.members)), flush=True)
