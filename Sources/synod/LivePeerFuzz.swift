@@ -238,7 +238,8 @@ struct LivePeerFuzzRun {
 
     /// One frame the transport must refuse, on a fresh connection that the node must then close.
     private mutating func refusedFrame() {
-        let sender = cluster.senders[random.int(in: 0..<cluster.senders.count - 1)]
+        // A member's id, not the stranger's (the last), unless the target is the only member.
+        let sender = cluster.senders[random.int(in: 0..<max(1, cluster.senders.count - 1))]
         let hello = Self.frame(Envelope.hello(clusterID: cluster.clusterID, from: sender, clientURLs: []).wireBytes)
         let message = RaftMessage(from: sender, to: cluster.targetID, term: 1, kind: .heartbeatResponse(readRound: 0, sentAtTick: 0))
         let engine = Envelope.engine(message).wireBytes
