@@ -10,39 +10,10 @@
 #
 # Usage: scripts/check-perf-vs-etcd.sh [rounds] [load]     (defaults: 2 rounds, load l)
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
 rounds="${1:-2}"
 load="${2:-l}"
-synod="$repo/.build/release/synod"
-reference="${REFERENCE_DIR:-$repo/../shared/reference}"
-work="$(mktemp -d /tmp/synod-check-perf.XXXXXX)"
-[ -x "$synod" ] || { echo "build first: swift test -c release (or swift build -c release)" >&2; exit 1; }
-command -v etcd >/dev/null || { echo "etcd not found: apt-get install -y etcd-server" >&2; exit 1; }
-command -v etcdctl >/dev/null || { echo "etcdctl not found: apt-get install -y etcd-client" >&2; exit 1; }
-
-cleanup() {
-    "$reference/etcd-cluster.sh" stop 3 41000 "$work/etcd" >/dev/null 2>&1 || true
-    if [ -n "${synod_up:-}" ]; then
-        pkill -TERM -P "$synod_up" 2>/dev/null || true
-        kill "$synod_up" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$synod_up" 2>/dev/null || break; sleep 0.1; done
-        pkill -KILL -P "$synod_up" 2>/dev/null || true
-        kill -9 "$synod_up" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$synod" up --nodes 3 --data-dir "$work/synod" --base-port 2479 --log-level warn > "$work/synod-up.log" 2>&1 &
-synod_up=$!
-synod_endpoints="127.0.0.1:2479,127.0.0.1:22479,127.0.0.1:42479"
-"$reference/etcd-cluster.sh" start 3 41000 "$work/etcd" > "$work/etcd-start.log" 2>&1
-etcd_endpoints="$(tail -1 "$work/etcd-start.log" | sed 's#http://##g')"
-for _ in $(seq 1 100); do
-    etcdctl --endpoints="$synod_endpoints" endpoint health >/dev/null 2>&1 && break
-    sleep 0.3
-done
-etcdctl --endpoints="$synod_endpoints" endpoint health >/dev/null
+# shellcheck source=scripts/lib-both-clusters.sh
+. "$(dirname "$0")/lib-both-clusters.sh"
 
 # check perf leaves its keys behind only on failure; it refuses to start on a non-empty prefix, so clear it.
 check_perf() {
