@@ -88,10 +88,6 @@ public struct PeerMessageFuzzer {
         return RaftMessage.SnapshotChunk(metadata: metadata, totalBytes: integer(), offset: integer(), data: data)
     }
 
-    /// Random bytes, up to `countMax` of them: payloads for the node-level calls (lease keep-alives
-    /// and time-to-live queries) a live node answers.
-    public mutating func payload(countMax: Int) -> [UInt8] { bytes(countMax: countMax) }
-
     /// A value near `base`, at an edge of UInt64, or anywhere.
     mutating func number(near base: UInt64) -> UInt64 {
         switch random.int(in: 0..<10) {
@@ -111,7 +107,9 @@ public struct PeerMessageFuzzer {
         }
     }
 
-    mutating func bytes(countMax: Int) -> [UInt8] {
+    /// Random bytes, fewer than `countMax`: message payloads, and the payloads of the node-level
+    /// calls (lease keep-alives and time-to-live queries) a live node answers.
+    public mutating func bytes(countMax: Int) -> [UInt8] {
         (0..<random.int(in: 0..<countMax)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
     }
 }

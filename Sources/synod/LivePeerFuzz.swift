@@ -195,10 +195,10 @@ struct LivePeerFuzzRun {
             switch random.int(in: 0..<10) {
             case 0:
                 report.calls += 1
-                send(.request(id: random.next(), from: sender, payload: fuzzer.payload(countMax: 96)), as: sender)
+                send(.request(id: random.next(), from: sender, payload: fuzzer.bytes(countMax: 96)), as: sender)
             case 1:
                 report.calls += 1
-                send(.response(id: random.next(), payload: fuzzer.payload(countMax: 96)), as: sender)
+                send(.response(id: random.next(), payload: fuzzer.bytes(countMax: 96)), as: sender)
             default:
                 var message = fuzzer.message(to: view, senders: cluster.senders)
                 if random.chance(0.9) { message.from = sender }
@@ -268,7 +268,7 @@ struct LivePeerFuzzRun {
             bytes = hello + bad
         case 5:
             what = "an unknown envelope tag"
-            bytes = hello + Self.frame([UInt8(random.int(in: 5..<256))] + fuzzer.payload(countMax: 32))
+            bytes = hello + Self.frame([UInt8(random.int(in: 5..<256))] + fuzzer.bytes(countMax: 32))
         case 6:
             what = "engine traffic before any hello"
             bytes = Self.frame(engine)

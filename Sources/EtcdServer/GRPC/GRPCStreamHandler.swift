@@ -116,7 +116,7 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
             let writer = GRPCResponseWriter(handler: loopBound)
             let queued = queuedRequestBytes
             let consumed: @Sendable (Int) -> Void = { bytes in
-                if queued.take(bytes + Self.queuedMessageOverheadBytes) { loopBound.eventLoop.execute { loopBound.value.resumeReading() } }
+                if queued.take(messageOf: bytes) { loopBound.eventLoop.execute { loopBound.value.resumeReading() } }
             }
             // The task's outcome hops back onto this event loop, so it cannot arrive before `state`
             // is set below.
@@ -151,7 +151,7 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
                     handler.eventLoop.execute { handler.value.finish(result.map { [$0] }) }
                 }
             case .streaming(let continuation, _):
-                queuedRequestBytes.add(message.readableBytes + Self.queuedMessageOverheadBytes)
+                queuedRequestBytes.add(messageOf: message.readableBytes)
                 continuation.yield(message)
             case .unary, .awaitingHeaders, .finished:
                 break  // A second message on a unary call, or bytes after the call ended: ignored.

@@ -15,19 +15,21 @@ final class QueuedBytes: Sendable {
 
     init(connection: ConnectionQueuedBytes?) { self.connection = connection }
 
-    func add(_ count: Int) {
+    /// A message of `payloadBytes` was handed to the call.
+    func add(messageOf payloadBytes: Int) {
+        let count = payloadBytes + GRPCStreamHandler.queuedMessageOverheadBytes
         state.withLock { $0.bytes += count }
         connection?.add(count)
     }
 
-    /// Takes `count`; true when that brought the stream from over its bound to under it, so a
-    /// held read should resume.
-    func take(_ count: Int) -> Bool {
+    /// The call took a message of `payloadBytes`; true when that brought the stream from over its
+    /// bound to under it, so a held read should resume.
+    func take(messageOf payloadBytes: Int) -> Bool {
+        let count = payloadBytes + GRPCStreamHandler.queuedMessageOverheadBytes
         let (crossed, counted) = state.withLock { state -> (Bool, Bool) in
             guard !state.closed else { return (false, false) }
             state.bytes -= count
-            let bound = GRPCStreamHandler.queuedRequestBytesMax
-            return (state.bytes <= bound && state.bytes + count > bound, true)
+            return (takingCrossedBelow(GRPCStreamHandler.queuedRequestBytesMax, after: state.bytes, taken: count), true)
         }
         if counted { connection?.take(count) }
         return crossed
@@ -71,7 +73,7 @@ final class ConnectionQueuedBytes: @unchecked Sendable {
 
     func take(_ count: Int) {
         let after = bytes.subtract(count, ordering: .relaxed).newValue
-        if after <= Self.bytesMax && after + count > Self.bytesMax {
+        if takingCrossedBelow(Self.bytesMax, after: after, taken: count) {
             eventLoop.execute { [self] in resumeHeld() }
         }
     }
@@ -91,4 +93,9 @@ final class ConnectionQueuedBytes: @unchecked Sendable {
         held.removeAll()
         for handler in waiting { handler.value.resumeReading() }
     }
+}
+
+/// Whether taking `taken` bytes, leaving `after`, brought a count from over `bound` to within it.
+private func takingCrossedBelow(_ bound: Int, after: Int, taken: Int) -> Bool {
+    after <= bound && after + taken > bound
 }
