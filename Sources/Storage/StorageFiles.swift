@@ -13,10 +13,18 @@ public protocol StorageFile: AnyObject {
     /// Writes zeros over the first `count` bytes, so that the file system allocates and writes
     /// every block now. Not durable until `sync`.
     func writeZeros(count: Int) throws(StorageError)
+    /// Starts writing the range's dirty pages to the disk, without waiting (`sync_file_range`).
+    /// Not a durability promise: only `sync` is.
+    func startWriteBack(at offset: Int, count: Int) throws(StorageError)
+    /// Waits until the range's pages, written back or not yet, have reached the disk.
+    func awaitWriteBack(at offset: Int, count: Int) throws(StorageError)
 }
 
 extension StorageFile {
     public func writeZeros(count: Int) throws(StorageError) { try writeZerosByWriting(count: count) }
+    // In memory, and where the system has no such call, there is nothing to start early.
+    public func startWriteBack(at offset: Int, count: Int) throws(StorageError) {}
+    public func awaitWriteBack(at offset: Int, count: Int) throws(StorageError) {}
 
     /// Zero-fills with ordinary writes of a zeroed chunk.
     func writeZerosByWriting(count: Int) throws(StorageError) {

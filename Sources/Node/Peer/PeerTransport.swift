@@ -30,6 +30,9 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
     let selfID: NodeID
     let clusterID: UInt64
     let group: MultiThreadedEventLoopGroup
+    /// The one event loop every peer connection lives on; the replica loop runs here too, so what
+    /// it sends is written to the socket without a hop to another thread.
+    public let eventLoop: EventLoop
     let logger: Logger
     let onReceive: @Sendable (Envelope) -> Void
     private let links: [NodeID: PeerLink]
@@ -42,11 +45,13 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
         self.logger = logger
         self.onReceive = onReceive
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
+        self.eventLoop = eventLoop
         var hello = ByteBuffer()
         PeerFrame.encode(Envelope.hello(clusterID: clusterID, from: selfID, clientURLs: clientURLs).wireBytes, into: &hello)
         var links: [NodeID: PeerLink] = [:]
         for peer in peers where peer.id != selfID {
-            links[peer.id] = PeerLink(peer: peer, eventLoop: group.next(), hello: hello, logger: logger)
+            links[peer.id] = PeerLink(peer: peer, eventLoop: eventLoop, hello: hello, logger: logger)
         }
         self.links = links
     }
@@ -74,7 +79,8 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
         for link in links.values { link.eventLoop.execute { link.connect() } }
     }
 
-    /// Sends envelopes, in order per peer, with one flush per peer.
+    /// Sends envelopes, in order per peer, with one flush per peer: written at once when called on
+    /// the transport's event loop (the replica loop's sends), handed to it otherwise.
     public func send(_ outgoing: [(to: NodeID, envelope: Envelope)]) {
         var frames: [NodeID: [ByteBuffer]] = [:]
         for (peer, envelope) in outgoing {
@@ -85,7 +91,11 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
         }
         for (peer, buffers) in frames {
             let link = links[peer]!
-            link.eventLoop.execute { link.enqueue(buffers) }
+            if link.eventLoop.inEventLoop {
+                link.enqueue(buffers)
+            } else {
+                link.eventLoop.execute { link.enqueue(buffers) }
+            }
         }
     }
 

@@ -1,19 +1,30 @@
 import ConsensusCore
 import Foundation
 import Logging
+import NIOCore
 import Storage
 import Synchronization
 
-/// The shell around one engine: a dedicated thread that feeds the engine its events (ticks from a
-/// real clock, messages from peers, requests from clients) and performs the actions it returns
-/// against the real disk and network, then hands committed entries to the application.
+/// The shell around one engine: feeds the engine its events (ticks from a real clock, messages
+/// from peers, requests from clients) and performs the actions it returns against the real disk and
+/// network, then hands committed entries to the application.
+///
+/// ### Where it runs
+/// On the peer transport's event loop, not a thread of its own. A frame from a peer is stepped on
+/// the thread that read it, and the engine's messages are written to their sockets on the thread
+/// that made them: a write's round trip to a follower crosses no thread inside either node. With a
+/// thread of its own, each of those four steps was a wake-up of another thread, about a fifth of
+/// one client's put latency on the 2-core build machine (docs/PERFORMANCE.md). Client requests
+/// still reach the loop through its inbox, and its answers go to the client event loops.
 ///
 /// ### Batching
-/// The loop steps every event waiting in its inbox before performing the resulting actions: it
+/// An iteration steps every event waiting in the inbox before performing the resulting actions: it
 /// writes all their persists in order and syncs once, and only then sends, applies and answers,
 /// in order. That keeps the engine contract (a persist is durable before any later action is
 /// performed) while one fsync serves a whole batch, as etcd's `Ready` does. Client proposals that
 /// arrive together become one `proposeBatch`, so they share a log write and an append message.
+/// An iteration is scheduled when the inbox stops being empty, so the frames one pass of the event
+/// loop reads land in one batch.
 public final class ReplicaLoop<Engine: ConsensusEngine>: @unchecked Sendable
 where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     public typealias Transport = PeerTransport<Engine.Message>
@@ -21,7 +32,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     enum Input {
         case event(EngineEvent<Engine.Message>)
         case proposal(Proposal)
-        /// Work the application schedules onto the loop thread.
+        /// Work the application schedules onto the loop.
         case call(() -> Void)
         case peerRequest(id: UInt64, from: NodeID, payload: [UInt8])
         case peerResponse(id: UInt64, payload: [UInt8])
@@ -44,11 +55,19 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     private weak var application: ReplicaApplication?
     var transport: Transport?
 
+    /// Guards the inbox and the scheduling state below; waited on by `stop`.
     private let inboxCondition = NSCondition()
     private var inbox: [Input] = []
+    /// The loop everything runs on once started; nil before `start`, when inputs only queue.
+    private var eventLoop: EventLoop?
+    /// An iteration is queued on the event loop and has not yet taken the inbox.
+    private var iterationScheduled = false
     private var stopping = false
-    private var thread: Thread?
     private var finished = false
+    /// Loop-only state: the next tick's deadline, its timer, and events an iteration fed back.
+    private var nextTick = NIODeadline.now()
+    private var tickTimer: Scheduled<Void>?
+    private var followUps: [EngineEvent<Engine.Message>] = []
     /// Storage reported no space (a segment or a snapshot could not be written), and when the loop
     /// last retried. `snapshotSaveFailed` is set from the snapshot thread.
     private var spaceExhausted = false
@@ -81,22 +100,33 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         return publishedStatus
     }
 
+    /// Starts stepping on the transport's event loop, beginning with whatever queued before.
     public func start(application: ReplicaApplication, transport: Transport) {
         self.application = application
         self.transport = transport
-        let thread = Thread { [self] in run() }
-        thread.name = "synod-replica"
-        thread.stackSize = 8 << 20
-        self.thread = thread
-        thread.start()
+        let eventLoop = transport.eventLoop
+        eventLoop.execute { [self] in
+            nextTick = .now() + tickAmount
+            scheduleTickTimer()
+        }
+        inboxCondition.lock()
+        self.eventLoop = eventLoop
+        scheduleIterationLocked()
+        inboxCondition.unlock()
     }
 
     /// Stops after the current iteration; everything already performed stays durable.
     public func stop() {
         inboxCondition.lock()
         stopping = true
-        inboxCondition.broadcast()
-        while thread != nil && !finished { inboxCondition.wait() }
+        if let eventLoop, !finished {
+            if eventLoop.inEventLoop {
+                finishLocked()
+            } else {
+                scheduleIterationLocked()
+                while !finished { inboxCondition.wait() }
+            }
+        }
         inboxCondition.unlock()
     }
 
@@ -145,70 +175,100 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         // Peer traffic is never refused here (the transport bounds it); client work is.
         if bounded && inbox.count >= Self.inboxMax { return false }
         inbox.append(input)
-        if inbox.count == 1 { inboxCondition.signal() }
+        scheduleIterationLocked()
         return true
+    }
+
+    /// Queues an iteration on the event loop unless one is queued already (or the loop has not
+    /// started, or has stopped). Called with `inboxCondition` held.
+    private func scheduleIterationLocked() {
+        guard let eventLoop, !iterationScheduled, !finished else { return }
+        iterationScheduled = true
+        eventLoop.execute { [self] in iterate() }
+    }
+
+    /// Called with `inboxCondition` held, on the event loop or with it idle.
+    private func finishLocked() {
+        finished = true
+        tickTimer?.cancel()
+        inboxCondition.broadcast()
     }
 
     // MARK: The loop
 
-    private func run() {
-        var nextTick = ContinuousClock.now + tickInterval
-        var followUps: [EngineEvent<Engine.Message>] = []
-        while true {
-            inboxCondition.lock()
-            while inbox.isEmpty && followUps.isEmpty && !stopping && ContinuousClock.now < nextTick {
-                _ = inboxCondition.wait(until: Date(timeIntervalSinceNow: max(0, secondsUntil(nextTick))))
-            }
-            if stopping {
-                finished = true
-                inboxCondition.broadcast()
-                inboxCondition.unlock()
-                return
-            }
-            let count = min(inbox.count, Self.inputsPerIterationMax)
-            let inputs = Array(inbox.prefix(count))
-            inbox.removeFirst(count)
-            inboxCondition.unlock()
+    private var tickAmount: TimeAmount {
+        let (seconds, attoseconds) = tickInterval.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
 
-            var events = followUps
-            followUps.removeAll()
-            let now = ContinuousClock.now
-            var ticks = 0
-            while nextTick <= now {
-                nextTick += tickInterval
-                if ticks < Self.catchUpTicksMax { events.append(.tick) }
-                ticks += 1
-            }
-            var calls: [() -> Void] = []
-            var proposals: [Proposal] = []
-            for input in inputs {
-                switch input {
-                case .event(let event): events.append(event)
-                case .proposal(let proposal): proposals.append(proposal)
-                case .call(let work): calls.append(work)
-                case .peerRequest(let callID, let from, let payload):
-                    if let response = application?.handlePeerRequest(payload, from: from) {
-                        transport?.send([(from, .response(id: callID, payload: response))])
-                    }
-                case .peerResponse(let callID, let payload):
-                    application?.handlePeerResponse(id: callID, payload)
-                }
-            }
-            if !proposals.isEmpty { events.append(proposals.count == 1 ? .propose(proposals[0].id, proposals[0].data) : .proposeBatch(proposals)) }
-
-            var actions: [EngineAction<Engine.Message, Engine.HardState>] = []
-            for event in events { actions += engine.step(event) }
-            reportDroppedMessages()
-            followUps = perform(actions)
-            for work in calls { work() }
-            let status = engine.status
+    /// Arms the timer for the next tick. A tick that finds its deadline already handled by an
+    /// iteration (ticks are counted from the clock, not from timer firings) only re-arms.
+    private func scheduleTickTimer() {
+        tickTimer = eventLoop?.scheduleTask(deadline: nextTick) { [self] in
             inboxCondition.lock()
-            publishedStatus = status
+            let done = finished
             inboxCondition.unlock()
-            let iterationEnd = ContinuousClock.now
-            checkSpace(now: iterationEnd)
-            application?.afterIteration(status: status, now: iterationEnd)
+            guard !done else { return }
+            if NIODeadline.now() >= nextTick { iterate(scheduled: false) }
+            scheduleTickTimer()
         }
+    }
+
+    /// One iteration: takes the waiting inputs, steps them with the ticks due, performs the
+    /// actions, and queues the next iteration at once when inputs remain or the actions fed events
+    /// back (a durable persist, a snapshot saved).
+    private func iterate(scheduled: Bool = true) {
+        inboxCondition.lock()
+        if scheduled { iterationScheduled = false }
+        if stopping {
+            if !finished { finishLocked() }
+            inboxCondition.unlock()
+            return
+        }
+        let count = min(inbox.count, Self.inputsPerIterationMax)
+        let inputs = Array(inbox.prefix(count))
+        inbox.removeFirst(count)
+        inboxCondition.unlock()
+
+        var events = followUps
+        followUps.removeAll()
+        let now = NIODeadline.now()
+        var ticks = 0
+        while nextTick <= now {
+            nextTick = nextTick + tickAmount
+            if ticks < Self.catchUpTicksMax { events.append(.tick) }
+            ticks += 1
+        }
+        var calls: [() -> Void] = []
+        var proposals: [Proposal] = []
+        for input in inputs {
+            switch input {
+            case .event(let event): events.append(event)
+            case .proposal(let proposal): proposals.append(proposal)
+            case .call(let work): calls.append(work)
+            case .peerRequest(let callID, let from, let payload):
+                if let response = application?.handlePeerRequest(payload, from: from) {
+                    transport?.send([(from, .response(id: callID, payload: response))])
+                }
+            case .peerResponse(let callID, let payload):
+                application?.handlePeerResponse(id: callID, payload)
+            }
+        }
+        if !proposals.isEmpty { events.append(proposals.count == 1 ? .propose(proposals[0].id, proposals[0].data) : .proposeBatch(proposals)) }
+
+        var actions: [EngineAction<Engine.Message, Engine.HardState>] = []
+        for event in events { actions += engine.step(event) }
+        reportDroppedMessages()
+        followUps = perform(actions)
+        for work in calls { work() }
+        let status = engine.status
+        inboxCondition.lock()
+        publishedStatus = status
+        if !followUps.isEmpty || !inbox.isEmpty { scheduleIterationLocked() }
+        inboxCondition.unlock()
+        let iterationEnd = ContinuousClock.now
+        checkSpace(now: iterationEnd)
+        application?.afterIteration(status: status, now: iterationEnd)
     }
 
     /// Tells the application when the disk fills and when it has room again, and retries the
@@ -302,7 +362,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         var attempt = 0
         while true {
             do {
-                try store.save(snapshot)
+                try store.save(snapshot, bytesPerSecond: SnapshotStore.backgroundWriteBytesPerSecond)
                 snapshotSaveFailed.store(false, ordering: .relaxed)
                 enqueue(.event(.snapshotCreated(snapshot)), bounded: false)
                 return
@@ -353,10 +413,5 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
             logger.critical("storage failed: \(error); stopping the node")
             fatalError("storage failed: \(error)")
         }
-    }
-
-    private func secondsUntil(_ instant: ContinuousClock.Instant) -> Double {
-        let duration = instant - ContinuousClock.now
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
