@@ -105,14 +105,16 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         self.application = application
         self.transport = transport
         let eventLoop = transport.eventLoop
+        // The first tick is armed before any iteration can run, so the clock starts now (not at
+        // init, which would fire catch-up ticks at once) and the timer knows its loop.
         eventLoop.execute { [self] in
             nextTick = .now() + tickAmount
-            scheduleTickTimer()
+            scheduleTickTimer(on: eventLoop)
+            inboxCondition.lock()
+            self.eventLoop = eventLoop
+            scheduleIterationLocked()
+            inboxCondition.unlock()
         }
-        inboxCondition.lock()
-        self.eventLoop = eventLoop
-        scheduleIterationLocked()
-        inboxCondition.unlock()
     }
 
     /// Stops after the current iteration; everything already performed stays durable.
@@ -203,14 +205,14 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
 
     /// Arms the timer for the next tick. A tick that finds its deadline already handled by an
     /// iteration (ticks are counted from the clock, not from timer firings) only re-arms.
-    private func scheduleTickTimer() {
-        tickTimer = eventLoop?.scheduleTask(deadline: nextTick) { [self] in
+    private func scheduleTickTimer(on eventLoop: EventLoop) {
+        tickTimer = eventLoop.scheduleTask(deadline: nextTick) { [self] in
             inboxCondition.lock()
             let done = finished
             inboxCondition.unlock()
             guard !done else { return }
             if NIODeadline.now() >= nextTick { iterate(scheduled: false) }
-            scheduleTickTimer()
+            scheduleTickTimer(on: eventLoop)
         }
     }
 
