@@ -101,7 +101,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
         // refused before they are read whole.
         let server = LeanGRPCServer(
             methods: EtcdGRPCMethods.table(for: service), messageBytesMax: configuration.maxRequestBytes + 512 * 1024,
-            threads: configuration.clientThreads ?? System.coreCount, logger: logger
+            threads: configuration.clientThreads ?? System.coreCount, logger: logger,
+            plainHTTP: { [service] method, uri in await service.httpResponse(method: method, uri: uri) }
         )
         do {
             try await server.start(addresses: clientAddresses)

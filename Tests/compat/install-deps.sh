@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the compatibility suite needs on a Debian machine, as root, without a virtualenv:
-# etcdctl 3.4 (etcd-client), nc (netcat-openbsd, for one shell-level garbage check), tcpdump (the
+# etcdctl 3.4 (etcd-client), nc (netcat-openbsd, for one shell-level garbage check), curl (the HTTP
+# endpoints beside gRPC), tcpdump (the
 # heartbeat monitor of faults/read_storm.py) and python-etcd3 with the protobuf it still works
 # with. --with-etcd-server also installs the real etcd 3.4, to run the suite against it:
 # Tests/compat/run.sh /usr/bin/etcd
 set -euo pipefail
-packages=(etcd-client netcat-openbsd tcpdump)
+packages=(etcd-client netcat-openbsd curl tcpdump)
 [ "${1:-}" = --with-etcd-server ] && packages+=(etcd-server)
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -179,6 +179,7 @@ run_suite() {
 
 run_suite etcdctl bash "$compat_dir/etcdctl.sh"
 run_suite bad-requests bash "$compat_dir/bad_requests.sh"
+COMPAT_SERVER_KIND=$server_kind run_suite http bash "$compat_dir/http_endpoints.sh"
 # The python suites talk to the second and third members, so that between them and the shell
 # suites (which start from the first) every member serves a client.
 host_port_1=${client_urls[1]#http://}

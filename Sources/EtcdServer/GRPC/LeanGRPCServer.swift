@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import Synchronization
@@ -12,7 +13,8 @@ import Synchronization
 /// together. Here a unary call is a stream channel and a callback from the replica loop.
 ///
 /// It serves plaintext gRPC with identity encoding, as etcd does without TLS. Requests are bounded
-/// (`messageBytesMax`), and a connection that is not HTTP/2 is closed.
+/// (`messageBytesMax`). A connection whose first bytes are not HTTP/2's preface is served plain
+/// HTTP/1.1 by `plainHTTP` when given (etcd's endpoints beside gRPC), and closed otherwise.
 final class LeanGRPCServer: Sendable {
     /// How long a graceful stop waits for calls in flight before closing connections anyway.
     static let drainTimeout: Duration = .seconds(10)
@@ -44,12 +46,19 @@ final class LeanGRPCServer: Sendable {
     private let methods: [String: GRPCMethod]
     private let logger: Logger
     private let messageBytesMax: Int
+    /// Answers HTTP/1.x requests on the same port (etcd's `/health`, `/version`, ...); nil serves
+    /// gRPC only.
+    private let plainHTTP: (@Sendable (_ method: String, _ uri: String) async -> HTTPEndpointResponse)?
     private let tracker = GRPCStreamTracker()
     private let state = Mutex<(listeners: [Channel], connections: [ObjectIdentifier: Channel])>(([], [:]))
 
-    init(methods: [String: GRPCMethod], messageBytesMax: Int, threads: Int = System.coreCount, logger: Logger) {
+    init(
+        methods: [String: GRPCMethod], messageBytesMax: Int, threads: Int = System.coreCount, logger: Logger,
+        plainHTTP: (@Sendable (_ method: String, _ uri: String) async -> HTTPEndpointResponse)? = nil
+    ) {
         self.methods = methods
         self.messageBytesMax = messageBytesMax
+        self.plainHTTP = plainHTTP
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
@@ -67,7 +76,8 @@ final class LeanGRPCServer: Sendable {
         connection.controlFrameRateLimit.windowLength = Self.controlFrameWindow
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = Self.streamWindowBytes
-        let methods = methods, messageBytesMax = messageBytesMax, tracker = tracker
+        let methods = methods, messageBytesMax = messageBytesMax, tracker = tracker, plainHTTP = plainHTTP
+        let connectionSettings = connection, streamSettings = stream
         for (host, port) in addresses {
             let listener = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
@@ -81,16 +91,23 @@ final class LeanGRPCServer: Sendable {
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(PrefaceTimeoutHandler(timeout: Self.prefaceTimeout))
                         try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
-                        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
-                        ) { streamChannel in
-                            streamChannel.eventLoop.makeCompletedFuture {
-                                try streamChannel.pipeline.syncOperations.addHandler(
-                                    GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker, connectionBytes: connectionBytes)
-                                )
+                        let configureGRPC: (Channel) throws -> Void = { channel in
+                            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                                mode: .server, connectionConfiguration: connectionSettings, streamConfiguration: streamSettings
+                            ) { streamChannel in
+                                streamChannel.eventLoop.makeCompletedFuture {
+                                    try streamChannel.pipeline.syncOperations.addHandler(
+                                        GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker, connectionBytes: connectionBytes)
+                                    )
+                                }
                             }
+                            try channel.pipeline.syncOperations.addHandler(ConnectionErrorHandler(server: self))
                         }
-                        try channel.pipeline.syncOperations.addHandler(ConnectionErrorHandler(server: self))
+                        guard let plainHTTP else { return try configureGRPC(channel) }
+                        try channel.pipeline.syncOperations.addHandler(ClientProtocolSniffer(configureHTTP2: configureGRPC) { channel in
+                            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                            try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(respond: plainHTTP))
+                        })
                     }
                 }
                 .bind(host: host, port: port)

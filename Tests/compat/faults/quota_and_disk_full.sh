@@ -86,6 +86,9 @@ quota_checks() {
   capture ctl_at "$endpoint" alarm list
   if [[ "$check_stdout" == *"alarm:NOSPACE"* ]]; then pass "alarm list shows NOSPACE"; else fail "alarm list shows NOSPACE" "$check_stdout $check_stderr"; fi
   expect_output "reads are served under NOSPACE" "$big_value" ctl_at "$endpoint" get quota/0 --print-value-only
+  # etcd 3.4's /health is false while any alarm is raised.
+  expect_equal "GET /health under NOSPACE: 503 {\"health\":\"false\"}" '503 {"health":"false"}' \
+    "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$endpoint/health") $(curl -s -m 5 "http://$endpoint/health")"
   expect_error "puts are refused under NOSPACE" 1 "Error: etcdserver: mvcc: database space exceeded" ctl_at "$endpoint" put small v
   expect_output "deletes are served under NOSPACE" "$written" ctl_at "$endpoint" del quota/ --prefix
   local revision

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Plain HTTP/1.1 on the client port, beside gRPC, as etcd serves it: /health (etcd 3.4's body and
+# codes), /version, /livez and /readyz (etcd 3.5.12+; etcd 3.4 answers them 404), 404 for any other
+# path, 405 for any method but GET, bytes that are not HTTP, and /health when the member has lost its leader (two members
+# paused with SIGSTOP, then resumed).
+#
+# Usage: http_endpoints.sh   (run.sh sets COMPAT_ENDPOINTS, COMPAT_WORK_DIR and COMPAT_SERVER_KIND)
+set -u
+cd "$(dirname "$0")" || exit 2
+# shellcheck source=lib.sh
+source ./lib.sh
+
+IFS=, read -r -a endpoints <<<"$COMPAT_ENDPOINTS"
+kind=${COMPAT_SERVER_KIND:-synod}
+command -v curl >/dev/null || { fail "curl is installed (apt-get install -y curl)"; finish_suite http; exit 1; }
+
+# http_get URL [CURL_ARGS...]: sets http_status and http_body.
+http_get() {
+  local url=$1 body_file
+  shift
+  body_file=$(mktemp "$COMPAT_WORK_DIR/http.XXXXXX")
+  http_status=$(curl -s -m 5 -o "$body_file" -w '%{http_code}' "$@" "$url")
+  http_body=$(cat "$body_file")
+  rm -f "$body_file"
+}
+
+for endpoint in "${endpoints[@]}"; do
+  http_get "$endpoint/health"
+  expect_equal "GET /health on $endpoint: 200 {\"health\":\"true\"}" '200 {"health":"true"}' "$http_status $http_body"
+done
+http_get "${endpoints[0]}/health?serializable=true"
+expect_equal 'GET /health?serializable=true: 200 {"health":"true"}' '200 {"health":"true"}' "$http_status $http_body"
+
+status_version=$(ctl_at "${endpoints[0]}" endpoint status -w json | json_query 'd[0]["Status"]["version"]')
+http_get "${endpoints[0]}/version"
+expect_equal "GET /version: the server version Status reports, cluster 3.4.0" \
+  "200 {\"etcdserver\":\"$status_version\",\"etcdcluster\":\"3.4.0\"}" "$http_status $http_body"
+
+http_get "${endpoints[0]}/no-such-path"
+expect_equal "GET of an unknown path: Go's 404" "404 404 page not found" "$http_status $http_body"
+
+http_get "${endpoints[0]}/health" -X POST
+expect_equal "POST /health: 405, GET only" "405 Method Not Allowed" "$http_status $http_body"
+
+for path in livez readyz; do
+  http_get "${endpoints[0]}/$path"
+  if [ "$kind" = etcd ]; then
+    expect_equal "GET /$path: etcd 3.4 does not serve it" "404 404 page not found" "$http_status $http_body"
+  else
+    expect_equal "GET /$path: 200 ok (etcd 3.5.12's answer)" "200 ok" "$http_status $http_body"
+  fi
+done
+
+# Bytes that are neither HTTP/2 nor HTTP/1: the connection is closed, with a 400 at most (etcd's
+# cmux closes it without a word), and the member serves on.
+reply=$(printf 'NOT-HTTP at all\r\n\r\n' | timeout 5 curl -s -m 3 telnet://"${endpoints[0]#http://}" 2>/dev/null | head -1 | tr -d '\r')
+if [ -z "$reply" ] || [ "$reply" == "HTTP/1.1 400 Bad Request" ]; then
+  pass "bytes that are not HTTP get a closed connection (or a 400)"
+else
+  fail "bytes that are not HTTP get a closed connection (or a 400)" "first line: $reply"
+fi
+expect_output "gRPC still served on the same port afterwards" "OK" ctl_at "${endpoints[0]}" put compat/http/after-garbage v
+
+# Two of three members paused: the third loses its leader within an election, and says so.
+member_pid() { pgrep -f -- "--data-dir $COMPAT_WORK_DIR/$1( |$)" | head -1; }
+read -r -a names <<<"$COMPAT_MEMBER_NAMES"
+paused=("$(member_pid "${names[1]}")" "$(member_pid "${names[2]}")")
+if [ -z "${paused[0]}" ] || [ -z "${paused[1]}" ]; then
+  fail "find the members to pause" "pids: ${paused[*]}"
+else
+  kill -STOP "${paused[@]}"
+  no_leader_health() { http_get "${endpoints[0]}/health"; [ "$http_status $http_body" == '503 {"health":"false"}' ]; }
+  if wait_until "GET /health says false without a leader" 20 no_leader_health; then
+    pass 'GET /health with two of three members paused: 503 {"health":"false"}'
+  else
+    fail 'GET /health with two of three members paused: 503 {"health":"false"}' "last answer: $http_status $http_body"
+  fi
+  if [ "$kind" != etcd ]; then
+    http_get "${endpoints[0]}/livez"
+    expect_equal "GET /livez without a leader: 200 ok (the member itself is alive)" "200 ok" "$http_status $http_body"
+    http_get "${endpoints[0]}/readyz"
+    expect_equal "GET /readyz without a leader: 503" "503 readyz check failed" "$http_status $http_body"
+  fi
+  kill -CONT "${paused[@]}"
+  healthy_again() { http_get "${endpoints[0]}/health"; [ "$http_status $http_body" == '200 {"health":"true"}' ]; }
+  if wait_until "GET /health true again after the members resume" 30 healthy_again; then
+    pass "GET /health is true again once the paused members resume"
+  else
+    fail "GET /health is true again once the paused members resume" "last answer: $http_status $http_body"
+  fi
+fi
+
+finish_suite http
