@@ -61,6 +61,18 @@ else
 fi
 expect_output "gRPC still served on the same port afterwards" "OK" ctl_at "${endpoints[0]}" put compat/http/after-garbage v
 
+# expect_health_within SECONDS EXPECTED NAME: polls /health on the first member until it answers
+# EXPECTED ("status body").
+expect_health_within() {
+  local seconds=$1 expected=$2 name=$3
+  health_is() { http_get "${endpoints[0]}/health"; [ "$http_status $http_body" == "$expected" ]; }
+  if wait_until "$name" "$seconds" health_is; then
+    pass "$name"
+  else
+    fail "$name" "last answer: $http_status $http_body"
+  fi
+}
+
 # Two of three members paused: the third loses its leader within an election, and says so.
 member_pid() { pgrep -f -- "--data-dir $COMPAT_WORK_DIR/$1( |$)" | head -1; }
 read -r -a names <<<"$COMPAT_MEMBER_NAMES"
@@ -69,12 +81,7 @@ if [ -z "${paused[0]}" ] || [ -z "${paused[1]}" ]; then
   fail "find the members to pause" "pids: ${paused[*]}"
 else
   kill -STOP "${paused[@]}"
-  no_leader_health() { http_get "${endpoints[0]}/health"; [ "$http_status $http_body" == '503 {"health":"false"}' ]; }
-  if wait_until "GET /health says false without a leader" 20 no_leader_health; then
-    pass 'GET /health with two of three members paused: 503 {"health":"false"}'
-  else
-    fail 'GET /health with two of three members paused: 503 {"health":"false"}' "last answer: $http_status $http_body"
-  fi
+  expect_health_within 20 '503 {"health":"false"}' 'GET /health with two of three members paused: 503 {"health":"false"}'
   if [ "$kind" != etcd ]; then
     http_get "${endpoints[0]}/livez"
     expect_equal "GET /livez without a leader: 200 ok (the member itself is alive)" "200 ok" "$http_status $http_body"
@@ -82,12 +89,7 @@ else
     expect_equal "GET /readyz without a leader: 503" "503 readyz check failed" "$http_status $http_body"
   fi
   kill -CONT "${paused[@]}"
-  healthy_again() { http_get "${endpoints[0]}/health"; [ "$http_status $http_body" == '200 {"health":"true"}' ]; }
-  if wait_until "GET /health true again after the members resume" 30 healthy_again; then
-    pass "GET /health is true again once the paused members resume"
-  else
-    fail "GET /health is true again once the paused members resume" "last answer: $http_status $http_body"
-  fi
+  expect_health_within 30 '200 {"health":"true"}' "GET /health is true again once the paused members resume"
 fi
 
 finish_suite http
