@@ -69,6 +69,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var wasLeader = false
     /// The leader as of the last iteration.
     var knownLeader: NodeID?
+    /// etcd's metrics, served at `/metrics`.
+    let metrics: EtcdMetrics
     /// The leader's own compactions (`--auto-compaction-*`); nil when off.
     public var autoCompaction: AutoCompaction?
     var lastSweep = ContinuousClock.now
@@ -105,6 +107,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         pendingWrites = PendingRequests(capacity: limits.pendingRequestsMax)
         pendingReads = PendingRequests(capacity: limits.pendingRequestsMax)
         pendingCalls = PendingRequests(capacity: limits.pendingRequestsMax)
+        metrics = EtcdMetrics(memberID: identity.id.rawValue, serverVersion: MaintenanceService.apiVersion)
     }
 
     func nextRequestID() -> RequestID {
@@ -193,6 +196,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             // Calls on their way to the old leader will get no answer: tell their callers now,
             // so a keep-alive is retried with the new leader instead of waiting out its deadline.
             if knownLeader != nil { pendingCalls.drain(with: Self.notLeaderPayload) }
+            // As etcd counts: each time a (new) leader is seen, the first one included.
+            if status.leader != nil { metrics.leaderChangesSeen.increment() }
             knownLeader = status.leader
         }
         if status.isLeader {

@@ -19,6 +19,13 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
+    /// Requests waiting now (etcd's `proposals_pending`, for writes).
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiters.count
+    }
+
     /// Returns false (and registers nothing) when full.
     func register(_ id: RequestID, deadline: ContinuousClock.Instant, context: Context, _ resume: @escaping @Sendable (Answer) -> Void) -> Bool {
         lock.lock()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Plain HTTP/1.1 on the client port, beside gRPC, as etcd serves it: /health (etcd 3.4's body and
-# codes), /version, /livez and /readyz (etcd 3.5.12+; etcd 3.4 answers them 404), 404 for any other
-# path, 405 for any method but GET, bytes that are not HTTP, and /health when the member has lost its leader (two members
-# paused with SIGSTOP, then resumed).
+# codes), /version, /metrics (etcd's names and types), /livez and /readyz (etcd 3.5.12+; etcd 3.4
+# answers them 404), 404 for any other path, 405 for any method but GET, bytes that are not HTTP,
+# and /health when the member has lost its leader (two members paused with SIGSTOP, then resumed).
 #
 # Usage: http_endpoints.sh   (run.sh sets COMPAT_ENDPOINTS, COMPAT_WORK_DIR and COMPAT_SERVER_KIND)
 set -u
@@ -60,6 +60,35 @@ else
   fail "bytes that are not HTTP get a closed connection (or a 400)" "first line: $reply"
 fi
 expect_output "gRPC still served on the same port afterwards" "OK" ctl_at "${endpoints[0]}" put compat/http/after-garbage v
+
+# /metrics: etcd's names and types, values that agree with the cluster, and text that parses.
+metric() { awk -v name="$1" '$1 == name { print $2 + 0 }' <<<"$2"; }
+leaders=0
+for endpoint in "${endpoints[@]}"; do
+  metrics=$(curl -s -m 5 "$endpoint/metrics")
+  expect_equal "GET /metrics on $endpoint: etcd_server_has_leader 1" 1 "$(metric etcd_server_has_leader "$metrics")"
+  [ "$(metric etcd_server_is_leader "$metrics")" = 1 ] && leaders=$((leaders + 1))
+done
+expect_equal "exactly one member reports etcd_server_is_leader 1" 1 "$leaders"
+metrics=$(curl -s -m 5 "${endpoints[0]}/metrics")
+for declared in "etcd_server_has_leader gauge" "etcd_server_is_leader gauge" "etcd_server_leader_changes_seen_total counter" \
+  "etcd_server_proposals_committed_total gauge" "etcd_server_proposals_applied_total gauge" "etcd_server_proposals_pending gauge" \
+  "etcd_mvcc_db_total_size_in_bytes gauge" "etcd_mvcc_db_total_size_in_use_in_bytes gauge" "etcd_server_quota_backend_bytes gauge"; do
+  expect_equal "/metrics declares $declared, as etcd does" "# TYPE $declared" "$(grep "^# TYPE ${declared% *} " <<<"$metrics")"
+done
+status_applied=$(ctl_at "${endpoints[0]}" endpoint status -w json | json_query 'd[0]["Status"]["raftAppliedIndex"]')
+metrics=$(curl -s -m 5 "${endpoints[0]}/metrics")
+applied=$(metric etcd_server_proposals_applied_total "$metrics")
+if [ "$applied" -ge "$status_applied" ] 2>/dev/null && [ "$applied" -gt 0 ]; then
+  pass "etcd_server_proposals_applied_total ($applied) is at least Status's applied index ($status_applied)"
+else
+  fail "etcd_server_proposals_applied_total is at least Status's applied index" "metric $applied, status $status_applied"
+fi
+bad_lines=$(python3 -c '
+import re, sys
+sample = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? ([-+0-9.eE]+|NaN|[+-]Inf)$")
+print("\n".join(l for l in sys.stdin.read().splitlines() if l and not l.startswith("#") and not sample.match(l)))' <<<"$metrics")
+expect_equal "every sample line of /metrics is Prometheus text format" "" "$bad_lines"
 
 # expect_health_within SECONDS EXPECTED NAME: polls /health on the first member until it answers
 # EXPECTED ("status body").

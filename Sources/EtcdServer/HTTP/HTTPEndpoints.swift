@@ -30,13 +30,14 @@ struct HTTPEndpointResponse: Sendable, Equatable {
 /// - `/livez` (etcd 3.5.12+): the member's loop answers, whatever the cluster does.
 /// - `/readyz` (etcd 3.5.12+): a leader, no CORRUPT alarm, and a linearizable read that answers.
 /// - `/version`: the server and cluster versions `Status` reports.
+/// - `/metrics`: `EtcdMetrics` in Prometheus's text format.
 extension EtcdService {
     /// etcd 3.4 gives its health read one second.
     static let healthReadTimeout: Duration = .seconds(1)
 
     func httpResponse(method: String, uri: String) async -> HTTPEndpointResponse {
         let (path, query) = Self.split(uri)
-        guard ["/health", "/livez", "/readyz", "/version"].contains(path) else { return .notFound }
+        guard ["/health", "/livez", "/readyz", "/version", "/metrics"].contains(path) else { return .notFound }
         guard method == "GET" else { return .methodNotAllowed }
         switch path {
         case "/health":
@@ -47,6 +48,17 @@ extension EtcdService {
         case "/livez":
             let live = await onLoop { _ in true } ?? false
             return .text(live ? 200 : 503, live ? "ok\n" : "livez check failed\n")
+        case "/metrics":
+            let status = loop.status
+            let sample = await onLoop { service in
+                EtcdMetrics.Sample(
+                    hasLeader: status.leader != nil, isLeader: status.isLeader, committedIndex: status.commitIndex,
+                    appliedIndex: service.appliedIndex, pendingProposals: service.pendingWrites.count,
+                    storeBytes: service.store.sizeBytes, quotaBytes: service.limits.quotaBytes
+                )
+            }
+            guard let sample else { return .text(503, "the member is too busy to report its metrics\n") }
+            return HTTPEndpointResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: String(decoding: metrics.render(sample), as: UTF8.self))
         case "/readyz":
             let ready = await isHealthy(serializable: false, ignoringNoSpace: true)
             return .text(ready ? 200 : 503, ready ? "ok\n" : "readyz check failed\n")
