@@ -69,6 +69,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
             electionTimeout: .milliseconds(configuration.electionTimeoutMillis), logger: logger
         )
         self.service = service
+        let fsyncDurations = service.metrics.walFsyncDurations
+        loop.syncObserver = { fsyncDurations.record($0) }
         service.autoCompaction = try configuration.autoCompaction()
         if let snapshot = durable.snapshot { service.restore(snapshot) }
 

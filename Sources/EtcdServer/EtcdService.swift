@@ -162,7 +162,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     }
 
     public func rejected(_ id: RequestID, _ reason: RequestRejection) {
-        if pendingWrites.resolve(id, .failure(EtcdError(reason))) { return }
+        if pendingWrites.resolve(id, .failure(EtcdError(reason))) {
+            metrics.proposalsFailed.increment()
+            return
+        }
         if let read = pendingReads.take(id) { read.resume(.failure(EtcdError(reason))) }
     }
 
@@ -207,7 +210,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         watches.catchUp(store: store)
         if now - lastSweep >= .milliseconds(100) {
             lastSweep = now
-            pendingWrites.expire(now: now, with: .failure(.timeout))
+            let timedOut = pendingWrites.expire(now: now, with: .failure(.timeout))
+            if timedOut > 0 { metrics.proposalsFailed.increment(by: Int64(timedOut)) }
             pendingReads.expire(now: now, with: .failure(.timeout))
             pendingCalls.expire(now: now, with: nil)
             if now - lastAlarmRetry >= Self.alarmRetryInterval {

@@ -54,13 +54,15 @@ final class PendingRequests<Context, Answer: Sendable>: @unchecked Sendable {
         return waiters.removeValue(forKey: id)
     }
 
-    /// Answers every request whose deadline has passed with `answer`.
-    func expire(now: ContinuousClock.Instant, with answer: Answer) {
+    /// Answers every request whose deadline has passed with `answer`; returns how many there were.
+    @discardableResult
+    func expire(now: ContinuousClock.Instant, with answer: Answer) -> Int {
         lock.lock()
         let expired = waiters.filter { $0.value.deadline <= now }
         for id in expired.keys { waiters.removeValue(forKey: id) }
         lock.unlock()
         for waiter in expired.values { waiter.resume(answer) }
+        return expired.count
     }
 
     /// Answers everything, at shutdown.

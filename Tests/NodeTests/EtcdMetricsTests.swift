@@ -31,6 +31,27 @@ import Testing
         }
     }
 
+    /// The log's syncs land in etcd's buckets, in seconds; failed proposals are counted.
+    @Test func syncDurationsAndFailedProposalsAreRecorded() {
+        let metrics = EtcdMetrics(memberID: 1, serverVersion: "3.4.0")
+        metrics.walFsyncDurations.record(.microseconds(1_500))
+        metrics.walFsyncDurations.record(.milliseconds(600))
+        metrics.proposalsFailed.increment(by: Int64(2))
+        let rendered = lines(metrics, sample)
+        for expected in [
+            "# TYPE etcd_disk_wal_fsync_duration_seconds histogram",
+            "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.001\"} 0",
+            "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.002\"} 1",
+            "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.512\"} 1",
+            "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"1.024\"} 2",
+            "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"8.192\"} 2",
+            "etcd_disk_wal_fsync_duration_seconds_count 2",
+            "# TYPE etcd_server_proposals_failed_total counter", "etcd_server_proposals_failed_total 2",
+        ] {
+            #expect(rendered.contains(expected), "missing: \(expected)")
+        }
+    }
+
     /// Leader changes are counted as they happen; the rest follows the latest sample.
     @Test func theLeaderChangeCounterKeepsCountingAcrossScrapes() {
         let metrics = EtcdMetrics(memberID: 1, serverVersion: "3.4.0")

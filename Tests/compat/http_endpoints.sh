@@ -73,7 +73,8 @@ expect_equal "exactly one member reports etcd_server_is_leader 1" 1 "$leaders"
 metrics=$(curl -s -m 5 "${endpoints[0]}/metrics")
 for declared in "etcd_server_has_leader gauge" "etcd_server_is_leader gauge" "etcd_server_leader_changes_seen_total counter" \
   "etcd_server_proposals_committed_total gauge" "etcd_server_proposals_applied_total gauge" "etcd_server_proposals_pending gauge" \
-  "etcd_mvcc_db_total_size_in_bytes gauge" "etcd_mvcc_db_total_size_in_use_in_bytes gauge" "etcd_server_quota_backend_bytes gauge"; do
+  "etcd_mvcc_db_total_size_in_bytes gauge" "etcd_mvcc_db_total_size_in_use_in_bytes gauge" "etcd_server_quota_backend_bytes gauge" \
+  "etcd_server_proposals_failed_total counter" "etcd_disk_wal_fsync_duration_seconds histogram"; do
   expect_equal "/metrics declares $declared, as etcd does" "# TYPE $declared" "$(grep "^# TYPE ${declared% *} " <<<"$metrics")"
 done
 status_applied=$(ctl_at "${endpoints[0]}" endpoint status -w json | json_query 'd[0]["Status"]["raftAppliedIndex"]')
@@ -89,6 +90,8 @@ import re, sys
 sample = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? ([-+0-9.eE]+|NaN|[+-]Inf)$")
 print("\n".join(l for l in sys.stdin.read().splitlines() if l and not l.startswith("#") and not sample.match(l)))' <<<"$metrics")
 expect_equal "every sample line of /metrics is Prometheus text format" "" "$bad_lines"
+fsyncs=$(metric etcd_disk_wal_fsync_duration_seconds_count "$metrics")
+if [ "${fsyncs:-0}" -gt 0 ] 2>/dev/null; then pass "etcd_disk_wal_fsync_duration_seconds has counted the log's syncs ($fsyncs)"; else fail "etcd_disk_wal_fsync_duration_seconds has counted the log's syncs" "count: $fsyncs"; fi
 
 # expect_health_within SECONDS EXPECTED NAME: polls /health on the first member until it answers
 # EXPECTED ("status body").

@@ -3,7 +3,9 @@ import Prometheus
 /// The node's metrics under etcd's names, types and help texts, served at `/metrics` in
 /// Prometheus's text format. Each value here is one the node keeps anyway (the engine's status,
 /// the store's size, the requests waiting), read when Prometheus scrapes: recording costs the
-/// request path nothing. Only `leaderChangesSeen` is counted as it happens, once per change.
+/// request path nothing. Counted as they happen: `leaderChangesSeen` (once per change),
+/// `proposalsFailed` (once per failed write) and `walFsyncDurations` (once per log sync, which
+/// serves a whole batch of writes).
 final class EtcdMetrics: Sendable {
     /// What a scrape reads from the node, on its loop.
     struct Sample: Sendable {
@@ -18,6 +20,8 @@ final class EtcdMetrics: Sendable {
 
     let registry = PrometheusCollectorRegistry()
     let leaderChangesSeen: Counter
+    let proposalsFailed: Counter
+    let walFsyncDurations: DurationHistogram
     private let hasLeader: Gauge
     private let isLeader: Gauge
     private let committed: Gauge
@@ -28,20 +32,35 @@ final class EtcdMetrics: Sendable {
     private let quota: Gauge
 
     init(memberID: UInt64, serverVersion: String) {
-        registry.makeGauge(name: "etcd_server_id", labels: [("server_id", String(memberID, radix: 16))], help: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.").set(to: 1)
-        registry.makeGauge(name: "etcd_server_version", labels: [("server_version", serverVersion)], help: "Which version is running. 1 for 'server_version' label with current version.").set(to: 1)
         let clusterVersion = serverVersion.split(separator: ".").prefix(2).joined(separator: ".")
-        registry.makeGauge(name: "etcd_cluster_version", labels: [("cluster_version", clusterVersion)], help: "Which version is running. 1 for 'cluster_version' label with current cluster version").set(to: 1)
-        hasLeader = registry.makeGauge(name: "etcd_server_has_leader", help: "Whether or not a leader exists. 1 is existence, 0 is not.")
-        isLeader = registry.makeGauge(name: "etcd_server_is_leader", help: "Whether or not this member is a leader. 1 if is, 0 otherwise.")
-        leaderChangesSeen = registry.makeCounter(name: "etcd_server_leader_changes_seen_total", help: "The number of leader changes seen.")
+        // Info gauges: always 1, the information is in the label.
+        for (name, label, value, help) in [
+            ("etcd_server_id", "server_id", String(memberID, radix: 16), "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID."),
+            ("etcd_server_version", "server_version", serverVersion, "Which version is running. 1 for 'server_version' label with current version."),
+            ("etcd_cluster_version", "cluster_version", clusterVersion, "Which version is running. 1 for 'cluster_version' label with current cluster version"),
+        ] {
+            registry.makeGauge(descriptor: Self.named(name, help), labels: [(label, value)]).set(to: 1)
+        }
+        hasLeader = registry.makeGauge(descriptor: Self.named("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not."))
+        isLeader = registry.makeGauge(descriptor: Self.named("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise."))
+        leaderChangesSeen = registry.makeCounter(descriptor: Self.named("etcd_server_leader_changes_seen_total", "The number of leader changes seen."))
         // etcd 3.4 declares these two as gauges, though their names end in _total.
-        committed = registry.makeGauge(name: "etcd_server_proposals_committed_total", help: "The total number of consensus proposals committed.")
-        applied = registry.makeGauge(name: "etcd_server_proposals_applied_total", help: "The total number of consensus proposals applied.")
-        pending = registry.makeGauge(name: "etcd_server_proposals_pending", help: "The current number of pending proposals to commit.")
-        storeSize = registry.makeGauge(name: "etcd_mvcc_db_total_size_in_bytes", help: "Total size of the underlying database physically allocated in bytes.")
-        storeSizeInUse = registry.makeGauge(name: "etcd_mvcc_db_total_size_in_use_in_bytes", help: "Total size of the underlying database logically in use in bytes.")
-        quota = registry.makeGauge(name: "etcd_server_quota_backend_bytes", help: "Current backend storage quota size in bytes.")
+        committed = registry.makeGauge(descriptor: Self.named("etcd_server_proposals_committed_total", "The total number of consensus proposals committed."))
+        applied = registry.makeGauge(descriptor: Self.named("etcd_server_proposals_applied_total", "The total number of consensus proposals applied."))
+        proposalsFailed = registry.makeCounter(descriptor: Self.named("etcd_server_proposals_failed_total", "The total number of failed proposals seen."))
+        // etcd's buckets: 1 ms doubling to 8.192 s.
+        walFsyncDurations = registry.makeDurationHistogram(
+            descriptor: Self.named("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL."),
+            buckets: (0..<14).map { .microseconds(1000 << $0) })
+        pending = registry.makeGauge(descriptor: Self.named("etcd_server_proposals_pending", "The current number of pending proposals to commit."))
+        storeSize = registry.makeGauge(descriptor: Self.named("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes."))
+        storeSizeInUse = registry.makeGauge(descriptor: Self.named("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes."))
+        quota = registry.makeGauge(descriptor: Self.named("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes."))
+    }
+
+    /// etcd's full metric names, given whole rather than in namespace, subsystem and unit parts.
+    private static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The exposition text with `sample`'s values.

@@ -49,9 +49,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let keepAlive = request.isKeepAlive
+        let keepAlive = request.isKeepAlive, channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { context.close(promise: nil) }
+            if !keepAlive { channel.close(promise: nil) }
         }
     }
 

@@ -82,6 +82,9 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     public let refusedForwardedProposals = Atomic<Int>(0)
     private let lastRefusedForwarder = Atomic<UInt64>(0)
     private var refusedForwardedProposalsLogged = 0
+    /// Told how long each sync of the log took (etcd's `wal_fsync_duration_seconds`); set before
+    /// `start`.
+    public var syncObserver: (@Sendable (Duration) -> Void)?
     /// The status after the last iteration, for readers on other threads (gRPC headers).
     private var publishedStatus: EngineStatus
 
@@ -312,7 +315,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
                     mustSyncFirst = true
                 }
             }
-            if mustSyncFirst { try storage.sync() }
+            if mustSyncFirst { try timedSync() }
         }
         var outgoing: [(to: NodeID, envelope: PeerEnvelope<Engine.Message>)] = []
         var followUps: [EngineEvent<Engine.Message>] = []
@@ -351,10 +354,16 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         }
         if !outgoing.isEmpty { transport?.send(outgoing) }
         if !mustSyncFirst, let last = lastOverlapping {
-            storageGuard { try storage.sync() }
+            storageGuard { try timedSync() }
             followUps.append(.persisted(last.index, term: last.term))
         }
         return followUps
+    }
+
+    private func timedSync() throws {
+        let started = ContinuousClock.now
+        try storage.sync()
+        syncObserver?(ContinuousClock.now - started)
     }
 
     /// Saves a snapshot the node made, off the loop. A full disk is not fatal here: nothing depends
