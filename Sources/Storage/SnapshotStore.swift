@@ -91,13 +91,10 @@ public struct SnapshotStore {
             written += count
             if let bytesPerSecond, bytesPerSecond > 0 {
                 let due = began + .seconds(Double(written) / Double(bytesPerSecond))
-                if due > ContinuousClock.now { Thread.sleep(forTimeInterval: Self.seconds(due - ContinuousClock.now)) }
+                let ahead = due - ContinuousClock.now
+                if ahead > .zero { Thread.sleep(forTimeInterval: ahead / .seconds(1)) }
             }
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// The newest snapshot, verified, or nil when there is none. A damaged newest snapshot is an

@@ -204,8 +204,7 @@ private final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChann
 
     func handlerAdded(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let (seconds, attoseconds) = timeout.components
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+        timer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             loopBound.value.close(promise: nil)
         }
     }

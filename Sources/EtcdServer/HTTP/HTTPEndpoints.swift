@@ -89,12 +89,14 @@ extension EtcdService {
                 }
                 if first { continuation.resume(returning: outcome) }
             }
+            let timer = Task {
+                // Cancelled: the read answered first.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                finish(false)
+            }
             read(.range(RangeRequest(key: Array("health".utf8))), serializable: serializable) { answer in
                 if case .success = answer { finish(true) } else { finish(false) }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                finish(false)
+                timer.cancel()
             }
         }
     }

@@ -48,7 +48,8 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     static var spaceRetryInterval: Duration { .seconds(1) }
 
     public let id: NodeID
-    let tickInterval: Duration
+    /// The clock's tick, as the event loop counts time.
+    private let tickAmount: TimeAmount
     let logger: Logger
     private var engine: Engine
     private var storage: DiskStorage<Engine.HardState>
@@ -92,7 +93,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         self.id = id
         self.engine = engine
         self.storage = storage
-        self.tickInterval = tickInterval
+        tickAmount = TimeAmount(tickInterval)
         self.logger = logger
         self.publishedStatus = engine.status
     }
@@ -200,11 +201,6 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     }
 
     // MARK: The loop
-
-    private var tickAmount: TimeAmount {
-        let (seconds, attoseconds) = tickInterval.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
 
     /// Arms the timer for the next tick. A tick that finds its deadline already handled by an
     /// iteration (ticks are counted from the clock, not from timer firings) only re-arms.
