@@ -152,6 +152,8 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
     /// A learner cannot be promoted before it has caught up with the leader's log.
     case learnerNotCaughtUp(NodeID, matchIndex: LogIndex, leaderLastIndex: LogIndex)
     case invalidMembershipChange(String)
+    /// A change of voters would leave fewer voters that answer lately than its quorum needs.
+    case notEnoughActiveMembers(active: Int, needed: Int)
     /// Leadership is being handed to another node; proposals wait for the new leader.
     case leadershipTransferInProgress(to: NodeID)
     /// The transfer target is not a voter of the current configuration.
@@ -172,6 +174,7 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
         case .membershipChangeInProgress: return "a membership change is in progress"
         case .learnerNotCaughtUp(let node, let match, let last): return "learner \(node) has \(match) of \(last) entries"
         case .invalidMembershipChange(let reason): return "invalid membership change: \(reason)"
+        case .notEnoughActiveMembers(let active, let needed): return "only \(active) voters answer lately, \(needed) needed"
         case .leadershipTransferInProgress(let target): return "leadership transfer to \(target) in progress"
         case .transferTargetNotVoter(let node): return "\(node) is not a voter"
         case .notMember(let node): return "\(node) is not a member"

@@ -14,6 +14,19 @@ enum EtcdError: Error, Sendable {
     case stopped
     case invalidRequest(String)
     case notCapable
+    case member(MemberProblem)
+    /// MoveLeader sent to a member that is not the leader (etcd's `ErrGRPCNotLeader`).
+    case notLeader
+    /// MoveLeader to a member that cannot lead (etcd's `ErrGRPCBadLeaderTransferee`).
+    case badLeaderTransferee
+    /// A leadership transfer that did not finish in time (etcd's `ErrGRPCTimeoutDueToLeaderFail`).
+    case transferTimedOut
+
+    /// Why a membership request is refused, as etcd's `membership` errors say it.
+    enum MemberProblem: Error, Sendable {
+        case notFound, idRemoved, peerURLExists, notLearner, learnerNotReady, tooManyLearners, badURLs
+        case notEnoughStartedMembers, changeInProgress, busy
+    }
 
     var rpcError: RPCError {
         switch self {
@@ -27,6 +40,22 @@ enum EtcdError: Error, Sendable {
         case .stopped: return RPCError(code: .unavailable, message: "etcdserver: server stopped")
         case .invalidRequest(let reason): return RPCError(code: .invalidArgument, message: "etcdserver: \(reason)")
         case .notCapable: return RPCError(code: .unavailable, message: "etcdserver: not capable")
+        case .notLeader: return RPCError(code: .unavailable, message: "etcdserver: not leader")
+        case .badLeaderTransferee: return RPCError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
+        case .transferTimedOut: return RPCError(code: .unavailable, message: "etcdserver: request timed out, possibly due to previous leader failure")
+        case .member(let problem):
+            switch problem {
+            case .notFound: return RPCError(code: .notFound, message: "etcdserver: member not found")
+            case .idRemoved: return RPCError(code: .failedPrecondition, message: "etcdserver: ID removed")
+            case .peerURLExists: return RPCError(code: .failedPrecondition, message: "etcdserver: Peer URLs already exists")
+            case .notLearner: return RPCError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member")
+            case .learnerNotReady: return RPCError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
+            case .tooManyLearners: return RPCError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
+            case .badURLs: return RPCError(code: .invalidArgument, message: "etcdserver: given member URLs are invalid")
+            case .notEnoughStartedMembers: return RPCError(code: .failedPrecondition, message: "etcdserver: re-configuration failed due to not enough started members")
+            case .changeInProgress: return RPCError(code: .unavailable, message: "etcdserver: unhealthy cluster")
+            case .busy: return RPCError(code: .resourceExhausted, message: "etcdserver: too many requests")
+            }
         }
     }
 
@@ -50,7 +79,11 @@ enum EtcdError: Error, Sendable {
         case .uncommittedLogFull, .tooManyPendingRequests: self = .tooManyRequests
         case .leaderChanged, .leadershipTransferInProgress: self = .leaderChanged
         case .timedOut: self = .timeout
-        case .membershipChangeInProgress, .learnerNotCaughtUp, .invalidMembershipChange, .transferTargetNotVoter: self = .notCapable
+        case .membershipChangeInProgress: self = .member(.changeInProgress)
+        case .learnerNotCaughtUp: self = .member(.learnerNotReady)
+        case .notEnoughActiveMembers: self = .member(.notEnoughStartedMembers)
+        case .transferTargetNotVoter: self = .badLeaderTransferee
+        case .invalidMembershipChange: self = .notCapable
         }
     }
 }

@@ -34,7 +34,10 @@ public final class EtcdNode: Service, @unchecked Sendable {
             )
         }
         let own = members.first { $0.name == configuration.name }!
-        let clusterID = EtcdMember.clusterID(members: members.map(\.id), clusterToken: configuration.initialClusterToken)
+        // A member joining an existing cluster learns the cluster's id from the first peer that
+        // dials it (the id derives from the founding members, which its flags need not name).
+        let joining = configuration.initialClusterState != "new"
+        let clusterID = joining ? nil : EtcdMember.clusterID(members: members.map(\.id), clusterToken: configuration.initialClusterToken)
 
         let walDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("member")
         let storage: DiskStorage<RaftHardState>
@@ -55,6 +58,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
         raft.proposalBytesMax = configuration.maxRequestBytes + 64
         // The leader replicates while its own disk syncs (Raft thesis §10.2.1); see ReplicaLoop.
         raft.overlapWritesWithSends = true
+        raft.strictReconfigurationCheck = configuration.strictReconfigCheck
         var seed = SystemRandomNumberGenerator()
         var engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
         engine.acceptsSnapshot = { data in (try? MVCCStore(snapshot: data)) != nil }
@@ -65,13 +69,15 @@ public final class EtcdNode: Service, @unchecked Sendable {
         limits.quotaBytes = Int(configuration.effectiveQuotaBackendBytes)
         limits.requestTimeout = .seconds(5) + .milliseconds(2 * configuration.electionTimeoutMillis)
         let service = EtcdService(
-            identity: own, members: members, clusterID: clusterID, loop: loop, limits: limits,
+            identity: own, members: joining ? [] : members, clusterID: clusterID ?? 0, clusterToken: configuration.initialClusterToken,
+            loop: loop, limits: limits,
             electionTimeout: .milliseconds(configuration.electionTimeoutMillis), logger: logger
         )
         self.service = service
         let fsyncDurations = service.metrics.walFsyncDurations
         loop.syncObserver = { fsyncDurations.record($0) }
         service.autoCompaction = try configuration.autoCompaction()
+        if !joining { service.bootstrap() }
         if let snapshot = durable.snapshot { service.restore(snapshot) }
 
         let peers = try members.map { member in
@@ -80,9 +86,11 @@ public final class EtcdNode: Service, @unchecked Sendable {
         }
         let loop = loop
         transport = PeerTransport(selfID: own.id, clusterID: clusterID, clientURLs: configuration.advertiseClientURLs, peers: peers, logger: logger) { envelope in
-            if case .hello(_, let from, let urls) = envelope { service.learned(clientURLs: urls, of: from) }
+            if case .hello(let cluster, let from, let urls) = envelope { service.learned(clientURLs: urls, of: from, clusterID: cluster) }
             loop.received(envelope)
         }
+        let transport = transport
+        service.peersChanged = { transport.updatePeers($0) }
     }
 
     public func run() async throws {

@@ -13,6 +13,8 @@ public struct EtcdNodeConfiguration: Sendable {
     public var initialCluster: [(name: String, peerURL: String)] = []
     public var initialClusterToken = "etcd-cluster"
     public var initialClusterState = "new"
+    /// etcd's --strict-reconfig-check: refuse a change of voters that would leave too few answering.
+    public var strictReconfigCheck = true
     public var heartbeatIntervalMillis = 100
     public var electionTimeoutMillis = 1000
     public var snapshotCount = 100_000

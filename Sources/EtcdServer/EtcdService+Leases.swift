@@ -26,6 +26,7 @@ extension EtcdService {
         switch command {
         case .leaseGrant(let id, let ttl): lessor.granted(id, ttlSeconds: ttl, now: ContinuousClock.now)
         case .leaseRevoke(let id): lessor.revoked(id)
+        case .memberAttributes: membersChanged()
         case .put, .deleteRange, .txn, .compact, .alarm: break
         }
     }

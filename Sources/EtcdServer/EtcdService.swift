@@ -41,12 +41,17 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     typealias ReadAnswer = Result<(outcome: ReadOutcome, revision: Int64), EtcdError>
 
     public let identity: EtcdMember
-    public let clusterID: UInt64
+    /// The cluster's id; 0 for a member joining an existing cluster until a peer's hello names it.
+    let clusterIdentity: Atomic<UInt64>
+    public var clusterID: UInt64 { clusterIdentity.load(ordering: .relaxed) }
+    /// etcd's --initial-cluster-token, from which member ids derive.
+    let clusterToken: String
     let limits: Limits
     let logger: Logger
     /// etcd's minimum lease TTL: one and a half election timeouts, rounded up to whole seconds, so
     /// a lease cannot expire before a new leader could have been elected to renew it.
     let minimumLeaseTTLSeconds: Int64
+    let electionTimeout: Duration
     let loop: ReplicaLoop<RaftEngine>
     private let requestCounter: Atomic<UInt64>
 
@@ -54,9 +59,18 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     let pendingReads: PendingRequests<ReadWork, ReadAnswer>
     let pendingCalls: PendingRequests<Void, [UInt8]?>
 
-    /// Members as configured; peers' client URLs are learned from their hellos.
+    /// The members as `--initial-cluster` names them, listed until the store has a member table;
+    /// peers' client URLs are learned from their hellos until they publish them.
     let membersLock = NSLock()
-    var membersByID: [NodeID: EtcdMember]
+    let membersByID: [NodeID: EtcdMember]
+    var learnedClientURLs: [NodeID: [String]] = [:]
+    /// The store's member table as of the last change (see `membersChanged`).
+    var replicatedMembers: [Member] = []
+    /// Tells the transport where every member listens (set by the node).
+    var peersChanged: (([PeerAddress]) -> Void)?
+    /// Loop state: member changes followers forwarded to this leader, by request id.
+    var forwardedMemberChanges: [RequestID: NodeID] = [:]
+    var lastPublishAttempt = ContinuousClock.now - .seconds(60)
 
     // Loop state.
     var store = MVCCStore()
@@ -87,11 +101,13 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// A NOSPACE alarm was proposed and has not applied yet, so it is not proposed again.
     let noSpaceAlarmProposed = Atomic<Bool>(false)
 
-    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, loop: ReplicaLoop<RaftEngine>, limits: Limits, electionTimeout: Duration, logger: Logger) {
+    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, clusterToken: String, loop: ReplicaLoop<RaftEngine>, limits: Limits, electionTimeout: Duration, logger: Logger) {
         let (seconds, attoseconds) = (electionTimeout * 3 / 2).components
         minimumLeaseTTLSeconds = max(1, seconds + (attoseconds > 0 ? 1 : 0))
+        self.electionTimeout = electionTimeout
         self.identity = identity
-        self.clusterID = clusterID
+        clusterIdentity = Atomic(clusterID)
+        self.clusterToken = clusterToken
         self.loop = loop
         self.limits = limits
         self.logger = logger
@@ -132,6 +148,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         for entry in entries {
             precondition(entry.index == appliedIndex + 1, "applying \(entry.index) after \(appliedIndex)")
             appliedIndex = entry.index
+            if entry.kind == .configuration { appliedConfiguration(entry) }
             guard entry.kind == .command else { continue }
             let proposal: EtcdProposal
             do {
@@ -181,6 +198,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             preconditionFailure("snapshot \(snapshot.metadata) does not decode: \(error)")
         }
         appliedIndex = snapshot.metadata.index
+        // A snapshot from before the store kept members (format 2) has none: the flags' table stands.
+        if store.members.isEmpty, !bootstrapMembers.isEmpty { store.bootstrapMembers(bootstrapMembers) }
+        membersChanged()
         lessor.restore(from: store, now: ContinuousClock.now)
         watches.storeReplaced()
         publish()
@@ -203,6 +223,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             if status.leader != nil { metrics.leaderChangesSeen.increment() }
             knownLeader = status.leader
         }
+        publishAttributesIfNeeded(status: status, now: now)
         if status.isLeader {
             revokeExpiredLeases(now: now)
             compactIfDue(now: now)
@@ -272,8 +293,13 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     // MARK: Peers
 
-    public func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8] {
-        leaseCall(payload)
+    public func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]? {
+        var reader = ByteReader(payload)
+        if let kind = reader.readByte(), let call = MemberCall(rawValue: kind) {
+            memberCall(call, &reader, from: from)
+            return nil
+        }
+        return leaseCall(payload)
     }
 
     /// A forwarded proposal must decode to a command that passes the same validation a client's
@@ -292,17 +318,40 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         pendingCalls.resolve(RequestID(id), payload)
     }
 
-    /// A peer's hello told us its client URLs.
-    public func learned(clientURLs: [String], of member: NodeID) {
+    /// A peer's hello told us its client URLs, and the cluster's id if this node did not know it.
+    public func learned(clientURLs: [String], of member: NodeID, clusterID: UInt64) {
+        _ = clusterIdentity.compareExchange(expected: 0, desired: clusterID, ordering: .relaxed)
         membersLock.lock()
-        membersByID[member]?.clientURLs = clientURLs
+        learnedClientURLs[member] = clientURLs
         membersLock.unlock()
     }
 
-    var members: [EtcdMember] {
+    /// The members as `MemberList` reports them: the store's table once it has one, else the
+    /// flags'; client URLs a member has not published yet are taken from its hello.
+    var members: [Member] {
         membersLock.lock()
         defer { membersLock.unlock() }
-        return membersByID.values.sorted { $0.id < $1.id }
+        let listed = replicatedMembers.isEmpty ? bootstrapMembers : replicatedMembers
+        return listed.map { member in
+            var member = member
+            if member.attributes.clientURLs.isEmpty, let learned = learnedClientURLs[NodeID(member.id)] {
+                member.attributes.clientURLs = learned
+            }
+            return member
+        }
+    }
+
+    /// The members `--initial-cluster` names (empty for a member joining an existing cluster).
+    var bootstrapMembers: [Member] {
+        membersByID.values.sorted { $0.id < $1.id }.map { member in
+            Member(attributes: MemberAttributes(id: member.id.rawValue, name: member.name, peerURLs: member.peerURLs, clientURLs: member.clientURLs), isLearner: false)
+        }
+    }
+
+    /// A new cluster's first member table, from the flags (no log entry records it).
+    public func bootstrap() {
+        store.bootstrapMembers(bootstrapMembers)
+        membersChanged()
     }
 
     /// Fails every waiting request, at shutdown.

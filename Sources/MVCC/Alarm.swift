@@ -65,7 +65,7 @@ extension Command {
         switch self {
         case .put, .leaseGrant: return true
         case .txn(let txn): return txn.containsPut
-        case .deleteRange, .compact, .leaseRevoke, .alarm: return false
+        case .deleteRange, .compact, .leaseRevoke, .alarm, .memberAttributes: return false
         }
     }
 }

@@ -14,6 +14,9 @@ public enum Command: Sendable, Equatable {
     case leaseRevoke(id: Int64)
     /// Raises or clears an alarm (etcd's `AlarmRequest`, ACTIVATE or DEACTIVATE).
     case alarm(AlarmAction, Alarm)
+    /// Stages or updates what is known of a member (`MemberAdd`, `MemberUpdate`, a member's own
+    /// publication of its name and client URLs). It writes no key.
+    case memberAttributes(MemberAttributes)
 }
 
 /// What applying a command produced, one case per `Command` case.
@@ -26,4 +29,5 @@ public enum CommandOutcome: Sendable, Equatable {
     case leaseRevoke
     /// The alarms the command changed.
     case alarm([Alarm])
+    case memberAttributes
 }

@@ -22,6 +22,8 @@ public enum CommandDecodingError: Error, Equatable, Sendable {
 ///                   flags:u8(keysOnly, countOnly) svarint(min mod) svarint(max mod)
 ///                   svarint(min create) svarint(max create)
 ///     compact     = svarint(revision);  leaseGrant = svarint(id) svarint(ttl);  leaseRevoke = svarint(id)
+///     alarm       = action:u8 varint(memberID) kind:u8
+///     memberAttributes = varint(id) bytes(name) count bytes(peerURL)* count bytes(clientURL)*
 ///
 /// `bytes` is a varint length and the bytes; `count` a varint; `svarint` a zig-zag varint. Unused
 /// flag bits and unknown tags are errors, so every accepted input re-encodes to itself.
@@ -34,7 +36,7 @@ enum CommandCodec {
     static let txnNestingLevelsMax = MVCCStore.txnOperationsMax + 1
 
     enum CommandTag: UInt8, CaseIterable {
-        case put, deleteRange, txn, compact, leaseGrant, leaseRevoke, alarm
+        case put, deleteRange, txn, compact, leaseGrant, leaseRevoke, alarm, memberAttributes
     }
 
     enum OperationTag: UInt8, CaseIterable {
@@ -80,6 +82,9 @@ extension Command {
             writer.writeByte(WireWriter.index(of: action, in: AlarmAction.allCases))
             writer.writeUnsigned(alarm.memberID)
             writer.writeByte(WireWriter.index(of: alarm.kind, in: Alarm.Kind.allCases))
+        case .memberAttributes(let attributes):
+            writer.writeByte(CommandCodec.CommandTag.memberAttributes.rawValue)
+            writer.writeMemberAttributes(attributes)
         }
         return writer.bytes
     }
@@ -209,6 +214,8 @@ extension WireReader {
             let memberID = try readUnsigned()
             let kind = Alarm.Kind.allCases[Int(try readTag(caseCount: UInt8(Alarm.Kind.allCases.count)))]
             return .alarm(action, Alarm(memberID: memberID, kind: kind))
+        case .memberAttributes:
+            return .memberAttributes(try readMemberAttributes())
         }
     }
 

@@ -21,6 +21,8 @@ public enum MVCCError: Error, Equatable, Sendable {
     case leaseTTLTooLarge
     /// A write while a NOSPACE alarm is raised, or past the quota.
     case noSpace
+    /// A member's attributes break a bound (`MemberAttributes`).
+    case invalidMember(String)
 
     /// The gRPC status message etcd sends for this error (etcd's `rpctypes/error.go`; the mvcc and
     /// lease errors reach the wire through `togRPCError`, which maps them to these texts).
@@ -38,6 +40,7 @@ public enum MVCCError: Error, Equatable, Sendable {
         case .tooManyOperations: "etcdserver: too many operations in txn request"
         case .leaseTTLTooLarge: "etcdserver: too large lease TTL"
         case .noSpace: "etcdserver: mvcc: database space exceeded"
+        case .invalidMember(let reason): "etcdserver: \(reason)"
         }
     }
 
@@ -48,7 +51,7 @@ public enum MVCCError: Error, Equatable, Sendable {
         case .leaseNotFound: GRPCStatusCode.notFound
         case .leaseExists: GRPCStatusCode.failedPrecondition
         case .noSpace: GRPCStatusCode.resourceExhausted
-        case .keyNotFound, .emptyKey, .valueProvided, .leaseProvided, .duplicateKeyInTxn, .tooManyOperations:
+        case .keyNotFound, .emptyKey, .valueProvided, .leaseProvided, .duplicateKeyInTxn, .tooManyOperations, .invalidMember:
             GRPCStatusCode.invalidArgument
         }
     }

@@ -41,6 +41,9 @@ extension MVCCStore {
             return .leaseRevoke
         case .alarm(let action, let alarm):
             return .alarm(applyAlarm(action, alarm))
+        case .memberAttributes(let attributes):
+            try applyMemberAttributes(attributes)
+            return .memberAttributes
         }
     }
 

@@ -24,6 +24,8 @@ extension MVCCStore {
             if ttlSeconds > Self.leaseTTLMaxSeconds { throw .leaseTTLTooLarge }
         case .leaseRevoke, .alarm:
             break
+        case .memberAttributes(let attributes):
+            try Self.checkMemberAttributes(attributes)
         }
     }
 

@@ -49,6 +49,12 @@ public struct MVCCStore: Sendable {
     /// Raised alarms (etcd's `alarm` bucket); see `Alarm`.
     var alarmSet: Set<Alarm> = []
 
+    /// The cluster's members (etcd's `members` and `members_removed` buckets); see `Members.swift`.
+    var memberAttributeTable: [UInt64: MemberAttributes] = [:]
+    /// The configuration in force as applied: member id to whether it is a learner.
+    var configuredMembers: [UInt64: Bool] = [:]
+    var removedMemberIDs: Set<UInt64> = []
+
     /// Every retained change at or after the compacted revision, in revision order, so that `events`
     /// can replay a range of revisions without visiting every key.
     var changeLog = ChunkedLog<ChangeLogEntry>()

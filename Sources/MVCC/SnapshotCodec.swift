@@ -10,13 +10,16 @@ public enum SnapshotDecodingError: Error, Equatable, Sendable {
     case trailingBytes(count: Int)
 }
 
-/// The store's snapshot encoding, version 2 (primitives as in `CommandCodec`); version 1, which
-/// ends after the keys, is still read:
+/// The store's snapshot encoding, version 3 (primitives as in `CommandCodec`); versions 1 (ending
+/// after the keys) and 2 (after the alarms) are still read:
 ///
 ///     snapshot = formatVersion:u8 svarint(revision) svarint(compactedRevision) bool(hasCompacted)
 ///                count (svarint(id) svarint(ttlSeconds))*                       leases, ascending id
 ///                count (bytes(key) count entry*)*                               keys, ascending
 ///                count (varint(memberID) kind:u8)*                              alarms, ascending (v2)
+///                count memberAttributes*                                        attributes, ascending id (v3)
+///                count (varint(id) bool(isLearner))*                            configuration, ascending id (v3)
+///                count varint(id)*                                              removed ids, ascending (v3)
 ///     entry    = svarint(modRevision) varint(subRevision) kind:u8
 ///                [if put: svarint(createRevision) svarint(version) svarint(lease) bytes(value)]
 ///
@@ -24,9 +27,9 @@ public enum SnapshotDecodingError: Error, Equatable, Sendable {
 /// length and then every invariant the store relies on, so a decoded store is one `apply` could
 /// have built. Lease attachments, the change log and the counters are derived, not stored.
 enum SnapshotCodec {
-    static let formatVersion: UInt8 = 2
+    static let formatVersion: UInt8 = 3
     /// Versions this build reads.
-    static let readableVersions: ClosedRange<UInt8> = 1...2
+    static let readableVersions: ClosedRange<UInt8> = 1...3
     /// The largest revision a snapshot may carry, far beyond any real history, so that the revision
     /// arithmetic of a restored store cannot overflow.
     static let revisionMax: Int64 = 1 << 62
@@ -73,6 +76,15 @@ extension MVCCStore {
             writer.writeUnsigned(alarm.memberID)
             writer.writeByte(WireWriter.index(of: alarm.kind, in: Alarm.Kind.allCases))
         }
+        writer.writeCount(memberAttributeTable.count)
+        for id in memberAttributeTable.keys.sorted() { writer.writeMemberAttributes(memberAttributeTable[id]!) }
+        writer.writeCount(configuredMembers.count)
+        for id in configuredMembers.keys.sorted() {
+            writer.writeUnsigned(id)
+            writer.writeBool(configuredMembers[id]!)
+        }
+        writer.writeCount(removedMemberIDs.count)
+        for id in removedMemberIDs.sorted() { writer.writeUnsigned(id) }
         return writer.bytes
     }
 
@@ -152,7 +164,39 @@ private struct SnapshotDecoder {
             store.alarmSet.insert(alarm)
             previousAlarm = alarm
         }
+        guard version >= 3 else { return store }
+        try readMembers(into: &store)
         return store
+    }
+
+    /// The members part (v3): ids ascending in each list, attributes within their bounds.
+    mutating func readMembers(into store: inout MVCCStore) throws {
+        let attributeCount = try reader.readCount()
+        guard attributeCount <= MemberAttributes.membersMax else { throw fail("\(attributeCount) members") }
+        var previous: UInt64 = 0
+        for _ in 0..<attributeCount {
+            let attributes = try reader.readMemberAttributes()
+            guard attributes.id > previous else { throw fail("member ids not ascending at \(attributes.id)") }
+            do { try MVCCStore.checkMemberAttributes(attributes) } catch { throw fail("member \(attributes.id): \(error.etcdMessage)") }
+            store.memberAttributeTable[attributes.id] = attributes
+            previous = attributes.id
+        }
+        previous = 0
+        let configuredCount = try reader.readCount()
+        guard configuredCount <= MemberAttributes.membersMax else { throw fail("\(configuredCount) configured members") }
+        for _ in 0..<configuredCount {
+            let id = try reader.readUnsigned()
+            guard id > previous else { throw fail("configured member ids not ascending at \(id)") }
+            store.configuredMembers[id] = try reader.readBool()
+            previous = id
+        }
+        previous = 0
+        for _ in 0..<(try reader.readCount()) {
+            let id = try reader.readUnsigned()
+            guard id > previous else { throw fail("removed member ids not ascending at \(id)") }
+            store.removedMemberIDs.insert(id)
+            previous = id
+        }
     }
 
     struct HistoryBounds {

@@ -44,6 +44,8 @@ public enum WireFormatError: Error, Equatable, Sendable {
     case invalidBoolean(UInt8, offset: Int)
     /// An enumeration byte (command, operation, target, flags...) with no meaning in this version.
     case invalidTag(UInt8, offset: Int)
+    /// Text that is not valid UTF-8.
+    case invalidText(offset: Int)
 }
 
 /// Reads what `WireWriter` wrote. Every read checks the bytes left first, and every length is

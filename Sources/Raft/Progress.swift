@@ -25,6 +25,10 @@ struct Progress: Sendable {
     var inflights: Inflights
     /// Heard from since the last check-quorum round.
     var recentlyActive = false
+    /// The leader tick at which the follower last answered; nil if it never has. Unlike
+    /// `recentlyActive` it is not reset every election timeout, so "heard from lately" has the same
+    /// answer just after a check-quorum round as just before.
+    var lastHeardTick: UInt64?
     /// The newest read-confirmation round the follower acknowledged.
     var acknowledgedReadRound: UInt64 = 0
     /// The leader tick at which the newest heartbeat the follower acknowledged was sent.

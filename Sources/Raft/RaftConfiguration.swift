@@ -30,6 +30,9 @@ public struct RaftConfiguration: Sendable {
     /// A leader that has not heard from a quorum within an election timeout steps down, and a follower
     /// that has heard from a leader within one ignores vote requests (dissertation §6.2, §9.6).
     public var checkQuorum: Bool = true
+    /// etcd's `--strict-reconfig-check`: a change of voters is refused unless enough voters of the
+    /// new configuration answered the leader within the last election timeout to form its quorum.
+    public var strictReconfigurationCheck: Bool = false
 
     public var readMode: RaftReadMode = .readIndex
     /// How many ticks a lease is shortened by, to absorb clock-rate differences between nodes.

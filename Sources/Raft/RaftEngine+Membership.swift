@@ -70,6 +70,16 @@ extension RaftEngine {
             answers.append(.proposalRejected(requestID, reason))
             return
         }
+        // etcd's strict reconfiguration check: a change of voters must leave enough voters that
+        // answer lately to form a quorum of the new configuration, or the cluster would stop.
+        if configuration.strictReconfigurationCheck && target.voters != membership.voters {
+            let answering = target.voters.filter(hasAnsweredLately).count
+            let needed = target.voters.count / 2 + 1
+            if answering < needed {
+                answers.append(.proposalRejected(requestID, .notEnoughActiveMembers(active: answering, needed: needed)))
+                return
+            }
+        }
         for promoted in target.voters.subtracting(membership.voters).sorted() where membership.learners.contains(promoted) {
             let match = progress.read(promoted) { $0.matchIndex } ?? 0
             // Caught up means within the lag bound and at least 90% of the log (etcd's readiness rule),
@@ -84,6 +94,13 @@ extension RaftEngine {
             ? target
             : Membership(voters: target.voters, learners: target.learners, outgoingVoters: membership.voters)
         appendConfiguration(ConfigurationEntry(membership: next, requestID: requestID, origin: id))
+    }
+
+    /// Leader only: this node, or a peer that answered within the last election timeout.
+    func hasAnsweredLately(_ node: NodeID) -> Bool {
+        if node == id { return true }
+        guard let heard = progress.read(node, { $0.lastHeardTick }) ?? nil else { return false }
+        return ticksSinceStart - heard <= UInt64(configuration.electionTimeoutTicks)
     }
 
     mutating func appendConfiguration(_ configurationEntry: ConfigurationEntry) {

@@ -71,6 +71,7 @@ extension RaftEngine {
         default: break
         }
         progress.trackers[slot].recentlyActive = true
+        progress.trackers[slot].lastHeardTick = ticksSinceStart
         switch response {
         case .accepted(let matchIndex):
             let advanced = progress.trackers[slot].acknowledge(matchIndex: matchIndex)
@@ -163,6 +164,7 @@ extension RaftEngine {
     mutating func receiveHeartbeatResponse(from peer: NodeID, readRound: UInt64, sentAtTick: UInt64) {
         guard let slot = progress.slot(of: peer) else { return }
         progress.trackers[slot].recentlyActive = true
+        progress.trackers[slot].lastHeardTick = ticksSinceStart
         progress.trackers[slot].probeSent = false
         if progress.trackers[slot].state == .replicate && progress.trackers[slot].inflights.isFull {
             // The follower is alive but nothing in the window was acknowledged: appends were lost.

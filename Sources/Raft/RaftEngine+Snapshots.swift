@@ -63,6 +63,7 @@ extension RaftEngine {
     mutating func receiveSnapshotChunkResponse(from peer: NodeID, snapshotIndex: LogIndex, receivedBytes: Int) -> RaftMessageDropReason? {
         guard let slot = progress.slot(of: peer) else { return nil }
         progress.trackers[slot].recentlyActive = true
+        progress.trackers[slot].lastHeardTick = ticksSinceStart
         guard case .snapshot(let index, let acknowledged) = progress.trackers[slot].state, index == snapshotIndex,
               receivedBytes > acknowledged || receivedBytes == 0
         else { return nil }

@@ -95,7 +95,7 @@ extension Simulator {
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
         case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests, .leadershipTransferInProgress:
             break
-        case .membershipChangeInProgress, .learnerNotCaughtUp, .invalidMembershipChange, .transferTargetNotVoter:
+        case .membershipChangeInProgress, .learnerNotCaughtUp, .invalidMembershipChange, .transferTargetNotVoter, .notEnoughActiveMembers:
             preconditionFailure("a client request was refused as an operator request: \(reason)")
         }
         // Retry after a short pause rather than at once, as a real client backs off.

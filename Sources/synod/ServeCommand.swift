@@ -22,6 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for bootstrapping: name=peerURL,...") var initialCluster: String?
     @Option(name: .customLong("initial-cluster-token"), help: "Initial cluster token, which makes cluster and member ids unique.") var initialClusterToken: String?
     @Option(name: .customLong("initial-cluster-state"), help: "new, or existing to join a cluster that runs already.") var initialClusterState: String?
+    @Option(name: .customLong("strict-reconfig-check"), help: "Reject reconfiguration requests that would cause quorum loss (true or false).") var strictReconfigCheck: Bool?
     @Option(name: .customLong("heartbeat-interval"), help: "Time (in milliseconds) of a heartbeat interval.") var heartbeatInterval: Int?
     @Option(name: .customLong("election-timeout"), help: "Time (in milliseconds) for an election to timeout.") var electionTimeout: Int?
     @Option(name: .customLong("snapshot-count"), help: "Number of committed transactions to trigger a snapshot.") var snapshotCount: Int?
@@ -58,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let initialCluster { settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster) }
         if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
         if let initialClusterState { settings.initialClusterState = initialClusterState }
+        if let strictReconfigCheck { settings.strictReconfigCheck = strictReconfigCheck }
         if let heartbeatInterval { settings.heartbeatIntervalMillis = heartbeatInterval }
         if let electionTimeout { settings.electionTimeoutMillis = electionTimeout }
         if let snapshotCount { settings.snapshotCount = snapshotCount }
@@ -117,6 +119,9 @@ enum ConfigFile {
             case "initial-cluster": settings.initialCluster = try parseInitialCluster(value)
             case "initial-cluster-token": settings.initialClusterToken = value
             case "initial-cluster-state": settings.initialClusterState = value
+            case "strict-reconfig-check":
+                guard let flag = Bool(value) else { throw Problem(description: "\(path): \(key) must be true or false, not \(value)") }
+                settings.strictReconfigCheck = flag
             case "heartbeat-interval": settings.heartbeatIntervalMillis = try integer()
             case "election-timeout": settings.electionTimeoutMillis = try integer()
             case "snapshot-count": settings.snapshotCount = try integer()

@@ -87,7 +87,7 @@ import Testing
     @Test func malformedInputsNameTheirFault() {
         #expect(throws: CommandDecodingError.empty) { try Command(decoding: []) }
         #expect(throws: CommandDecodingError.unsupportedFormatVersion(2)) { try Command(decoding: [2, 0]) }
-        #expect(throws: CommandDecodingError.malformed(.invalidTag(7, offset: 1))) { try Command(decoding: [1, 7]) }
+        #expect(throws: CommandDecodingError.malformed(.invalidTag(8, offset: 1))) { try Command(decoding: [1, 8]) }
         #expect(throws: CommandDecodingError.malformed(.invalidTag(2, offset: 2))) { try Command(decoding: [1, 6, 2, 1, 0]) }
         #expect(throws: CommandDecodingError.malformed(.lengthOutOfBounds(200, offset: 2))) { try Command(decoding: [1, 0, 0xC8, 0x01]) }
         #expect(throws: CommandDecodingError.malformed(.malformedVarint(offset: 2))) { try Command(decoding: [1, 3, 0x80, 0x00]) }

@@ -51,6 +51,10 @@ struct RandomCommands {
             .alarm(
                 random.chance(10) ? .activate : .deactivate,
                 Alarm(memberID: 1, kind: random.pick(Alarm.Kind.allCases)))
+        case 95..<97 where includesAlarms:
+            .memberAttributes(MemberAttributes(
+                id: UInt64(random.int(in: 0...3)), name: random.chance(50) ? "" : "m",
+                peerURLs: (0..<random.int(in: 0...2)).map { "http://127.0.0.1:\(2380 + $0)" }, clientURLs: []))
         default: .leaseRevoke(id: random.pick(leaseIDs + [7]))
         }
     }
@@ -150,6 +154,10 @@ struct RandomCommands {
         case .alarm(let action, var alarm):
             alarm.memberID = UInt64(bitPattern: wildInteger(&self))
             command = .alarm(action, alarm)
+        case .memberAttributes(var attributes):
+            attributes.id = UInt64(bitPattern: wildInteger(&self))
+            attributes.clientURLs = (0..<random.int(in: 0...MemberAttributes.urlsMax)).map { _ in String(decoding: wildBytes(&self), as: UTF8.self) }
+            command = .memberAttributes(attributes)
         case .txn(var txn):
             if var range = txn.success.compactMap({ if case .range(let range) = $0 { range } else { nil } }).first {
                 range.limit = wildInteger(&self)

@@ -11,6 +11,7 @@ struct ReferenceModel {
     private var compactedAt: Int64?
     private var leaseTTLs: [Int64: Int64] = [:]
     private var alarms: Set<Alarm> = []
+    private var memberAttributes: [UInt64: MemberAttributes] = [:]
     /// Every event ever, in order; what compaction drops is filtered out when read.
     private var allEvents: [Event] = []
     private(set) var lastEvents: [Event] = []
@@ -195,6 +196,12 @@ struct ReferenceModel {
             return .success(.alarm([alarm]))
         case .alarm(.deactivate, let alarm):
             return .success(.alarm(alarms.remove(alarm).map { [$0] } ?? []))
+        case .memberAttributes(let attributes):
+            if memberAttributes[attributes.id] == nil && memberAttributes.count >= MemberAttributes.membersMax {
+                return .failure(.invalidMember("more than \(MemberAttributes.membersMax) members"))
+            }
+            memberAttributes[attributes.id] = attributes
+            return .success(.memberAttributes)
         }
     }
 
@@ -212,7 +219,7 @@ struct ReferenceModel {
         switch command {
         case .put, .leaseGrant: return true
         case .txn(let txn): return writes(txn.success) || writes(txn.failure)
-        case .deleteRange, .compact, .leaseRevoke, .alarm: return false
+        case .deleteRange, .compact, .leaseRevoke, .alarm, .memberAttributes: return false
         }
     }
 

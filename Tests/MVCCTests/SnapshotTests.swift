@@ -43,9 +43,10 @@ import Testing
 
     @Test func aFreshStoreRoundTrips() throws {
         let fresh = MVCCStore()
-        #expect(fresh.snapshot() == [2, 2, 0, 0, 0, 0, 0])
-        // Version 1 (no alarms section) is still read.
+        #expect(fresh.snapshot() == [3, 2, 0, 0, 0, 0, 0, 0, 0, 0])
+        // Version 1 (no alarms section) and 2 (no members) are still read.
         #expect(try MVCCStore(snapshot: [1, 2, 0, 0, 0, 0]).revision == 1)
+        #expect(try MVCCStore(snapshot: [2, 2, 0, 0, 0, 0, 0]).revision == 1)
         let restored = try MVCCStore(snapshot: fresh.snapshot())
         #expect(restored.revision == 1)
         #expect(restored.snapshot() == fresh.snapshot())

@@ -31,7 +31,7 @@ import Testing
         let channel = EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-        try channel.pipeline.syncOperations.addHandler(PeerInboundHandler<RaftMessage>(clusterID: 42, logger: Logger(label: "test")) { envelope in
+        try channel.pipeline.syncOperations.addHandler(PeerInboundHandler<RaftMessage>(admits: { $0 == 42 }, logger: Logger(label: "test")) { envelope in
             received.append(envelope)
         })
         return channel

@@ -11,12 +11,10 @@
 // Deliberately left out:
 //  - gogoproto and google.api.http options: they shape generated Go code and
 //    etcd's HTTP gateway, not the gRPC wire.
-//  - Services and methods Synod does not serve (Auth, Defragment, Hash,
-//    HashKV, Snapshot, MoveLeader, MemberAdd/Remove/Update/Promote, and the
-//    internal LeaseCheckpoint). A method that is not declared here is
-//    answered with gRPC status UNIMPLEMENTED, which is what a client sees
-//    from any server that lacks it. The member-change messages are kept so
-//    that the methods can be added later without touching the messages.
+//  - Services and methods Synod does not serve (Auth, and the internal
+//    LeaseCheckpoint). A method that is not declared here is answered with
+//    gRPC status UNIMPLEMENTED, which is what a client sees from any server
+//    that lacks it.
 //
 // Field numbers were checked against etcd v3.4.45 (etcdserver/etcdserverpb)
 // and v3.5.33 (api/etcdserverpb); the only 3.5 addition used here is
@@ -2685,6 +2683,45 @@ public enum Etcdserverpb_Cluster: Sendable {
     public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster")
     /// Namespace for method metadata.
     public enum Method: Sendable {
+        /// Namespace for "MemberAdd" metadata.
+        public enum MemberAdd: Sendable {
+            /// Request type for "MemberAdd".
+            public typealias Input = Etcdserverpb_MemberAddRequest
+            /// Response type for "MemberAdd".
+            public typealias Output = Etcdserverpb_MemberAddResponse
+            /// Descriptor for "MemberAdd".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster"),
+                method: "MemberAdd",
+                type: .unary
+            )
+        }
+        /// Namespace for "MemberRemove" metadata.
+        public enum MemberRemove: Sendable {
+            /// Request type for "MemberRemove".
+            public typealias Input = Etcdserverpb_MemberRemoveRequest
+            /// Response type for "MemberRemove".
+            public typealias Output = Etcdserverpb_MemberRemoveResponse
+            /// Descriptor for "MemberRemove".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster"),
+                method: "MemberRemove",
+                type: .unary
+            )
+        }
+        /// Namespace for "MemberUpdate" metadata.
+        public enum MemberUpdate: Sendable {
+            /// Request type for "MemberUpdate".
+            public typealias Input = Etcdserverpb_MemberUpdateRequest
+            /// Response type for "MemberUpdate".
+            public typealias Output = Etcdserverpb_MemberUpdateResponse
+            /// Descriptor for "MemberUpdate".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster"),
+                method: "MemberUpdate",
+                type: .unary
+            )
+        }
         /// Namespace for "MemberList" metadata.
         public enum MemberList: Sendable {
             /// Request type for "MemberList".
@@ -2698,9 +2735,26 @@ public enum Etcdserverpb_Cluster: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "MemberPromote" metadata.
+        public enum MemberPromote: Sendable {
+            /// Request type for "MemberPromote".
+            public typealias Input = Etcdserverpb_MemberPromoteRequest
+            /// Response type for "MemberPromote".
+            public typealias Output = Etcdserverpb_MemberPromoteResponse
+            /// Descriptor for "MemberPromote".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster"),
+                method: "MemberPromote",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "etcdserverpb.Cluster" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            MemberList.descriptor
+            MemberAdd.descriptor,
+            MemberRemove.descriptor,
+            MemberUpdate.descriptor,
+            MemberList.descriptor,
+            MemberPromote.descriptor
         ]
     }
 }
@@ -2727,6 +2781,48 @@ extension Etcdserverpb_Cluster {
     /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
     /// or ``SimpleServiceProtocol`` instead.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "MemberAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_MemberAddRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_MemberAddResponse` messages.
+        func memberAdd(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberAddRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberAddResponse>
+
+        /// Handle the "MemberRemove" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_MemberRemoveRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_MemberRemoveResponse` messages.
+        func memberRemove(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberRemoveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberRemoveResponse>
+
+        /// Handle the "MemberUpdate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_MemberUpdateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_MemberUpdateResponse` messages.
+        func memberUpdate(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberUpdateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberUpdateResponse>
+
         /// Handle the "MemberList" method.
         ///
         /// - Parameters:
@@ -2740,6 +2836,20 @@ extension Etcdserverpb_Cluster {
             request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberListRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberListResponse>
+
+        /// Handle the "MemberPromote" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_MemberPromoteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_MemberPromoteResponse` messages.
+        func memberPromote(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberPromoteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberPromoteResponse>
     }
 
     /// Service protocol for the "etcdserverpb.Cluster" service.
@@ -2750,6 +2860,48 @@ extension Etcdserverpb_Cluster {
     /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
     /// use ``StreamingServiceProtocol``.
     public protocol ServiceProtocol: Etcdserverpb_Cluster.StreamingServiceProtocol {
+        /// Handle the "MemberAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberAddRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_MemberAddResponse` message.
+        func memberAdd(
+            request: GRPCCore.ServerRequest<Etcdserverpb_MemberAddRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberAddResponse>
+
+        /// Handle the "MemberRemove" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberRemoveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_MemberRemoveResponse` message.
+        func memberRemove(
+            request: GRPCCore.ServerRequest<Etcdserverpb_MemberRemoveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberRemoveResponse>
+
+        /// Handle the "MemberUpdate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberUpdateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_MemberUpdateResponse` message.
+        func memberUpdate(
+            request: GRPCCore.ServerRequest<Etcdserverpb_MemberUpdateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberUpdateResponse>
+
         /// Handle the "MemberList" method.
         ///
         /// - Parameters:
@@ -2763,6 +2915,20 @@ extension Etcdserverpb_Cluster {
             request: GRPCCore.ServerRequest<Etcdserverpb_MemberListRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberListResponse>
+
+        /// Handle the "MemberPromote" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberPromoteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_MemberPromoteResponse` message.
+        func memberPromote(
+            request: GRPCCore.ServerRequest<Etcdserverpb_MemberPromoteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberPromoteResponse>
     }
 
     /// Simple service protocol for the "etcdserverpb.Cluster" service.
@@ -2771,6 +2937,48 @@ extension Etcdserverpb_Cluster {
     /// doesn't provide access to request or response metadata. If you need access to these
     /// then use ``ServiceProtocol`` instead.
     public protocol SimpleServiceProtocol: Etcdserverpb_Cluster.ServiceProtocol {
+        /// Handle the "MemberAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_MemberAddRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_MemberAddResponse` to respond with.
+        func memberAdd(
+            request: Etcdserverpb_MemberAddRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_MemberAddResponse
+
+        /// Handle the "MemberRemove" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_MemberRemoveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_MemberRemoveResponse` to respond with.
+        func memberRemove(
+            request: Etcdserverpb_MemberRemoveRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_MemberRemoveResponse
+
+        /// Handle the "MemberUpdate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_MemberUpdateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_MemberUpdateResponse` to respond with.
+        func memberUpdate(
+            request: Etcdserverpb_MemberUpdateRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_MemberUpdateResponse
+
         /// Handle the "MemberList" method.
         ///
         /// - Parameters:
@@ -2784,6 +2992,20 @@ extension Etcdserverpb_Cluster {
             request: Etcdserverpb_MemberListRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Etcdserverpb_MemberListResponse
+
+        /// Handle the "MemberPromote" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_MemberPromoteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_MemberPromoteResponse` to respond with.
+        func memberPromote(
+            request: Etcdserverpb_MemberPromoteRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_MemberPromoteResponse
     }
 }
 
@@ -2791,6 +3013,39 @@ extension Etcdserverpb_Cluster {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Cluster.StreamingServiceProtocol {
     public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Etcdserverpb_Cluster.Method.MemberAdd.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberAddRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberAddResponse>(),
+            handler: { request, context in
+                try await self.memberAdd(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Cluster.Method.MemberRemove.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberRemoveRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberRemoveResponse>(),
+            handler: { request, context in
+                try await self.memberRemove(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Cluster.Method.MemberUpdate.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberUpdateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberUpdateResponse>(),
+            handler: { request, context in
+                try await self.memberUpdate(
+                    request: request,
+                    context: context
+                )
+            }
+        )
         router.registerHandler(
             forMethod: Etcdserverpb_Cluster.Method.MemberList.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberListRequest>(),
@@ -2802,12 +3057,56 @@ extension Etcdserverpb_Cluster.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Cluster.Method.MemberPromote.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberPromoteRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberPromoteResponse>(),
+            handler: { request, context in
+                try await self.memberPromote(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Cluster.ServiceProtocol {
+    public func memberAdd(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberAddRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberAddResponse> {
+        let response = try await self.memberAdd(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func memberRemove(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberRemoveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberRemoveResponse> {
+        let response = try await self.memberRemove(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func memberUpdate(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberUpdateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberUpdateResponse> {
+        let response = try await self.memberUpdate(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func memberList(
         request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberListRequest>,
         context: GRPCCore.ServerContext
@@ -2818,17 +3117,80 @@ extension Etcdserverpb_Cluster.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func memberPromote(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_MemberPromoteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MemberPromoteResponse> {
+        let response = try await self.memberPromote(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Cluster.SimpleServiceProtocol {
+    public func memberAdd(
+        request: GRPCCore.ServerRequest<Etcdserverpb_MemberAddRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberAddResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_MemberAddResponse>(
+            message: try await self.memberAdd(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func memberRemove(
+        request: GRPCCore.ServerRequest<Etcdserverpb_MemberRemoveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberRemoveResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_MemberRemoveResponse>(
+            message: try await self.memberRemove(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func memberUpdate(
+        request: GRPCCore.ServerRequest<Etcdserverpb_MemberUpdateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberUpdateResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_MemberUpdateResponse>(
+            message: try await self.memberUpdate(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
     public func memberList(
         request: GRPCCore.ServerRequest<Etcdserverpb_MemberListRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberListResponse> {
         return GRPCCore.ServerResponse<Etcdserverpb_MemberListResponse>(
             message: try await self.memberList(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func memberPromote(
+        request: GRPCCore.ServerRequest<Etcdserverpb_MemberPromoteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MemberPromoteResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_MemberPromoteResponse>(
+            message: try await self.memberPromote(
                 request: request.message,
                 context: context
             ),
@@ -2846,6 +3208,63 @@ extension Etcdserverpb_Cluster {
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
     public protocol ClientProtocol: Sendable {
+        /// Call the "MemberAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberAddRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberAddRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberAddResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func memberAdd<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberAddRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberAddRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberAddResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberAddResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "MemberRemove" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberRemoveRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberRemoveRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberRemoveResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func memberRemove<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberRemoveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberRemoveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberRemoveResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberRemoveResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "MemberUpdate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberUpdateRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberUpdateRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberUpdateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func memberUpdate<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberUpdateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberUpdateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberUpdateResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberUpdateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "MemberList" method.
         ///
         /// - Parameters:
@@ -2864,6 +3283,25 @@ extension Etcdserverpb_Cluster {
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberListResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
+
+        /// Call the "MemberPromote" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberPromoteRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberPromoteRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberPromoteResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func memberPromote<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberPromoteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberPromoteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberPromoteResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberPromoteResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
     }
 
     /// Generated client for the "etcdserverpb.Cluster" service.
@@ -2880,6 +3318,96 @@ extension Etcdserverpb_Cluster {
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
         public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
+        }
+
+        /// Call the "MemberAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberAddRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberAddRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberAddResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func memberAdd<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberAddRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberAddRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberAddResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberAddResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Cluster.Method.MemberAdd.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "MemberRemove" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberRemoveRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberRemoveRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberRemoveResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func memberRemove<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberRemoveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberRemoveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberRemoveResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberRemoveResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Cluster.Method.MemberRemove.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "MemberUpdate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberUpdateRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberUpdateRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberUpdateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func memberUpdate<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberUpdateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberUpdateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberUpdateResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberUpdateResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Cluster.Method.MemberUpdate.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
         }
 
         /// Call the "MemberList" method.
@@ -2911,12 +3439,117 @@ extension Etcdserverpb_Cluster {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "MemberPromote" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MemberPromoteRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MemberPromoteRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MemberPromoteResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func memberPromote<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MemberPromoteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberPromoteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberPromoteResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberPromoteResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Cluster.Method.MemberPromote.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Cluster.ClientProtocol {
+    /// Call the "MemberAdd" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_MemberAddRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberAdd<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_MemberAddRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberAddResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.memberAdd(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberAddRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberAddResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MemberRemove" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_MemberRemoveRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberRemove<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_MemberRemoveRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberRemoveResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.memberRemove(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberRemoveRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberRemoveResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MemberUpdate" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_MemberUpdateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberUpdate<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_MemberUpdateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberUpdateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.memberUpdate(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberUpdateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberUpdateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "MemberList" method.
     ///
     /// - Parameters:
@@ -2941,11 +3574,123 @@ extension Etcdserverpb_Cluster.ClientProtocol {
             onResponse: handleResponse
         )
     }
+
+    /// Call the "MemberPromote" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_MemberPromoteRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberPromote<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_MemberPromoteRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberPromoteResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.memberPromote(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MemberPromoteRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MemberPromoteResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
 }
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Cluster.ClientProtocol {
+    /// Call the "MemberAdd" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberAdd<Result>(
+        _ message: Etcdserverpb_MemberAddRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberAddResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_MemberAddRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.memberAdd(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MemberRemove" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberRemove<Result>(
+        _ message: Etcdserverpb_MemberRemoveRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberRemoveResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_MemberRemoveRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.memberRemove(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MemberUpdate" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberUpdate<Result>(
+        _ message: Etcdserverpb_MemberUpdateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberUpdateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_MemberUpdateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.memberUpdate(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "MemberList" method.
     ///
     /// - Parameters:
@@ -2969,6 +3714,35 @@ extension Etcdserverpb_Cluster.ClientProtocol {
             metadata: metadata
         )
         return try await self.memberList(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MemberPromote" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func memberPromote<Result>(
+        _ message: Etcdserverpb_MemberPromoteRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberPromoteResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_MemberPromoteRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.memberPromote(
             request: request,
             options: options,
             onResponse: handleResponse
@@ -3024,11 +3798,67 @@ public enum Etcdserverpb_Maintenance: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Hash" metadata.
+        public enum Hash: Sendable {
+            /// Request type for "Hash".
+            public typealias Input = Etcdserverpb_HashRequest
+            /// Response type for "Hash".
+            public typealias Output = Etcdserverpb_HashResponse
+            /// Descriptor for "Hash".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance"),
+                method: "Hash",
+                type: .unary
+            )
+        }
+        /// Namespace for "HashKV" metadata.
+        public enum HashKV: Sendable {
+            /// Request type for "HashKV".
+            public typealias Input = Etcdserverpb_HashKVRequest
+            /// Response type for "HashKV".
+            public typealias Output = Etcdserverpb_HashKVResponse
+            /// Descriptor for "HashKV".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance"),
+                method: "HashKV",
+                type: .unary
+            )
+        }
+        /// Namespace for "Snapshot" metadata.
+        public enum Snapshot: Sendable {
+            /// Request type for "Snapshot".
+            public typealias Input = Etcdserverpb_SnapshotRequest
+            /// Response type for "Snapshot".
+            public typealias Output = Etcdserverpb_SnapshotResponse
+            /// Descriptor for "Snapshot".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance"),
+                method: "Snapshot",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "MoveLeader" metadata.
+        public enum MoveLeader: Sendable {
+            /// Request type for "MoveLeader".
+            public typealias Input = Etcdserverpb_MoveLeaderRequest
+            /// Response type for "MoveLeader".
+            public typealias Output = Etcdserverpb_MoveLeaderResponse
+            /// Descriptor for "MoveLeader".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance"),
+                method: "MoveLeader",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "etcdserverpb.Maintenance" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Alarm.descriptor,
             Status.descriptor,
-            Defragment.descriptor
+            Defragment.descriptor,
+            Hash.descriptor,
+            HashKV.descriptor,
+            Snapshot.descriptor,
+            MoveLeader.descriptor
         ]
     }
 }
@@ -3100,6 +3930,78 @@ extension Etcdserverpb_Maintenance {
             request: GRPCCore.StreamingServerRequest<Etcdserverpb_DefragmentRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_DefragmentResponse>
+
+        /// Handle the "Hash" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the member's whole backend.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_HashRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_HashResponse` messages.
+        func hash(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_HashRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_HashResponse>
+
+        /// Handle the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the key-value history up to a revision; equal on members at that revision.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_HashKVRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_HashKVResponse` messages.
+        func hashKV(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_HashKVRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_HashKVResponse>
+
+        /// Handle the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_SnapshotRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_SnapshotResponse` messages.
+        func snapshot(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_SnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_SnapshotResponse>
+
+        /// Handle the "MoveLeader" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hands leadership to another voter.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_MoveLeaderRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_MoveLeaderResponse` messages.
+        func moveLeader(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_MoveLeaderRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MoveLeaderResponse>
     }
 
     /// Service protocol for the "etcdserverpb.Maintenance" service.
@@ -3155,6 +4057,78 @@ extension Etcdserverpb_Maintenance {
             request: GRPCCore.ServerRequest<Etcdserverpb_DefragmentRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_DefragmentResponse>
+
+        /// Handle the "Hash" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the member's whole backend.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_HashResponse` message.
+        func hash(
+            request: GRPCCore.ServerRequest<Etcdserverpb_HashRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_HashResponse>
+
+        /// Handle the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the key-value history up to a revision; equal on members at that revision.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_HashKVResponse` message.
+        func hashKV(
+            request: GRPCCore.ServerRequest<Etcdserverpb_HashKVRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_HashKVResponse>
+
+        /// Handle the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_SnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_SnapshotResponse` messages.
+        func snapshot(
+            request: GRPCCore.ServerRequest<Etcdserverpb_SnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_SnapshotResponse>
+
+        /// Handle the "MoveLeader" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hands leadership to another voter.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MoveLeaderRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_MoveLeaderResponse` message.
+        func moveLeader(
+            request: GRPCCore.ServerRequest<Etcdserverpb_MoveLeaderRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MoveLeaderResponse>
     }
 
     /// Simple service protocol for the "etcdserverpb.Maintenance" service.
@@ -3208,6 +4182,79 @@ extension Etcdserverpb_Maintenance {
             request: Etcdserverpb_DefragmentRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Etcdserverpb_DefragmentResponse
+
+        /// Handle the "Hash" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the member's whole backend.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_HashRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_HashResponse` to respond with.
+        func hash(
+            request: Etcdserverpb_HashRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_HashResponse
+
+        /// Handle the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the key-value history up to a revision; equal on members at that revision.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_HashKVRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_HashKVResponse` to respond with.
+        func hashKV(
+            request: Etcdserverpb_HashKVRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_HashKVResponse
+
+        /// Handle the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_SnapshotRequest` message.
+        ///   - response: A response stream of `Etcdserverpb_SnapshotResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func snapshot(
+            request: Etcdserverpb_SnapshotRequest,
+            response: GRPCCore.RPCWriter<Etcdserverpb_SnapshotResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "MoveLeader" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hands leadership to another voter.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_MoveLeaderRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_MoveLeaderResponse` to respond with.
+        func moveLeader(
+            request: Etcdserverpb_MoveLeaderRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_MoveLeaderResponse
     }
 }
 
@@ -3243,6 +4290,50 @@ extension Etcdserverpb_Maintenance.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_DefragmentResponse>(),
             handler: { request, context in
                 try await self.defragment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Maintenance.Method.Hash.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_HashRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_HashResponse>(),
+            handler: { request, context in
+                try await self.hash(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Maintenance.Method.HashKV.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_HashKVRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_HashKVResponse>(),
+            handler: { request, context in
+                try await self.hashKV(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Maintenance.Method.Snapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_SnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_SnapshotResponse>(),
+            handler: { request, context in
+                try await self.snapshot(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Maintenance.Method.MoveLeader.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MoveLeaderRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MoveLeaderResponse>(),
+            handler: { request, context in
+                try await self.moveLeader(
                     request: request,
                     context: context
                 )
@@ -3286,6 +4377,50 @@ extension Etcdserverpb_Maintenance.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func hash(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_HashRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_HashResponse> {
+        let response = try await self.hash(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func hashKV(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_HashKVRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_HashKVResponse> {
+        let response = try await self.hashKV(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func snapshot(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_SnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_SnapshotResponse> {
+        let response = try await self.snapshot(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func moveLeader(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_MoveLeaderRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_MoveLeaderResponse> {
+        let response = try await self.moveLeader(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -3323,6 +4458,62 @@ extension Etcdserverpb_Maintenance.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_DefragmentResponse> {
         return GRPCCore.ServerResponse<Etcdserverpb_DefragmentResponse>(
             message: try await self.defragment(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func hash(
+        request: GRPCCore.ServerRequest<Etcdserverpb_HashRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_HashResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_HashResponse>(
+            message: try await self.hash(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func hashKV(
+        request: GRPCCore.ServerRequest<Etcdserverpb_HashKVRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_HashKVResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_HashKVResponse>(
+            message: try await self.hashKV(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func snapshot(
+        request: GRPCCore.ServerRequest<Etcdserverpb_SnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_SnapshotResponse> {
+        return GRPCCore.StreamingServerResponse<Etcdserverpb_SnapshotResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.snapshot(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func moveLeader(
+        request: GRPCCore.ServerRequest<Etcdserverpb_MoveLeaderRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_MoveLeaderResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_MoveLeaderResponse>(
+            message: try await self.moveLeader(
                 request: request.message,
                 context: context
             ),
@@ -3399,6 +4590,98 @@ extension Etcdserverpb_Maintenance {
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_DefragmentResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_DefragmentResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Hash" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the member's whole backend.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_HashRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_HashResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func hash<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_HashRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_HashRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_HashResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the key-value history up to a revision; equal on members at that revision.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_HashKVRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_HashKVResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func hashKV<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_HashKVRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_HashKVResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_SnapshotRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_SnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_SnapshotResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func snapshot<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_SnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_SnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_SnapshotResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Etcdserverpb_SnapshotResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "MoveLeader" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hands leadership to another voter.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MoveLeaderRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MoveLeaderRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MoveLeaderResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func moveLeader<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MoveLeaderRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MoveLeaderRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MoveLeaderResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MoveLeaderResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -3511,6 +4794,140 @@ extension Etcdserverpb_Maintenance {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Hash" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the member's whole backend.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_HashRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_HashResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func hash<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_HashRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_HashRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_HashResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Maintenance.Method.Hash.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A hash of the key-value history up to a revision; equal on members at that revision.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_HashKVRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_HashKVResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func hashKV<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_HashKVRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_HashKVResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Maintenance.Method.HashKV.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_SnapshotRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_SnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_SnapshotResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func snapshot<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_SnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_SnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_SnapshotResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Etcdserverpb_SnapshotResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Etcdserverpb_Maintenance.Method.Snapshot.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "MoveLeader" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hands leadership to another voter.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_MoveLeaderRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_MoveLeaderRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_MoveLeaderResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func moveLeader<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_MoveLeaderRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MoveLeaderRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MoveLeaderResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MoveLeaderResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Maintenance.Method.MoveLeader.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3591,6 +5008,120 @@ extension Etcdserverpb_Maintenance.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_DefragmentRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_DefragmentResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Hash" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A hash of the member's whole backend.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_HashRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hash<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_HashRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.hash(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_HashRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_HashResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HashKV" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A hash of the key-value history up to a revision; equal on members at that revision.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hashKV<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.hashKV(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_HashKVRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_HashKVResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Snapshot" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_SnapshotRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshot<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_SnapshotRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Etcdserverpb_SnapshotResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.snapshot(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_SnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_SnapshotResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MoveLeader" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Hands leadership to another voter.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_MoveLeaderRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func moveLeader<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_MoveLeaderRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MoveLeaderResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.moveLeader(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_MoveLeaderRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_MoveLeaderResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3685,6 +5216,136 @@ extension Etcdserverpb_Maintenance.ClientProtocol {
             metadata: metadata
         )
         return try await self.defragment(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Hash" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A hash of the member's whole backend.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hash<Result>(
+        _ message: Etcdserverpb_HashRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_HashRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.hash(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HashKV" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A hash of the key-value history up to a revision; equal on members at that revision.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hashKV<Result>(
+        _ message: Etcdserverpb_HashKVRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.hashKV(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Snapshot" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The backend as a bbolt file in etcd's layout, followed by its SHA-256.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshot<Result>(
+        _ message: Etcdserverpb_SnapshotRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Etcdserverpb_SnapshotResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_SnapshotRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.snapshot(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MoveLeader" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Hands leadership to another voter.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func moveLeader<Result>(
+        _ message: Etcdserverpb_MoveLeaderRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MoveLeaderResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_MoveLeaderRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.moveLeader(
             request: request,
             options: options,
             onResponse: handleResponse

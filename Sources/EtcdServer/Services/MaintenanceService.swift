@@ -43,7 +43,11 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
 
     func status(request: Etcdserverpb_StatusRequest, context: ServerContext) async throws -> Etcdserverpb_StatusResponse {
         let status = service.loop.status
-        guard let state = await service.onLoop({ (bytes: $0.store.sizeBytes, applied: $0.appliedIndex, alarms: $0.store.alarms) }) else {
+        let ownID = service.identity.id.rawValue
+        guard let state = await service.onLoop({ service in
+            (bytes: service.store.sizeBytes, applied: service.appliedIndex, alarms: service.store.alarms,
+             isLearner: service.store.members.first { $0.id == ownID }?.isLearner ?? false)
+        }) else {
             throw EtcdError.tooManyRequests.rpcError
         }
         var response = Etcdserverpb_StatusResponse()
@@ -55,6 +59,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         response.raftIndex = status.commitIndex
         response.raftTerm = status.term
         response.raftAppliedIndex = state.applied
+        response.isLearner = state.isLearner
         // etcd lists each alarm in its protobuf text form.
         response.errors = state.alarms.map { "memberID:\($0.memberID) alarm:\($0.kind.etcdName) " }
         return response
@@ -63,6 +68,15 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     /// Synod's store lives in memory and gives space back as soon as a compaction drops versions
     /// (see `EtcdService+Quota`), so there is nothing to rewrite: the call succeeds at once, as
     /// etcd's does on a store with no free pages.
+    /// etcd's MoveLeader: only the leader takes it; it hands leadership to the target through the
+    /// engine's transfer and answers once the target leads, or fails after two election timeouts.
+    func moveLeader(request: Etcdserverpb_MoveLeaderRequest, context: ServerContext) async throws -> Etcdserverpb_MoveLeaderResponse {
+        try await service.moveLeader(to: request.targetID).orRPCError()
+        var response = Etcdserverpb_MoveLeaderResponse()
+        response.header = service.header()
+        return response
+    }
+
     func defragment(request: Etcdserverpb_DefragmentRequest, context: ServerContext) async throws -> Etcdserverpb_DefragmentResponse {
         var response = Etcdserverpb_DefragmentResponse()
         response.header = service.header()
@@ -102,5 +116,39 @@ extension Alarm {
         member.memberID = memberID
         member.alarm = kind.proto
         return member
+    }
+}
+
+extension MaintenanceService {
+    /// Maintenance.Hash: a hash of this member's whole replicated state, taken off the loop on a
+    /// copy of the store.
+    func hash(request: Etcdserverpb_HashRequest, context: ServerContext) async throws -> Etcdserverpb_HashResponse {
+        guard let store = await service.onLoop({ $0.store }) else { throw EtcdError.tooManyRequests.rpcError }
+        var response = Etcdserverpb_HashResponse()
+        response.header = service.header(revision: store.revision)
+        response.hash = store.stateHash
+        return response
+    }
+
+    /// Maintenance.HashKV: etcd's `HashByRev`, equal on members (Synod's or etcd's) that hold the
+    /// same history up to the revision.
+    func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
+        guard let store = await service.onLoop({ $0.store }) else { throw EtcdError.tooManyRequests.rpcError }
+        var response = Etcdserverpb_HashKVResponse()
+        response.header = service.header(revision: store.revision)
+        do {
+            let (hash, compactRevision) = try store.hashKV(revision: request.revision)
+            response.hash = hash
+            response.compactRevision = compactRevision
+        } catch .compacted(let compactRevision) {
+            throw EtcdError.store(.compacted(compactRevision: compactRevision)).rpcError
+        } catch .futureRevision {
+            throw EtcdError.store(.futureRevision).rpcError
+        }
+        return response
+    }
+
+    func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>, context: ServerContext) async throws {
+        throw RPCError(code: .unimplemented, message: "snapshot: not yet in etcd's format")
     }
 }

@@ -19,11 +19,7 @@ public enum PeerEnvelope<Message: WireCodable>: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         switch self {
         case .hello(let cluster, let from, let urls):
-            writer.write(UInt8(1))
-            writer.write(cluster)
-            writer.write(from.rawValue)
-            writer.write(UInt32(urls.count))
-            for url in urls { writer.writeBytes(Array(url.utf8)) }
+            HelloFrame.encode(clusterID: cluster, from: from, clientURLs: urls, to: &writer)
         case .engine(let message):
             writer.write(UInt8(2))
             message.encode(to: &writer)
@@ -62,5 +58,23 @@ public enum PeerEnvelope<Message: WireCodable>: WireCodable {
             self = .response(id: id, payload: try reader.require(reader.readBytes(maxCount: Self.callBytesMax), "response"))
         default: throw WireDecodingError("unknown envelope tag \(tag)")
         }
+    }
+}
+
+/// A hello's bytes, which do not depend on the engine's message type, so the untyped outbound
+/// link can build its own.
+enum HelloFrame {
+    static func encode(clusterID: UInt64, from: NodeID, clientURLs: [String], to writer: inout ByteWriter) {
+        writer.write(UInt8(1))
+        writer.write(clusterID)
+        writer.write(from.rawValue)
+        writer.write(UInt32(clientURLs.count))
+        for url in clientURLs { writer.writeBytes(Array(url.utf8)) }
+    }
+
+    static func bytes(clusterID: UInt64, from: NodeID, clientURLs: [String]) -> [UInt8] {
+        var writer = ByteWriter()
+        encode(clusterID: clusterID, from: from, clientURLs: clientURLs, to: &writer)
+        return writer.bytes
     }
 }

@@ -2,6 +2,7 @@ import ConsensusCore
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Where a peer listens.
 public struct PeerAddress: Sendable, Equatable {
@@ -28,38 +29,89 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
     public typealias Envelope = PeerEnvelope<Message>
 
     let selfID: NodeID
-    let clusterID: UInt64
     let group: MultiThreadedEventLoopGroup
     /// The one event loop every peer connection lives on; the replica loop runs here too, so what
     /// it sends is written to the socket without a hop to another thread.
     public let eventLoop: EventLoop
     let logger: Logger
     let onReceive: @Sendable (Envelope) -> Void
-    private let links: [NodeID: PeerLink]
+    let clientURLs: [String]
+    /// The cluster this node belongs to; nil for a member joining an existing cluster
+    /// (`--initial-cluster-state existing`) until the first peer's hello tells it, since the id
+    /// derives from the founding members, which the joiner need not know.
+    private let clusterIdentity: Mutex<UInt64?>
+    /// Outbound connections by peer; changed as the membership changes. Sends read it from any thread.
+    private let links: Mutex<[NodeID: PeerLink]>
     private var servers: [Channel] = []
+    /// Whether listening started, so links added later dial at once.
+    private let listening = Atomic<Bool>(false)
 
     /// `onReceive` gets every envelope, hellos included, on a transport thread.
-    public init(selfID: NodeID, clusterID: UInt64, clientURLs: [String], peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
+    public init(selfID: NodeID, clusterID: UInt64?, clientURLs: [String], peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
         self.selfID = selfID
-        self.clusterID = clusterID
         self.logger = logger
         self.onReceive = onReceive
+        self.clientURLs = clientURLs
+        clusterIdentity = Mutex(clusterID)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let eventLoop = group.next()
-        self.eventLoop = eventLoop
-        var hello = ByteBuffer()
-        PeerFrame.encode(Envelope.hello(clusterID: clusterID, from: selfID, clientURLs: clientURLs).wireBytes, into: &hello)
-        var links: [NodeID: PeerLink] = [:]
-        for peer in peers where peer.id != selfID {
-            links[peer.id] = PeerLink(peer: peer, eventLoop: eventLoop, hello: hello, logger: logger)
+        eventLoop = group.next()
+        links = Mutex([:])
+        var initial: [NodeID: PeerLink] = [:]
+        for peer in peers where peer.id != selfID { initial[peer.id] = makeLink(peer) }
+        links.withLock { $0 = initial }
+    }
+
+    /// The cluster id, once known.
+    public var clusterID: UInt64? { clusterIdentity.withLock { $0 } }
+
+    private func makeLink(_ peer: PeerAddress) -> PeerLink {
+        PeerLink(peer: peer, eventLoop: eventLoop, selfID: selfID, clientURLs: clientURLs, clusterID: { [unowned self] in self.clusterID }, logger: logger)
+    }
+
+    /// Called by a connection's handler with the cluster id a hello names: true if it is this
+    /// cluster's. A joining member without one adopts the first it hears and starts dialling.
+    func admits(clusterID claimed: UInt64) -> Bool {
+        let (admitted, adopted): (Bool, Bool) = clusterIdentity.withLock { known in
+            if let known { return (known == claimed, false) }
+            known = claimed
+            return (true, true)
         }
-        self.links = links
+        if adopted {
+            logger.notice("joined cluster \(String(claimed, radix: 16)), named by a peer's hello")
+            if listening.load(ordering: .acquiring) { dialAll() }
+        }
+        return admitted
+    }
+
+    private func dialAll() {
+        for link in links.withLock({ Array($0.values) }) { link.eventLoop.execute { link.connect() } }
+    }
+
+    /// Makes the outbound links match `peers`: new members are dialled, removed ones closed, and a
+    /// member whose address changed is dialled again at the new one. Runs on the transport's loop.
+    public func updatePeers(_ peers: [PeerAddress]) {
+        let wanted = Dictionary(peers.filter { $0.id != selfID }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var opened: [PeerLink] = []
+        var closed: [PeerLink] = []
+        links.withLock { links in
+            for (id, link) in links where wanted[id] != link.peer {
+                closed.append(link)
+                links[id] = nil
+            }
+            for (id, peer) in wanted where links[id] == nil {
+                let link = makeLink(peer)
+                links[id] = link
+                opened.append(link)
+            }
+        }
+        for link in closed { link.eventLoop.execute { link.close() } }
+        guard listening.load(ordering: .acquiring), clusterID != nil else { return }
+        for link in opened { link.eventLoop.execute { link.connect() } }
     }
 
     /// Listens for peers on `host:port`; called once per URL of --listen-peer-urls. Dialling
     /// starts with the first.
     public func start(host: String, port: Int) async throws {
-        let clusterID = clusterID
         let onReceive = onReceive
         let logger = logger
         let server = try await ServerBootstrap(group: group)
@@ -69,28 +121,32 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(PeerInboundHandler<Message>(clusterID: clusterID, logger: logger, onReceive: onReceive))
+                    try channel.pipeline.syncOperations.addHandler(PeerInboundHandler<Message>(admits: { [unowned self] in self.admits(clusterID: $0) }, logger: logger, onReceive: onReceive))
                 }
             }
             .bind(host: host, port: port)
             .get()
         servers.append(server)
         guard servers.count == 1 else { return }
-        for link in links.values { link.eventLoop.execute { link.connect() } }
+        listening.store(true, ordering: .releasing)
+        if clusterID != nil { dialAll() }
     }
 
     /// Sends envelopes, in order per peer, with one flush per peer: written at once when called on
     /// the transport's event loop (the replica loop's sends), handed to it otherwise.
     public func send(_ outgoing: [(to: NodeID, envelope: Envelope)]) {
+        let links = links.withLock { $0 }
         var frames: [NodeID: [ByteBuffer]] = [:]
         for (peer, envelope) in outgoing {
+            // A member the configuration names before its address has applied gets nothing yet;
+            // consensus sends again.
             guard links[peer] != nil else { continue }
             var buffer = ByteBuffer()
             PeerFrame.encode(envelope.wireBytes, into: &buffer)
             frames[peer, default: []].append(buffer)
         }
         for (peer, buffers) in frames {
-            let link = links[peer]!
+            guard let link = links[peer] else { continue }
             if link.eventLoop.inEventLoop {
                 link.enqueue(buffers)
             } else {
@@ -100,7 +156,7 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
     }
 
     public func shutdown() async {
-        for link in links.values { try? await link.eventLoop.submit { link.close() }.get() }
+        for link in links.withLock({ Array($0.values) }) { try? await link.eventLoop.submit { link.close() }.get() }
         for server in servers { try? await server.close() }
         try? await group.shutdownGracefully()
     }
@@ -114,7 +170,8 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
 final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInboundHandler {
     typealias InboundIn = [UInt8]
 
-    let clusterID: UInt64
+    /// Whether a hello's cluster id is this node's cluster (`PeerTransport.admits`).
+    let admits: @Sendable (UInt64) -> Bool
     let logger: Logger
     let onReceive: @Sendable (PeerEnvelope<Message>) -> Void
     /// The sender the hello named.
@@ -122,8 +179,8 @@ final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInb
     /// Frames dropped for claiming another sender, and how many were logged.
     var spoofedFrames = 0
 
-    init(clusterID: UInt64, logger: Logger, onReceive: @escaping @Sendable (PeerEnvelope<Message>) -> Void) {
-        self.clusterID = clusterID
+    init(admits: @escaping @Sendable (UInt64) -> Bool, logger: Logger, onReceive: @escaping @Sendable (PeerEnvelope<Message>) -> Void) {
+        self.admits = admits
         self.logger = logger
         self.onReceive = onReceive
     }
@@ -139,7 +196,7 @@ final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInb
         let claimed: NodeID?
         switch envelope {
         case .hello(let cluster, let from, _):
-            guard cluster == clusterID else { return refuse(context, "peer \(from) belongs to cluster \(cluster), not \(clusterID)") }
+            guard admits(cluster) else { return refuse(context, "peer \(from) belongs to cluster \(cluster), not this one") }
             guard peer == nil || peer == from else { return refuse(context, "a second hello, from \(from), on the connection of \(peer!)") }
             peer = from
             claimed = from
@@ -179,7 +236,9 @@ final class PeerLink: @unchecked Sendable {
 
     let peer: PeerAddress
     let eventLoop: EventLoop
-    let hello: ByteBuffer
+    let selfID: NodeID
+    let clientURLs: [String]
+    let clusterID: @Sendable () -> UInt64?
     let logger: Logger
     var channel: Channel?
     var connecting = false
@@ -188,11 +247,23 @@ final class PeerLink: @unchecked Sendable {
     var pendingBytes = 0
     var backoffMillis = PeerLink.backoffMillisMin
 
-    init(peer: PeerAddress, eventLoop: EventLoop, hello: ByteBuffer, logger: Logger) {
+    init(peer: PeerAddress, eventLoop: EventLoop, selfID: NodeID, clientURLs: [String], clusterID: @escaping @Sendable () -> UInt64?, logger: Logger) {
         self.peer = peer
         self.eventLoop = eventLoop
-        self.hello = hello
+        self.selfID = selfID
+        self.clientURLs = clientURLs
+        self.clusterID = clusterID
         self.logger = logger
+    }
+
+    /// The frame every connection opens with; nil while the cluster id is unknown (nothing is
+    /// dialled then).
+    var hello: ByteBuffer? {
+        guard let clusterID = clusterID() else { return nil }
+        var hello = ByteBuffer()
+        // The link's message type does not matter for a hello; any envelope encodes it alike.
+        PeerFrame.encode(HelloFrame.bytes(clusterID: clusterID, from: selfID, clientURLs: clientURLs), into: &hello)
+        return hello
     }
 
     func enqueue(_ buffers: [ByteBuffer]) {
@@ -223,7 +294,7 @@ final class PeerLink: @unchecked Sendable {
     }
 
     func connect() {
-        guard !connecting, !closed, channel == nil else { return }
+        guard !connecting, !closed, channel == nil, let hello else { return }
         connecting = true
         let link = self
         ClientBootstrap(group: eventLoop)
@@ -241,7 +312,7 @@ final class PeerLink: @unchecked Sendable {
                 case .success(let channel):
                     link.channel = channel
                     link.backoffMillis = Self.backoffMillisMin
-                    channel.writeAndFlush(link.hello, promise: nil)
+                    channel.writeAndFlush(hello, promise: nil)
                     link.drain()
                 case .failure:
                     link.scheduleReconnect()

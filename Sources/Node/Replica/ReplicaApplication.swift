@@ -19,8 +19,9 @@ public protocol ReplicaApplication: AnyObject {
     /// Called once per loop iteration with the engine's status, after the iteration's actions:
     /// leadership changes, lease expiry and request deadlines are the application's to notice.
     func afterIteration(status: EngineStatus, now: ContinuousClock.Instant)
-    /// A node-level call from a peer (`PeerEnvelope.request`); returns the response payload.
-    func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]
+    /// A node-level call from a peer (`PeerEnvelope.request`); returns the response payload, or nil
+    /// when the call is answered later, or not at all.
+    func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]?
     /// The answer to a call this node made with `ReplicaLoop.call`.
     func handlePeerResponse(id: UInt64, _ payload: [UInt8])
     /// Whether a proposal another node forwarded is one this application can apply. Called on a

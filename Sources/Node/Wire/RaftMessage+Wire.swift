@@ -223,6 +223,7 @@ extension RequestRejection: WireCodable {
         case .leadershipTransferInProgress(let target): writer.write(UInt8(11)); node(target)
         case .transferTargetNotVoter(let target): writer.write(UInt8(12)); node(target)
         case .notMember(let member): writer.write(UInt8(13)); node(member)
+        case .notEnoughActiveMembers(let active, let needed): writer.write(UInt8(14)); writer.write(UInt64(truncatingIfNeeded: active)); writer.write(UInt64(truncatingIfNeeded: needed))
         }
     }
 
@@ -251,6 +252,7 @@ extension RequestRejection: WireCodable {
         case 11: self = .leadershipTransferInProgress(to: try reader.nodeID("target"))
         case 12: self = .transferTargetNotVoter(try reader.nodeID("target"))
         case 13: self = .notMember(try reader.nodeID("member"))
+        case 14: self = .notEnoughActiveMembers(active: try count(), needed: try count())
         default: throw WireDecodingError("unknown rejection code \(code)")
         }
     }
