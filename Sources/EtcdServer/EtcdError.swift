@@ -25,7 +25,7 @@ enum EtcdError: Error, Sendable {
     /// Why a membership request is refused, as etcd's `membership` errors say it.
     enum MemberProblem: Error, Sendable {
         case notFound, idRemoved, peerURLExists, notLearner, learnerNotReady, tooManyLearners, badURLs
-        case notEnoughStartedMembers, changeInProgress, busy
+        case notEnoughActiveMembers, changeInProgress, busy
     }
 
     var rpcError: RPCError {
@@ -52,7 +52,9 @@ enum EtcdError: Error, Sendable {
             case .learnerNotReady: return RPCError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
             case .tooManyLearners: return RPCError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
             case .badURLs: return RPCError(code: .invalidArgument, message: "etcdserver: given member URLs are invalid")
-            case .notEnoughStartedMembers: return RPCError(code: .failedPrecondition, message: "etcdserver: re-configuration failed due to not enough started members")
+            // etcd refuses a change that would break the quorum of members it is connected to as
+            // "unhealthy cluster" (`ErrUnhealthy`), which is the check Synod's engine makes.
+            case .notEnoughActiveMembers: return RPCError(code: .unavailable, message: "etcdserver: unhealthy cluster")
             case .changeInProgress: return RPCError(code: .unavailable, message: "etcdserver: unhealthy cluster")
             case .busy: return RPCError(code: .resourceExhausted, message: "etcdserver: too many requests")
             }
@@ -81,7 +83,7 @@ enum EtcdError: Error, Sendable {
         case .timedOut: self = .timeout
         case .membershipChangeInProgress: self = .member(.changeInProgress)
         case .learnerNotCaughtUp: self = .member(.learnerNotReady)
-        case .notEnoughActiveMembers: self = .member(.notEnoughStartedMembers)
+        case .notEnoughActiveMembers: self = .member(.notEnoughActiveMembers)
         case .transferTargetNotVoter: self = .badLeaderTransferee
         case .invalidMembershipChange: self = .notCapable
         }

@@ -90,7 +90,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
             loop.received(envelope)
         }
         let transport = transport
-        service.peersChanged = { transport.updatePeers($0) }
+        service.peersChanged = { transport.updatePeers($0, keeping: $1) }
     }
 
     public func run() async throws {

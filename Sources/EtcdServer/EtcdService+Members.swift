@@ -208,7 +208,9 @@ extension EtcdService {
             guard let url = attributes.peerURLs.first, let address = try? HostPort(url: url) else { continue }
             addresses.append(PeerAddress(id: NodeID(attributes.id), host: address.host, port: address.port))
         }
-        peersChanged?(addresses)
+        // A member whose attributes are not in the store yet (a founder that has not published)
+        // keeps the link its flags gave.
+        peersChanged?(addresses, Set(members.map { NodeID($0.id) }))
     }
 
     /// As etcd's `publish`: once a leader exists, a member writes its name and client URLs to the

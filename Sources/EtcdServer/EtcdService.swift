@@ -66,8 +66,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var learnedClientURLs: [NodeID: [String]] = [:]
     /// The store's member table as of the last change (see `membersChanged`).
     var replicatedMembers: [Member] = []
-    /// Tells the transport where every member listens (set by the node).
-    var peersChanged: (([PeerAddress]) -> Void)?
+    /// Tells the transport where every member listens, and which members to keep a link to even
+    /// when their address is not among them (set by the node).
+    var peersChanged: (([PeerAddress], Set<NodeID>) -> Void)?
     /// Loop state: member changes followers forwarded to this leader, by request id.
     var forwardedMemberChanges: [RequestID: NodeID] = [:]
     var lastPublishAttempt = ContinuousClock.now - .seconds(60)
@@ -184,6 +185,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             return
         }
         if let read = pendingReads.take(id) { read.resume(.failure(EtcdError(reason))) }
+        // A membership change a follower forwarded: tell it, so its client hears the reason.
+        if let follower = forwardedMemberChanges.removeValue(forKey: id) { refuseForwardedChange(id, to: follower, reason) }
     }
 
     public func snapshotWriter() -> @Sendable () -> [UInt8] {
@@ -199,7 +202,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         }
         appliedIndex = snapshot.metadata.index
         // A snapshot from before the store kept members (format 2) has none: the flags' table stands.
-        if store.members.isEmpty, !bootstrapMembers.isEmpty { store.bootstrapMembers(bootstrapMembers) }
+        if store.members.isEmpty, !membersByID.isEmpty { store.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue))) }
         membersChanged()
         lessor.restore(from: store, now: ContinuousClock.now)
         watches.storeReplaced()
@@ -327,13 +330,18 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     }
 
     /// The members as `MemberList` reports them: the store's table once it has one, else the
-    /// flags'; client URLs a member has not published yet are taken from its hello.
+    /// flags'. A founding member that has not published its attributes yet is shown as the flags
+    /// name it, and client URLs not yet published are taken from the member's hello.
     var members: [Member] {
         membersLock.lock()
         defer { membersLock.unlock() }
         let listed = replicatedMembers.isEmpty ? bootstrapMembers : replicatedMembers
         return listed.map { member in
             var member = member
+            if member.attributes.peerURLs.isEmpty, let founder = membersByID[NodeID(member.id)] {
+                member.attributes.name = founder.name
+                member.attributes.peerURLs = founder.peerURLs
+            }
             if member.attributes.clientURLs.isEmpty, let learned = learnedClientURLs[NodeID(member.id)] {
                 member.attributes.clientURLs = learned
             }
@@ -348,9 +356,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         }
     }
 
-    /// A new cluster's first member table, from the flags (no log entry records it).
+    /// A new cluster's first configuration, from the flags (no log entry records it).
     public func bootstrap() {
-        store.bootstrapMembers(bootstrapMembers)
+        store.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue)))
         membersChanged()
     }
 

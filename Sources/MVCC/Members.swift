@@ -44,13 +44,12 @@ public struct Member: Sendable, Hashable {
 }
 
 extension MVCCStore {
-    /// Sets the members a cluster starts with (from `--initial-cluster`), which no log entry
-    /// records: every member of a new cluster computes the same table from the same flags.
-    public mutating func bootstrapMembers(_ members: [Member]) {
-        for member in members {
-            memberAttributeTable[member.id] = member.attributes
-            configuredMembers[member.id] = member.isLearner
-        }
+    /// Sets the configuration a cluster starts with (from `--initial-cluster`), which no log entry
+    /// records: every member of a new cluster computes the same set from the same flags. Their
+    /// attributes are not set here: each member publishes its own through the log, so a member that
+    /// joins later and replays the log holds the same table as the founders.
+    public mutating func bootstrapMembers(voters: Set<UInt64>) {
+        for id in voters { configuredMembers[id] = false }
     }
 
     /// Follows a configuration entry of the log as it applies: the members in it (learners

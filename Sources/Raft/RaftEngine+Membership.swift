@@ -71,10 +71,13 @@ extension RaftEngine {
             return
         }
         // etcd's strict reconfiguration check: a change of voters must leave enough voters that
-        // answer lately to form a quorum of the new configuration, or the cluster would stop.
+        // answer lately to form a quorum of the new configuration, or the cluster would stop; and,
+        // as etcd's `mayAddMember`, a new voter (which answers nothing yet) is only added while
+        // every current voter answers.
         if configuration.strictReconfigurationCheck && target.voters != membership.voters {
             let answering = target.voters.filter(hasAnsweredLately).count
-            let needed = target.voters.count / 2 + 1
+            var needed = target.voters.count / 2 + 1
+            if case .addVoter = change { needed = max(needed, membership.voters.count) }
             if answering < needed {
                 answers.append(.proposalRejected(requestID, .notEnoughActiveMembers(active: answering, needed: needed)))
                 return

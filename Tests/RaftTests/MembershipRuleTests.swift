@@ -132,6 +132,56 @@ import Testing
         #expect(cluster.engine(1).membership.voters.contains(NodeID(4)))
     }
 
+    /// etcd's strict reconfiguration check: a change of voters needs enough voters of the new
+    /// configuration that answered lately to form its quorum; a learner change is never refused.
+    @Test func strictCheckRefusesAChangeThatWouldLeaveTooFewAnswering() {
+        var cluster = electedCluster(3) { $0.strictReconfigurationCheck = true }
+        cluster.tick(1)
+        cluster.stabilize()
+        // With 3 cut off, removing 2 leaves {1, 3}: only 1 answers, 2 are needed.
+        cluster.isolate(3)
+        for _ in 0..<12 {
+            cluster.tick(1)
+            cluster.stabilize()
+        }
+        cluster.changeMembership(1, .remove(NodeID(2)), request: 5)
+        #expect(cluster.node(1).rejections[RequestID(5)] == .notEnoughActiveMembers(active: 1, needed: 2))
+        // Removing 3 instead leaves {1, 2}, both answering.
+        cluster.changeMembership(1, .remove(NodeID(3)), request: 6)
+        cluster.stabilize()
+        #expect(cluster.node(1).rejections[RequestID(6)] == nil)
+        #expect(cluster.engine(1).membership.voters == [NodeID(1), NodeID(2)])
+    }
+
+    /// As etcd's `mayAddMember`: a voter is added only while every current voter answers, even when
+    /// the rest would make a quorum of the larger configuration.
+    @Test func strictCheckAddsAVoterOnlyWhileEveryVoterAnswers() {
+        var cluster = electedCluster(5) { $0.strictReconfigurationCheck = true }
+        cluster.addJoiningNode(6)
+        cluster.tick(1)
+        cluster.stabilize()
+        cluster.isolate(5)
+        for _ in 0..<12 {
+            cluster.tick(1)
+            cluster.stabilize()
+        }
+        cluster.changeMembership(1, .addVoter(NodeID(6)), request: 5)
+        #expect(cluster.node(1).rejections[RequestID(5)] == .notEnoughActiveMembers(active: 4, needed: 5))
+        cluster.heal()
+        cluster.tick(1)
+        cluster.stabilize()
+        cluster.changeMembership(1, .addVoter(NodeID(6)), request: 6)
+        #expect(cluster.node(1).rejections[RequestID(6)] == nil)
+    }
+
+    /// Without the check (the engine's default), the same change is taken, as before.
+    @Test func withoutTheStrictCheckTheChangeIsTaken() {
+        var cluster = electedCluster(3)
+        cluster.isolate(3)
+        cluster.changeMembership(1, .remove(NodeID(2)), request: 5)
+        #expect(cluster.node(1).rejections[RequestID(5)] == nil)
+    }
+
     @Test func learnersNeverCampaign() {
         var cluster = electedCluster(3)
         cluster.addJoiningNode(4)

@@ -87,14 +87,15 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
         for link in links.withLock({ Array($0.values) }) { link.eventLoop.execute { link.connect() } }
     }
 
-    /// Makes the outbound links match `peers`: new members are dialled, removed ones closed, and a
-    /// member whose address changed is dialled again at the new one. Runs on the transport's loop.
-    public func updatePeers(_ peers: [PeerAddress]) {
+    /// Makes the outbound links match `peers`: new members are dialled, a member whose address
+    /// changed is dialled again at the new one, and links to anyone else are closed, except to the
+    /// nodes in `keeping`, whose address is not known here yet. Runs on the transport's loop.
+    public func updatePeers(_ peers: [PeerAddress], keeping: Set<NodeID> = []) {
         let wanted = Dictionary(peers.filter { $0.id != selfID }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var opened: [PeerLink] = []
         var closed: [PeerLink] = []
         links.withLock { links in
-            for (id, link) in links where wanted[id] != link.peer {
+            for (id, link) in links where wanted[id] != link.peer && !(wanted[id] == nil && keeping.contains(id)) {
                 closed.append(link)
                 links[id] = nil
             }
