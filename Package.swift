@@ -62,11 +62,14 @@ let package = Package(
         ),
         // The etcd key-value state machine: revisions, ranges, txns, compaction, leases. Pure.
         .target(name: "MVCC"),
+        // etcd 3.4's backend file (a bbolt database) and snapshot framing, read and written as pure
+        // codecs, with etcd's HashKV: snapshots etcd's tools and etcd itself read, both ways.
+        .target(name: "BoltSnapshot"),
         // The etcd v3 API on a node: the service the replica loop applies to, and its gRPC services.
         .target(
             name: "EtcdServer",
             dependencies: [
-                "ConsensusCore", "Raft", "Storage", "Node", "MVCC", "EtcdAPI",
+                "ConsensusCore", "Raft", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -91,6 +94,7 @@ let package = Package(
             name: "synod",
             dependencies: [
                 "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
+                "BoltSnapshot", "MVCC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -108,11 +112,14 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
+        // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are
+        // restored and served by etcd, and etcd's snapshots are read by us.
+        .testTarget(name: "BoltSnapshotTests", dependencies: ["BoltSnapshot"]),
         // Node tests include real clusters of `synod serve` processes, hence the executable.
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "ConsensusCore", "Raft", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod",
+                "ConsensusCore", "Raft", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod", "MVCC", "BoltSnapshot",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -54,23 +54,13 @@ extension MVCCStore {
             writer.writeSigned(leaseTable[id]!.ttlSeconds)
         }
         writer.writeCount(keyIndex.count)
-        keyIndex.forEach { key, history in
-            writer.writeBytes(key)
-            writer.writeCount(history.entries.count)
-            for entry in history.entries {
-                writer.writeSigned(entry.modRevision)
-                writer.writeUnsigned(UInt64(entry.subRevision))
-                if entry.isTombstone {
-                    writer.writeByte(SnapshotCodec.EntryKind.tombstone.rawValue)
-                } else {
-                    writer.writeByte(SnapshotCodec.EntryKind.put.rawValue)
-                    writer.writeSigned(entry.createRevision)
-                    writer.writeSigned(entry.version)
-                    writer.writeSigned(entry.lease)
-                    writer.writeBytes(entry.value)
-                }
-            }
-        }
+        keyIndex.forEach { key, history in writer.writeHistory(key, history.entries) }
+        writeClusterState(to: &writer)
+        return writer.bytes
+    }
+
+    /// The part after the keys: alarms (v2), then members (v3).
+    func writeClusterState(to writer: inout WireWriter) {
         writer.writeCount(alarmSet.count)
         for alarm in alarms {
             writer.writeUnsigned(alarm.memberID)
@@ -85,7 +75,6 @@ extension MVCCStore {
         }
         writer.writeCount(removedMemberIDs.count)
         for id in removedMemberIDs.sorted() { writer.writeUnsigned(id) }
-        return writer.bytes
     }
 
     /// Restores a store from `snapshot()`. Never traps: any other input gets a
@@ -280,6 +269,27 @@ private struct SnapshotDecoder {
         } else {
             guard entry.createRevision == revision, entry.version == 1 else {
                 throw fail("key \(key) generation starting at \(revision) has version \(entry.version)")
+            }
+        }
+    }
+}
+
+extension WireWriter {
+    /// One key and its retained history, as a snapshot holds them.
+    mutating func writeHistory(_ key: [UInt8], _ entries: [KeyHistoryEntry]) {
+        writeBytes(key)
+        writeCount(entries.count)
+        for entry in entries {
+            writeSigned(entry.modRevision)
+            writeUnsigned(UInt64(entry.subRevision))
+            if entry.isTombstone {
+                writeByte(SnapshotCodec.EntryKind.tombstone.rawValue)
+            } else {
+                writeByte(SnapshotCodec.EntryKind.put.rawValue)
+                writeSigned(entry.createRevision)
+                writeSigned(entry.version)
+                writeSigned(entry.lease)
+                writeBytes(entry.value)
             }
         }
     }

@@ -31,6 +31,7 @@ enum EtcdGRPCMethods {
             (Etcdserverpb_Maintenance.Method.MoveLeader.descriptor, .unary(task: maintenance.moveLeader)),
             (Etcdserverpb_Maintenance.Method.Hash.descriptor, .unary(task: maintenance.hash)),
             (Etcdserverpb_Maintenance.Method.HashKV.descriptor, .unary(task: maintenance.hashKV)),
+            (Etcdserverpb_Maintenance.Method.Snapshot.descriptor, .serverStreaming(maintenance.snapshot)),
             (Etcdserverpb_Maintenance.Method.Alarm.descriptor, .unary(task: maintenance.alarm)),
             (Etcdserverpb_Maintenance.Method.Status.descriptor, .unary(task: maintenance.status)),
             (Etcdserverpb_Maintenance.Method.Defragment.descriptor, .unary(task: maintenance.defragment)),

@@ -51,6 +51,26 @@ enum GRPCMethod: Sendable {
         }
     }
 
+    /// A server-streaming method (Maintenance.Snapshot): one request, then the handler's stream.
+    static func serverStreaming<Request: Message, Response: Message>(
+        _ body: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
+    ) -> GRPCMethod {
+        .bidirectionalStreaming { requests, writer, consumed in
+            var iterator = requests.makeAsyncIterator()
+            guard let buffer = try await iterator.next() else {
+                throw RPCError(code: .internalError, message: "grpc: a server-streaming call sent no request")
+            }
+            consumed(buffer.readableBytes)
+            let request: Request
+            do {
+                request = try Request(serializedBytes: Array(buffer: buffer))
+            } catch {
+                throw RPCError(code: .internalError, message: "grpc: error unmarshalling request: \(error)")
+            }
+            try await body(request, RPCWriter(wrapping: TypedWriter<Response>(writer: writer)), context())
+        }
+    }
+
     static func serialized(_ response: some Message) -> Result<[UInt8], RPCError> {
         do {
             return .success(try response.serializedBytes())

@@ -1,4 +1,6 @@
+import BoltSnapshot
 import EtcdAPI
+import Foundation
 import GRPCCore
 import MVCC
 
@@ -120,35 +122,65 @@ extension Alarm {
 }
 
 extension MaintenanceService {
-    /// Maintenance.Hash: a hash of this member's whole replicated state, taken off the loop on a
-    /// copy of the store.
+    /// Maintenance.Hash: etcd hashes its whole backend file; Synod hashes the etcd-format backend
+    /// it would stream, without the consistent index (which differs between members that hold the
+    /// same data), taken off the loop on a copy of the store.
     func hash(request: Etcdserverpb_HashRequest, context: ServerContext) async throws -> Etcdserverpb_HashResponse {
         guard let store = await service.onLoop({ $0.store }) else { throw EtcdError.tooManyRequests.rpcError }
         var response = Etcdserverpb_HashResponse()
         response.header = service.header(revision: store.revision)
-        response.hash = store.stateHash
+        var crc = CastagnoliCRC32()
+        crc.update(try Self.backendFile(store, consistentIndex: 0))
+        response.hash = crc.value
         return response
     }
 
-    /// Maintenance.HashKV: etcd's `HashByRev`, equal on members (Synod's or etcd's) that hold the
-    /// same history up to the revision.
+    /// Maintenance.HashKV: etcd 3.4's `HashByRev`, equal on members, Synod's or etcd's, that hold
+    /// the same history up to the revision.
     func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
         guard let store = await service.onLoop({ $0.store }) else { throw EtcdError.tooManyRequests.rpcError }
         var response = Etcdserverpb_HashKVResponse()
         response.header = service.header(revision: store.revision)
-        do {
-            let (hash, compactRevision) = try store.hashKV(revision: request.revision)
-            response.hash = hash
-            response.compactRevision = compactRevision
-        } catch .compacted(let compactRevision) {
-            throw EtcdError.store(.compacted(compactRevision: compactRevision)).rpcError
-        } catch .futureRevision {
-            throw EtcdError.store(.futureRevision).rpcError
+        switch EtcdBackendFormat.hashKV(of: store, revision: request.revision) {
+        case .success(let result):
+            response.hash = result.hash
+            response.compactRevision = result.compactRevision
+        case .failure(let error):
+            throw EtcdError.store(error).rpcError
         }
         return response
     }
 
+    /// Maintenance.Snapshot: the store as an etcd 3.4 bbolt backend followed by its SHA-256, in
+    /// etcd's 32 KiB pieces, so `etcdctl snapshot save` verifies it and `snapshot restore` (etcd's
+    /// or Synod's) reads it. The file is made from a copy of the store, off the loop.
     func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>, context: ServerContext) async throws {
-        throw RPCError(code: .unimplemented, message: "snapshot: not yet in etcd's format")
+        guard let state = await service.onLoop({ (store: $0.store, applied: $0.appliedIndex) }) else { throw EtcdError.tooManyRequests.rpcError }
+        let file = try Self.snapshotFile(state.store, consistentIndex: state.applied)
+        var offset = 0
+        repeat {
+            let end = min(offset + Self.snapshotPieceBytes, file.count)
+            var piece = Etcdserverpb_SnapshotResponse()
+            piece.header = service.header(revision: state.store.revision)
+            piece.remainingBytes = UInt64(file.count - end)
+            piece.blob = Data(file[offset..<end])
+            try await response.write(piece)
+            offset = end
+        } while offset < file.count
+    }
+
+    /// etcd's `snapshotSendBufferSize`.
+    static let snapshotPieceBytes = 32 * 1024
+
+    static func backendFile(_ store: MVCCStore, consistentIndex: UInt64) throws(RPCError) -> [UInt8] {
+        do {
+            return try EtcdBackend.encode(EtcdBackendFormat.contents(of: store, consistentIndex: consistentIndex))
+        } catch {
+            throw RPCError(code: .internalError, message: "etcdserver: the store does not fit etcd's backend format: \(error)")
+        }
+    }
+
+    static func snapshotFile(_ store: MVCCStore, consistentIndex: UInt64) throws(RPCError) -> [UInt8] {
+        SnapshotHash.appendingSnapshotHash(try backendFile(store, consistentIndex: consistentIndex))
     }
 }
