@@ -75,7 +75,12 @@ public final class EtcdNode: Service, @unchecked Sendable {
         )
         self.service = service
         let fsyncDurations = service.metrics.walFsyncDurations
-        loop.syncObserver = { fsyncDurations.record($0) }
+        let fsyncBuckets = service.walFsyncLatency
+        loop.syncObserver = { duration in
+            fsyncDurations.record(duration)
+            fsyncBuckets.record(duration)
+        }
+        service.dashboardURLs = configuration.listenMetricsURLs
         service.autoCompaction = try configuration.autoCompaction()
         if !joining { service.bootstrap() }
         if let snapshot = durable.snapshot { service.restore(snapshot) }
@@ -109,22 +114,43 @@ public final class EtcdNode: Service, @unchecked Sendable {
         }
         // etcd accepts requests up to --max-request-bytes plus gRPC's own overhead; larger ones are
         // refused before they are read whole.
+        let methods = EtcdGRPCMethods.table(for: service)
+        let grpcMetrics = GRPCServerMetrics(
+            registry: service.metrics.registry, paths: methods.mapValues { if case .unary = $0 { true } else { false } },
+            unaryLatency: service.requestLatency)
         let server = LeanGRPCServer(
-            methods: EtcdGRPCMethods.table(for: service), messageBytesMax: configuration.maxRequestBytes + 512 * 1024,
+            methods: methods, messageBytesMax: configuration.maxRequestBytes + 512 * 1024,
             threads: configuration.clientThreads ?? System.coreCount, logger: logger,
-            plainHTTP: { [service] method, uri in await service.httpResponse(method: method, uri: uri) }
+            plainHTTP: { [service] method, uri in await service.httpResponse(method: method, uri: uri) },
+            observer: { path, code, duration in grpcMetrics.handled(path: path, code: code, duration: duration) }
         )
         do {
             try await server.start(addresses: clientAddresses)
         } catch {
             throw EtcdNodeConfiguration.Problem.invalid("--listen-client-urls \(configuration.listenClientURLs.joined(separator: ",")): \(error)")
         }
+        let dashboards = try configuration.listenMetricsURLs.map { url in
+            let address = try HostPort(url: url)
+            return DashboardServer.application(service: service, host: address.host, port: address.port, logger: logger)
+        }
         logger.notice("serving etcd v3 clients on \(configuration.listenClientURLs.joined(separator: ",")), peers on \(configuration.listenPeerURLs.joined(separator: ",")) as member \(String(service.identity.id.rawValue, radix: 16)) of cluster \(String(service.clusterID, radix: 16))")
-        // Serve until asked to stop; then streams end (watch, keep-alive), calls in flight finish.
-        await withGracefulShutdownHandler {
-            await service.shutdown.wait()
-        } onGracefulShutdown: { [service] in
-            service.shutdown.fire()
+        // Serve until asked to stop; then streams end (watch, keep-alive, dashboard events), calls
+        // in flight finish. The metrics listeners run beside, and stop with the same signal.
+        try await withThrowingDiscardingTaskGroup { group in
+            for dashboard in dashboards {
+                group.addTask {
+                    do {
+                        try await dashboard.run()
+                    } catch {
+                        throw EtcdNodeConfiguration.Problem.invalid("--listen-metrics-urls: \(error)")
+                    }
+                }
+            }
+            await withGracefulShutdownHandler {
+                await service.shutdown.wait()
+            } onGracefulShutdown: { [service] in
+                service.shutdown.fire()
+            }
         }
         await server.stopGracefully()
         logger.notice("stopping: in-flight requests drained; stopping the replica loop")

@@ -7,6 +7,9 @@ public struct EtcdNodeConfiguration: Sendable {
     public var dataDirectory = "synod-data"
     public var listenClientURLs = ["http://127.0.0.1:2379"]
     public var advertiseClientURLs = ["http://127.0.0.1:2379"]
+    /// etcd's --listen-metrics-urls: extra listeners for /metrics, the health endpoints and the
+    /// dashboard (`/ui`).
+    public var listenMetricsURLs: [String] = []
     public var listenPeerURLs = ["http://127.0.0.1:2380"]
     public var initialAdvertisePeerURLs = ["http://127.0.0.1:2380"]
     /// name=peerURL pairs; empty means this node alone, at its advertised peer URLs.
@@ -77,6 +80,8 @@ public struct EtcdNodeConfiguration: Sendable {
     public static let quotaBackendBytesMax: Int64 = 8 << 30
     public static let snapshotCountMax = 1_000_000_000
     public static let clientThreadsMax = 256
+    /// Metrics listeners one node opens.
+    public static let listenMetricsURLsMax = 16
 
     func validate() throws {
         func refuse(_ text: String) -> Problem { .invalid(text) }
@@ -85,6 +90,12 @@ public struct EtcdNodeConfiguration: Sendable {
         try Self.checkURLs(listenClientURLs, flag: "--listen-client-urls")
         try Self.checkURLs(advertiseClientURLs, flag: "--advertise-client-urls")
         try Self.checkURLs(listenPeerURLs, flag: "--listen-peer-urls")
+        if !listenMetricsURLs.isEmpty {
+            try Self.checkURLs(listenMetricsURLs, flag: "--listen-metrics-urls")
+            guard listenMetricsURLs.count <= Self.listenMetricsURLsMax else {
+                throw refuse("--listen-metrics-urls lists \(listenMetricsURLs.count) URLs, at most \(Self.listenMetricsURLsMax)")
+            }
+        }
         try Self.checkURLs(initialAdvertisePeerURLs, flag: "--initial-advertise-peer-urls")
         for (member, url) in initialCluster {
             guard !member.isEmpty else { throw refuse("--initial-cluster: a member has an empty name (\(url))") }

@@ -86,6 +86,14 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var knownLeader: NodeID?
     /// etcd's metrics, served at `/metrics`.
     let metrics: EtcdMetrics
+    /// What the dashboard reads (`Dashboard/`): its listeners' URLs, leader changes and applied
+    /// writes counted, request and WAL fsync latencies in buckets, and its open event streams.
+    public var dashboardURLs: [String] = []
+    let leaderChangesCount = Atomic<Int>(0)
+    let appliedWrites = Atomic<Int>(0)
+    let requestLatency = LatencyBuckets.requests()
+    let walFsyncLatency = LatencyBuckets.walFsync()
+    let dashboardStreams = Atomic<Int>(0)
     /// The leader's own compactions (`--auto-compaction-*`); nil when off.
     public var autoCompaction: AutoCompaction?
     var lastSweep = ContinuousClock.now
@@ -161,6 +169,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
                 continue
             }
             let result = store.apply(proposal.command)
+            if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
             applied(proposal.command, result)
             watches.dispatch(store.lastAppliedEvents, revision: store.revision)
             if proposal.requestID.rawValue != 0 {
@@ -223,7 +232,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             // so a keep-alive is retried with the new leader instead of waiting out its deadline.
             if knownLeader != nil { pendingCalls.drain(with: Self.notLeaderPayload) }
             // As etcd counts: each time a (new) leader is seen, the first one included.
-            if status.leader != nil { metrics.leaderChangesSeen.increment() }
+            if status.leader != nil {
+                metrics.leaderChangesSeen.increment()
+                leaderChangesCount.wrappingAdd(1, ordering: .relaxed)
+            }
             knownLeader = status.leader
         }
         publishAttributesIfNeeded(status: status, now: now)

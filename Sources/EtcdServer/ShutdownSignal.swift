@@ -12,6 +12,8 @@ final class ShutdownSignal: Sendable {
 
     private let state = Mutex(State())
 
+    var isFired: Bool { state.withLock { $0.fired } }
+
     func fire() {
         let waiters = state.withLock { state in
             state.fired = true

@@ -17,6 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Path to the data directory.") var dataDirectory: String?
     @Option(name: .customLong("listen-client-urls"), help: "URL to listen on for client traffic.") var listenClientURLs: String?
     @Option(name: .customLong("advertise-client-urls"), help: "Client URL to advertise to the rest of the cluster.") var advertiseClientURLs: String?
+    @Option(name: .customLong("listen-metrics-urls"), help: "URLs to serve /metrics, the health endpoints and the dashboard (/ui) on.") var listenMetricsURLs: String?
     @Option(name: .customLong("listen-peer-urls"), help: "URL to listen on for peer traffic.") var listenPeerURLs: String?
     @Option(name: .customLong("initial-advertise-peer-urls"), help: "This member's peer URL to advertise to the rest of the cluster.") var initialAdvertisePeerURLs: String?
     @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for bootstrapping: name=peerURL,...") var initialCluster: String?
@@ -55,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let listenClientURLs { settings.listenClientURLs = urls(listenClientURLs) }
         if let advertiseClientURLs { settings.advertiseClientURLs = urls(advertiseClientURLs) } else if listenClientURLs != nil { settings.advertiseClientURLs = settings.listenClientURLs }
         if let listenPeerURLs { settings.listenPeerURLs = urls(listenPeerURLs) }
+        if let listenMetricsURLs { settings.listenMetricsURLs = urls(listenMetricsURLs) }
         if let initialAdvertisePeerURLs { settings.initialAdvertisePeerURLs = urls(initialAdvertisePeerURLs) } else if listenPeerURLs != nil { settings.initialAdvertisePeerURLs = settings.listenPeerURLs }
         if let initialCluster { settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster) }
         if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
@@ -115,6 +117,7 @@ enum ConfigFile {
             case "listen-client-urls": settings.listenClientURLs = list
             case "advertise-client-urls": settings.advertiseClientURLs = list
             case "listen-peer-urls": settings.listenPeerURLs = list
+            case "listen-metrics-urls": settings.listenMetricsURLs = list
             case "initial-advertise-peer-urls": settings.initialAdvertisePeerURLs = list
             case "initial-cluster": settings.initialCluster = try parseInitialCluster(value)
             case "initial-cluster-token": settings.initialClusterToken = value

@@ -46,7 +46,14 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
     /// A read the channel asked for while the queue was full, to issue once it drains.
     private var readHeld = false
 
-    init(methods: [String: GRPCMethod], messageBytesMax: Int, tracker: GRPCStreamTracker, connectionBytes: ConnectionQueuedBytes? = nil) {
+    /// Told of each call as it ends: its path, status code and how long it took from its headers.
+    typealias Observer = @Sendable (_ path: String, _ code: Int, _ duration: Duration) -> Void
+    private let observer: Observer?
+    private var path = ""
+    private var startedAt = ContinuousClock.now
+
+    init(methods: [String: GRPCMethod], messageBytesMax: Int, tracker: GRPCStreamTracker, connectionBytes: ConnectionQueuedBytes? = nil, observer: Observer? = nil) {
+        self.observer = observer
         self.methods = methods
         self.messageBytesMax = messageBytesMax
         self.tracker = tracker
@@ -101,6 +108,10 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
     }
 
     private func start(_ headers: HPACKHeaders, context: ChannelHandlerContext) {
+        if observer != nil {
+            path = headers.first(name: ":path") ?? ""
+            startedAt = .now
+        }
         guard let path = headers.first(name: ":path"), let method = methods[path] else {
             return finish(.failure(RPCError(code: .unimplemented, message: "unknown method \(headers.first(name: ":path") ?? "")")))
         }
@@ -235,6 +246,14 @@ final class GRPCStreamHandler: ChannelDuplexHandler {
         }
         sentHeaders = true
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
+        if let observer {
+            let code: Int
+            switch outcome {
+            case .success: code = 0
+            case .failure(let error): code = error.code.rawValue
+            }
+            observer(path, code, .now - startedAt)
+        }
     }
 
     // Built once: every call sends them.

@@ -50,12 +50,16 @@ final class LeanGRPCServer: Sendable {
     /// gRPC only.
     private let plainHTTP: (@Sendable (_ method: String, _ uri: String) async -> HTTPEndpointResponse)?
     private let tracker = GRPCStreamTracker()
+    /// Told of every call as it ends: path, status code, duration.
+    private let observer: GRPCStreamHandler.Observer?
     private let state = Mutex<(listeners: [Channel], connections: [ObjectIdentifier: Channel])>(([], [:]))
 
     init(
         methods: [String: GRPCMethod], messageBytesMax: Int, threads: Int = System.coreCount, logger: Logger,
-        plainHTTP: (@Sendable (_ method: String, _ uri: String) async -> HTTPEndpointResponse)? = nil
+        plainHTTP: (@Sendable (_ method: String, _ uri: String) async -> HTTPEndpointResponse)? = nil,
+        observer: GRPCStreamHandler.Observer? = nil
     ) {
+        self.observer = observer
         self.methods = methods
         self.messageBytesMax = messageBytesMax
         self.plainHTTP = plainHTTP
@@ -76,7 +80,7 @@ final class LeanGRPCServer: Sendable {
         connection.controlFrameRateLimit.windowLength = Self.controlFrameWindow
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = Self.streamWindowBytes
-        let methods = methods, messageBytesMax = messageBytesMax, tracker = tracker, plainHTTP = plainHTTP
+        let methods = methods, messageBytesMax = messageBytesMax, tracker = tracker, plainHTTP = plainHTTP, observer = observer
         let connectionSettings = connection, streamSettings = stream
         for (host, port) in addresses {
             let listener = try await ServerBootstrap(group: group)
@@ -97,7 +101,7 @@ final class LeanGRPCServer: Sendable {
                             ) { streamChannel in
                                 streamChannel.eventLoop.makeCompletedFuture {
                                     try streamChannel.pipeline.syncOperations.addHandler(
-                                        GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker, connectionBytes: connectionBytes)
+                                        GRPCStreamHandler(methods: methods, messageBytesMax: messageBytesMax, tracker: tracker, connectionBytes: connectionBytes, observer: observer)
                                     )
                                 }
                             }

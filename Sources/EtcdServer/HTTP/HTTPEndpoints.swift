@@ -37,9 +37,13 @@ extension EtcdService {
 
     func httpResponse(method: String, uri: String) async -> HTTPEndpointResponse {
         let (path, query) = Self.split(uri)
-        guard ["/health", "/livez", "/readyz", "/version", "/metrics"].contains(path) else { return .notFound }
+        guard ["/health", "/livez", "/readyz", "/version", "/metrics", "/ui", "/ui/status"].contains(path) else { return .notFound }
         guard method == "GET" else { return .methodNotAllowed }
         switch path {
+        case "/ui":
+            return HTTPEndpointResponse(status: 200, contentType: "text/html; charset=utf-8", body: DashboardPage.html)
+        case "/ui/status":
+            return await dashboardResponse()
         case "/health":
             let healthy = await isHealthy(serializable: query.contains("serializable=true"), ignoringNoSpace: false)
             // etcd writes a healthy answer as is and an unhealthy one through Go's http.Error,

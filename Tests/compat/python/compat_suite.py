@@ -155,6 +155,10 @@ class LocalCluster(Children):
         self.token = "%s-%d" % (token_prefix, os.getpid())
         self.extra_flags = extra_flags
 
+    def member_flags(self, member):
+        """Flags of one member's own beyond `extra_flags` (its metrics listener, say); none here."""
+        return []
+
     def start(self, member):
         """Starts `member`, logging to its log file. The same flags serve a restart: with data in
         --data-dir, etcd and Synod ignore the initial-cluster flags."""
@@ -164,7 +168,7 @@ class LocalCluster(Children):
             "--listen-peer-urls", member.peer_url, "--initial-advertise-peer-urls", member.peer_url,
             "--initial-cluster", self.initial_cluster, "--initial-cluster-token", self.token,
             "--initial-cluster-state", "new",
-        ] + self.extra_flags
+        ] + self.extra_flags + self.member_flags(member)
         with open(member.log_path, "ab") as log_file:
             member.process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
         self.track(member.process)
