@@ -34,12 +34,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-threads"), help: "Threads serving client connections (default: one per core). `synod up` gives each node its share of the cores.") var clientThreads: Int?
     @Option(name: .customLong("config-file"), help: "Path to a YAML file of the same settings (etcd's key names); flags override it.") var configFile: String?
     @Option(name: .customLong("log-level"), help: "debug, info, warn, error.") var logLevel: String = "info"
+    @Option(name: .customLong("logger"), help: "zap (one JSON object per line) or capnslog (text).") var loggerFormat: String = "capnslog"
+    @Option(name: .customLong("log-outputs"), help: "stderr, stdout, default (stderr), or file paths, comma-separated.") var logOutputs: String = "default"
 
     func run() async throws {
         var settings = EtcdNodeConfiguration()
         if let configFile { try ConfigFile.apply(path: configFile, to: &settings) }
         try apply(to: &settings)
         guard let level = Logger.Level(etcdName: logLevel) else { throw ValidationError("--log-level must be debug, info, warn or error, not \(logLevel)") }
+        guard let format = NodeLogHandler.Format(rawValue: loggerFormat) else { throw ValidationError("--logger must be zap or capnslog, not \(loggerFormat)") }
+        let targets = logOutputs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !targets.isEmpty, targets.count <= NodeLogHandler.outputsMax, targets.allSatisfy({ !$0.isEmpty }) else {
+            throw ValidationError("--log-outputs must name 1 to \(NodeLogHandler.outputsMax) targets, not \(logOutputs)")
+        }
+        let outputs: NodeLogHandler.Outputs
+        do {
+            outputs = try NodeLogHandler.Outputs(targets)
+        } catch {
+            throw ValidationError("--log-outputs \(logOutputs): \(error.localizedDescription)")
+        }
+        LoggingSystem.bootstrap { label in NodeLogHandler(label: label, format: format, outputs: outputs) }
         var logger = Logger(label: "synod.\(settings.name)")
         logger.logLevel = level
         if let files = FileDescriptorLimit.raiseToHardLimit() { logger.info("open-file limit \(files.soft) (hard \(files.hard))") }

@@ -67,8 +67,11 @@ PAGE_POLL_INTERVAL_SECONDS = 0.1
 # The page must have taken more than this many statuses before the first checks.
 PAGE_UPDATES_MIN = 3
 PAGE_READY_TIMEOUT_SECONDS = 20
-# The charts need two samples a member and a few seconds of writes.
+# The charts need two samples a member and a few seconds of writes; the "before" screenshot waits
+# for this many one-second points, so that it shows lines rather than dots.
 CHARTS_TIMEOUT_SECONDS = 15
+CHART_POINTS_BEFORE_KILL = 15
+CHART_POINTS_TIMEOUT_SECONDS = CHART_POINTS_BEFORE_KILL + 10
 # SIGKILL closes the member's sockets, so the page's event stream fails at once and one quick
 # retry later (250 ms) the page calls the member unreachable; the rest is slack for a loaded
 # 2-core machine. The page's own silence bound (3.5 s) would catch a member that hangs instead.
@@ -159,7 +162,8 @@ class Writer:
 
     def stop(self):
         self.stop_event.set()
-        self.thread.join(timeout=WRITER_CALL_TIMEOUT_SECONDS + 1)
+        if self.thread.ident is not None:
+            self.thread.join(timeout=WRITER_CALL_TIMEOUT_SECONDS + 1)
 
 
 # ---- Chromium over the DevTools protocol ----
@@ -173,7 +177,8 @@ class Browser:
 
     def __init__(self, binary, work_dir, children):
         # The browser reads commands on its fd 3 and writes answers on its fd 4. The ends it gets
-        # are first moved above 9, so that the shell's redirections cannot overwrite one another.
+        # are first moved above 9, so that bash's redirections cannot overwrite one another (dash
+        # takes single-digit descriptors only, hence bash).
         commands_read, commands_write = os.pipe()
         answers_read, answers_write = os.pipe()
         child_commands = fcntl.fcntl(commands_read, fcntl.F_DUPFD, 10)
@@ -200,7 +205,7 @@ class Browser:
             # Its own session, so that the renderer and helper processes it forks can be stopped
             # together with it (kill_group).
             self.process = children.track(subprocess.Popen(
-                ["/bin/sh", "-c", shell] + arguments, pass_fds=(child_commands, child_answers),
+                ["bash", "-c", shell] + arguments, pass_fds=(child_commands, child_answers),
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True))
         os.close(child_commands)
         os.close(child_answers)
@@ -310,13 +315,15 @@ PAGE_STATE = """(() => {
     updates: Number(body.dataset.updates || 0), rows,
     ops: points.map((p) => p.ops), latency: points.map((p) => p.latency), changes: points.map((p) => p.changes),
     wal: points.map((p) => Object.keys(p.wal).length), markers: d ? d.leaderMarkers.length : 0,
+    pointCount: d ? d.points.length : 0,
   };
 })()"""
 
 
 def page_state(page):
     return page.evaluate(PAGE_STATE) or {"leader": "", "leaderName": "", "updates": 0, "rows": [],
-                                          "ops": [], "latency": [], "changes": [], "wal": [], "markers": 0}
+                                          "ops": [], "latency": [], "changes": [], "wal": [], "markers": 0,
+                                          "pointCount": 0}
 
 
 def wait_for_page(page, description, timeout_seconds, predicate):
@@ -382,7 +389,7 @@ class Scenario:
             if not self.step(name, function):
                 # The later checks need this one; they are reported, not silently dropped.
                 for later, _ in names[position + 1:]:
-                    self.checks.check(later, lambda: (_ for _ in ()).throw(AssertionError("not run: an earlier check failed")))
+                    self.checks.check(later, not_run)
                 break
         self.step("the page threw no uncaught JavaScript exception", self.no_exceptions)
 
@@ -436,6 +443,8 @@ class Scenario:
         ops = [v for v in state["ops"] if v is not None]
         log("after %.1f s: puts/s %s, p99 latency %s s" % (waited, ["%.0f" % v for v in ops[-3:]],
                                                            ["%.4f" % v for v in state["latency"][-3:] if v is not None]))
+        wait_for_page(self.page, "%d chart points" % CHART_POINTS_BEFORE_KILL, CHART_POINTS_TIMEOUT_SECONDS,
+                      lambda s: s["pointCount"] >= CHART_POINTS_BEFORE_KILL)
         self.screenshot("before")
 
     def kill_leader(self):
@@ -482,6 +491,10 @@ class Scenario:
             page_state(self.page)  # collects any exception events still on the pipe
         if self.browser.exceptions:
             raise AssertionError("; ".join(self.browser.exceptions[:5]))
+
+
+def not_run():
+    raise AssertionError("not run: an earlier check failed")
 
 
 def find_chromium():

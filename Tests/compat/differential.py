@@ -120,6 +120,19 @@ def log(text):
     print("    " + text, flush=True)
 
 
+def txn_writes(request):
+    """Whether a txn holds a put or a delete anywhere, nested txns included (etcd's
+    isTxnReadonly, negated)."""
+    for branch in (request.success, request.failure):
+        for operation in branch:
+            kind = operation.WhichOneof("request")
+            if kind in ("request_put", "request_delete_range"):
+                return True
+            if kind == "request_txn" and txn_writes(operation.request_txn):
+                return True
+    return False
+
+
 def prefix_end(key):
     """etcd's clientv3.GetPrefixRangeEnd: the last byte below 0xff incremented, the rest dropped;
     "\\0" (no end) when every byte is 0xff."""
@@ -403,7 +416,26 @@ class Generator:
         for branch in (request.success, request.failure):
             for _ in range(self.choose([0, 1, 2, 2, 3, 4])):
                 branch.append(self.request_op(depth, taken, careful))
+        if depth == 0 and txn_writes(request):
+            self.make_ranges_readable(request)
         return request
+
+    def make_ranges_readable(self, request):
+        """Gives every range in a writing txn a revision etcd can read (0 when it had one below the
+        compacted revision, past the current one or negative). etcd 3.4 refuses a writing txn whose
+        taken branch reads an unreadable revision only on the member that received it: the other
+        members strip the txn's ranges before applying it (removeNeedlessRangeReqs) and apply its
+        writes. The cluster is then inconsistent, and no later answer can be compared. A read-only
+        txn is served without the log, so those keep any revision."""
+        for branch in (request.success, request.failure):
+            for operation in branch:
+                kind = operation.WhichOneof("request")
+                if kind == "request_txn":
+                    self.make_ranges_readable(operation.request_txn)
+                elif kind == "request_range":
+                    revision = operation.request_range.revision
+                    if revision != 0 and not max(1, self.compacted_revision) <= revision <= self.current_revision:
+                        operation.request_range.revision = 0
 
     def request_op(self, depth, taken, careful):
         roll = self.random.random()
@@ -595,14 +627,14 @@ class Generator:
             revision = self.choose([self.current_revision + 1, self.compacted_revision, self.compacted_revision - 1])
             return Operation("compact", "kv", "Compact", rpc_pb2.CompactionRequest(revision=revision))
         if case == 16:
-            # A range at a future, compacted or negative revision inside a txn, in the branch taken
-            # or the other one.
+            # A range at a future, compacted or negative revision inside a read-only txn, in the
+            # branch taken or the other one. (Not in a writing txn: see make_ranges_readable.)
             bad = op(request_range=rpc_pb2.RangeRequest(key=self.written_key(), revision=self.choose(
                 [self.current_revision + 1, self.current_revision, max(1, self.compacted_revision - 1), -1, -2])))
             request = txn(compare=[rpc_pb2.Compare(key=b"a", target=rpc_pb2.Compare.VERSION, result=self.choose([rpc_pb2.Compare.EQUAL, rpc_pb2.Compare.NOT_EQUAL]), version=-1)])
             request.success.append(bad)
             if self.chance(0.5):
-                request.success.append(op(request_put=rpc_pb2.PutRequest(key=b"d", value=b"w")))
+                request.failure.append(op(request_range=rpc_pb2.RangeRequest(key=b"d")))
             return Operation("txn", "kv", "Txn", request)
         if case == 17:
             # An unknown lease, or ignore_value on a missing key, in the branch taken or not.
@@ -924,6 +956,7 @@ def resynchronise(clusters, pool):
         return cluster.kv[0].Put(rpc_pb2.PutRequest(key=PAD_KEY, value=b"pad"), timeout=CALL_TIMEOUT_SECONDS).header.revision
 
     revisions = list(pool.map(clear, clusters))
+    log("DEBUG resync revisions after clear %s" % revisions)
     target = max(revisions)
     if target - min(revisions) > RESYNC_PADDING_MAX:
         raise RuntimeError("revisions %s too far apart to pad" % revisions)
@@ -943,6 +976,7 @@ def resynchronise(clusters, pool):
         return revision, everything.header.revision, everything.count, len(leases.leases)
 
     states = list(pool.map(finish, clusters))
+    log("DEBUG resync states %s" % states)
     if len(set(states)) != 1 or states[0][2] != 0 or states[0][3] != 0:
         raise RuntimeError("after resynchronising, (revision, read revision, keys, leases) are %s" % states)
     return states[0][0]

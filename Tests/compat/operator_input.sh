@@ -435,6 +435,9 @@ refuse "--initial-cluster-state bogus" 'initial-cluster-state' --initial-cluster
 # about the --initial-cluster syntax alone ("expected name=url") does not count as naming --name.
 refuse "--name ''" '--name|(^|[^-a-z])name (must|is|cannot|may)|empty name' --name '' --initial-cluster "=$peer_url"
 refuse "--log-level bogus" 'log-level' --log-level bogus
+refuse "--logger bogus" 'logger' --logger bogus
+refuse "--log-outputs naming a file in a missing directory" 'log-outputs|log output|no such file' --log-outputs "$work_dir/missing/dir/log"
+refuse "--listen-metrics-urls with a bad URL" 'listen-metrics-urls' --listen-metrics-urls notaurl
 refuse "--data-dir naming a regular file" 'data-dir|data dir' \
   --data-dir "$(touch "$work_dir/not-a-directory" && echo "$work_dir/not-a-directory")"
 
