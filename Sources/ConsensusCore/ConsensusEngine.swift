@@ -38,6 +38,10 @@ public enum EngineEvent<Message: EngineMessage>: Sendable {
     /// A `persist` whose `overlapsSends` was set is now durable, through the entry at `index` of
     /// `term` (its `lastEntry`). Shells report every such write, in write order.
     case persisted(LogIndex, term: Term)
+    /// An operator asks for a snapshot of everything applied, and the log behind it compacted, now
+    /// rather than at the next threshold (etcd's Defragment). Answered by `createSnapshot` when
+    /// anything was applied since the last snapshot; otherwise nothing.
+    case snapshotNow
 }
 
 /// One client command offered for the log.
@@ -275,6 +279,7 @@ extension EngineEvent: CustomStringConvertible {
         case .changeMembership(let id, let change): return "change-membership \(id) \(change)"
         case .transferLeadership(let id, let target): return "transfer-leadership \(id) to \(target)"
         case .persisted(let index, let term): return "persisted \(term)/\(index)"
+        case .snapshotNow: return "snapshot-now"
         }
     }
 }

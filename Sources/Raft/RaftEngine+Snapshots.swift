@@ -8,11 +8,13 @@ extension RaftEngine {
     mutating func snapshotRequestIfDue() -> RaftAction? {
         let snapshotIndex = snapshot?.metadata.index ?? 0
         guard !snapshotRequested, appliedIndex > snapshotIndex,
-              appliedIndex - snapshotIndex >= LogIndex(configuration.snapshotEntriesThreshold)
+              snapshotAsked
+                || appliedIndex - snapshotIndex >= LogIndex(configuration.snapshotEntriesThreshold)
                 || appliedBytesSinceSnapshot >= configuration.snapshotBytesThreshold,
               let appliedTerm = log.term(at: appliedIndex)
         else { return nil }
         snapshotRequested = true
+        snapshotAsked = false
         let metadata = SnapshotMetadata(index: appliedIndex, term: appliedTerm, membership: membership(atOrBefore: appliedIndex).0)
         return .createSnapshot(metadata)
     }

@@ -42,6 +42,8 @@ public struct RaftEngine: ConsensusEngine {
     public internal(set) var snapshot: Snapshot?
     /// A `createSnapshot` was asked for and not yet answered.
     var snapshotRequested = false
+    /// An operator asked for a snapshot now (`EngineEvent.snapshotNow`), not yet requested.
+    var snapshotAsked = false
     /// Bytes of the entries applied since the newest snapshot (or since start), for the size policy.
     var appliedBytesSinceSnapshot = 0
     /// A snapshot being received from the leader, chunk by chunk.
@@ -131,6 +133,7 @@ public struct RaftEngine: ConsensusEngine {
         case .changeMembership(let id, let change): changeMembership(id, change)
         case .transferLeadership(let id, let target): transferLeadership(id, to: target)
         case .persisted(let index, let term): persisted(through: index, term: term)
+        case .snapshotNow: snapshotAsked = appliedIndex > (snapshot?.metadata.index ?? 0)
         }
         return takeActions()
     }

@@ -67,6 +67,7 @@ struct Trace<Engine: SimulatableEngine> {
         case .changeMembership: return 7
         case .transferLeadership: return 8
         case .persisted: return 9
+        case .snapshotNow: return 10
         }
     }
 

@@ -17,8 +17,8 @@ port, no HTTP endpoint discovery and no websocket library, and it closes when th
 While a writer puts keys (python-etcd3, failing over between members), the checks are:
  1. the page, opened at the first member's UI URL (at the second's when the first leads, so that
     the page's own server survives the kill), receives more than 3 status updates;
- 2. it lists the 3 members, all reachable, one leader, and its leader is the one etcd's Status
-    names;
+ 2. it lists the 3 members, all reachable, one leader, and a lag for each follower, and its
+    leader is the one etcd's Status names;
  3. its charts have data: puts per second above zero, a p99 request latency, WAL fsync p99, the
     leader change count (screenshot "before");
  4. after SIGKILL of the leader, the page shows that member unreachable within
@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 from compat_checks import Checks, wait_until  # noqa: E402
@@ -63,6 +64,7 @@ DEVTOOLS_CALL_TIMEOUT_SECONDS = 15
 # Events the browser sends that no call waits for; only uncaught exceptions are kept from them.
 DEVTOOLS_EXCEPTIONS_MAX = 100
 PAGE_POLL_INTERVAL_SECONDS = 0.1
+PAGE_FETCH_TIMEOUT_SECONDS = 5
 
 # The page must have taken more than this many statuses before the first checks.
 PAGE_UPDATES_MIN = 3
@@ -307,7 +309,8 @@ PAGE_STATE = """(() => {
   if (!body || body.dataset.updates === undefined) return null;
   const rows = [...document.querySelectorAll("#members [data-member-id]")].map((row) => ({
     id: row.dataset.memberId, name: row.dataset.name || "", role: row.dataset.role,
-    reachable: row.dataset.reachable !== "false" && row.dataset.role !== "unreachable" }));
+    reachable: row.dataset.reachable !== "false" && row.dataset.role !== "unreachable",
+    lag: row.dataset.lag === undefined || row.dataset.lag === "" ? null : Number(row.dataset.lag) }));
   const d = window.synodDashboard;
   const points = d ? d.points.slice(-10) : [];
   return {
@@ -367,6 +370,7 @@ class Scenario:
         self.cluster = cluster
         self.screenshot_dir = screenshot_dir
         self.page = None
+        self.page_member = None
         self.leader = None
         self.killed = None
 
@@ -396,9 +400,24 @@ class Scenario:
     def screenshot(self, label):
         self.page.screenshot(os.path.join(self.screenshot_dir, "dashboard-%s.png" % label))
 
+    def page_url(self, member):
+        return member.metrics_url + "/ui"
+
     def load(self, member):
-        self.page.navigate(member.metrics_url + "/ui")
-        log("opened %s/ui" % member.metrics_url)
+        url = self.page_url(member)
+        # First without the browser, so that a missing or wrong page fails with what was served.
+        try:
+            with urllib.request.urlopen(url, timeout=PAGE_FETCH_TIMEOUT_SECONDS) as response:
+                content_type = response.headers.get("Content-Type", "")
+                text = response.read().decode("utf-8", "replace")
+        except Exception as error:
+            raise AssertionError("GET %s: %s" % (url, error)) from None
+        if not content_type.startswith("text/html") or 'id="members"' not in text:
+            raise AssertionError("GET %s answered %r, %d bytes, not the dashboard: %r"
+                                 % (url, content_type, len(text), text[:200]))
+        self.page.navigate(url)
+        self.page_member = member
+        log("opened " + url)
         state, waited = wait_for_page(
             self.page, "more than %d status updates and a leader" % PAGE_UPDATES_MIN, PAGE_READY_TIMEOUT_SECONDS,
             lambda s: s["updates"] > PAGE_UPDATES_MIN and s["leader"] and len(s["rows"]) >= len(self.cluster.members))
@@ -414,12 +433,15 @@ class Scenario:
             log("%s leads; reading the page from %s instead" % (first.name, second.name))
             self.load(second)
 
+    def agreed_leader(self, members, timeout_seconds):
+        agreed = []
+        wait_until("a leader %s agree on" % [m.name for m in members], timeout_seconds,
+                   lambda: agreed.append(self.cluster.leader(members)) or agreed[-1] is not None)
+        return agreed[-1]
+
     def members_and_leader(self):
         expected = sorted(m.name for m in self.cluster.members)
-        agreed = []
-        wait_until("a leader the members agree on", STARTUP_TIMEOUT_SECONDS,
-                   lambda: agreed.append(self.cluster.leader(self.cluster.members)) or agreed[-1] is not None)
-        cluster_leader = agreed[-1]
+        cluster_leader = self.agreed_leader(self.cluster.members, STARTUP_TIMEOUT_SECONDS)
         # The page follows the cluster within a second or two; a leader change in between is
         # possible, so the page is given a few seconds to show the same leader.
         state, _ = wait_for_page(
@@ -432,6 +454,10 @@ class Scenario:
         leader_row = row_of(state, cluster_leader)
         if leader_row["role"] != "leader" or leader_row["id"] != state["leader"]:
             raise AssertionError("the leader's row %r, body data-leader %r" % (leader_row, state["leader"]))
+        lags = {row["name"]: row["lag"] for row in state["rows"] if row["role"] == "follower"}
+        if not all(isinstance(lag, (int, float)) and lag >= 0 for lag in lags.values()):
+            raise AssertionError("followers' lag %s, expected a number of entries each" % lags)
+        log("followers' lag behind the leader's commit index: %s" % lags)
         self.leader = cluster_leader
         log("leader %s (%s)" % (cluster_leader.name, state["leader"]))
 
@@ -448,7 +474,14 @@ class Scenario:
         self.screenshot("before")
 
     def kill_leader(self):
-        self.killed = self.leader
+        # An election since the check above (the machine is loaded) may have moved the leadership,
+        # even to the member serving the page; the page is then read from another member.
+        leader = self.agreed_leader(self.cluster.members, STARTUP_TIMEOUT_SECONDS)
+        if leader is not self.leader:
+            log("the leader is now %s" % leader.name)
+        if leader is self.page_member:
+            self.load(next(m for m in self.cluster.members if m is not leader))
+        self.killed = leader
         self.cluster.kill(self.killed)
         log("SIGKILL to the leader %s" % self.killed.name)
         try:
@@ -465,12 +498,10 @@ class Scenario:
             lambda s: s["leaderName"] not in ("", self.killed.name))
         log("the page shows %s as leader %.2f s after the kill was seen" % (state["leaderName"], waited))
         survivors = [m for m in self.cluster.members if m is not self.killed]
-        agreed = []
-        wait_until("the survivors to agree on a leader", NEW_LEADER_TIMEOUT_SECONDS,
-                   lambda: agreed.append(self.cluster.leader(survivors)) or agreed[-1] is not None)
-        # The chart's step and marker come with the page's next one-second point.
-        state, _ = wait_for_page(self.page, "the leader change marked on the chart, leader %s" % agreed[-1].name, 5,
-                                 lambda s: s["markers"] > 0 and s["leaderName"] == agreed[-1].name)
+        new_leader = self.agreed_leader(survivors, NEW_LEADER_TIMEOUT_SECONDS)
+        # The page may show the new leader a moment after etcd's Status does.
+        wait_for_page(self.page, "the leader change marked on the chart, leader %s" % new_leader.name, 5,
+                      lambda s: s["markers"] > 0 and s["leaderName"] == new_leader.name)
         self.screenshot("after")
 
     def restarted(self):
@@ -520,7 +551,7 @@ def main(argv):
         fail_setup(checks, "UI ports free", "in use: %s; set DASHBOARD_BASE_PORT to another base" % busy)
         return checks.finish()
     try:
-        import etcd3  # noqa: F401
+        __import__("etcd3")
     except ImportError as error:
         fail_setup(checks, "python-etcd3 is importable", "%s; install the line in Tests/compat/requirements.txt" % error)
         return checks.finish()

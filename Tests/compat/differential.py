@@ -133,6 +133,35 @@ def txn_writes(request):
     return False
 
 
+def txn_deletes_to_the_end(request):
+    """Whether a txn holds, anywhere, a delete whose range end is "\\0" (every key from its key)."""
+    for branch in (request.success, request.failure):
+        for operation in branch:
+            kind = operation.WhichOneof("request")
+            if kind == "request_delete_range" and operation.request_delete_range.range_end == b"\x00":
+                return True
+            if kind == "request_txn" and txn_deletes_to_the_end(operation.request_txn):
+                return True
+    return False
+
+
+def drop_ignore_flags(request):
+    """Clears ignore_value and ignore_lease in every put of a txn. etcd 3.4 checks a txn's puts
+    against deletes with an interval tree in which a delete to "\\0" is an empty interval, so it
+    lets a txn delete every key and then, in a nested txn, put one of them with ignore_value or
+    ignore_lease. It checks that put against the store as it was before the txn, and finds the key
+    missing only while applying: every member then panics ("unexpected error during txn: etcdserver:
+    key not found") and the cluster is gone."""
+    for branch in (request.success, request.failure):
+        for operation in branch:
+            kind = operation.WhichOneof("request")
+            if kind == "request_put":
+                operation.request_put.ignore_value = False
+                operation.request_put.ignore_lease = False
+            elif kind == "request_txn":
+                drop_ignore_flags(operation.request_txn)
+
+
 def prefix_end(key):
     """etcd's clientv3.GetPrefixRangeEnd: the last byte below 0xff incremented, the rest dropped;
     "\\0" (no end) when every byte is 0xff."""
@@ -418,6 +447,8 @@ class Generator:
                 branch.append(self.request_op(depth, taken, careful))
         if depth == 0 and txn_writes(request):
             self.make_ranges_readable(request)
+        if depth == 0 and txn_deletes_to_the_end(request):
+            drop_ignore_flags(request)
         return request
 
     def make_ranges_readable(self, request):
@@ -878,12 +909,21 @@ def render_value(field, value):
     return str(value)
 
 
-def class_name(operation, differences):
-    path, etcd_value, synod_value = differences.items[0]
-    if path == "(outcome)":
-        return "%s: etcd %s, synod %s" % (operation.kind, etcd_value[:120], synod_value[:120])
-    generic = re.sub(r"\[\d+(?::\d+)?\]", "[]", path)
-    return "%s: %s differs" % (operation.kind, generic)
+def class_names(operation, differences):
+    """The classes of one divergence: one per differing field (indices dropped), or the outcome."""
+    names = []
+    for path, etcd_value, synod_value in differences.items:
+        if path == "(outcome)":
+            name = "%s: etcd %s, synod %s" % (operation.kind, etcd_value[:120], synod_value[:120])
+        else:
+            # The fields of one key-value are one difference (the key-value), and so are the
+            # elements of a repeated field; a txn's responses are followed down to them.
+            generic = re.sub(r"kvs\[\d+(?::\d+)?\]\.\w+", "kvs[]", path)
+            generic = re.sub(r"\[\d+(?::\d+)?\]", "[]", generic)
+            name = "%s: %s differs" % (operation.kind, generic)
+        if name not in names:
+            names.append(name)
+    return names
 
 
 class Report:
@@ -903,13 +943,13 @@ class Report:
             return False
         self.divergence_count += 1
         self.divergent_by_kind[operation.kind] = self.divergent_by_kind.get(operation.kind, 0) + 1
-        name = class_name(operation, differences)
-        if name not in self.classes:
-            self.classes[name] = [0, (operation, etcd, synod, differences), []]
-            log("op %d (%s, member %d) diverged: %s" % (operation.number, operation.kind, operation.member, name))
-        entry = self.classes[name]
-        entry[0] += 1
-        entry[2].append(operation.number)
+        for name in class_names(operation, differences):
+            if name not in self.classes:
+                self.classes[name] = [0, (operation, etcd, synod, differences), []]
+                log("op %d (%s, member %d) diverged: %s" % (operation.number, operation.kind, operation.member, name))
+            entry = self.classes[name]
+            entry[0] += 1
+            entry[2].append(operation.number)
         return True
 
     def print_summary(self, operations_compared, extra_failures):
@@ -920,9 +960,14 @@ class Report:
                 print("FAIL [seed %d] %s: %d of %d diverged" % (self.seed, kind, divergent, self.compared_by_kind[kind]))
             else:
                 print("PASS %s: %d compared, none diverged" % (kind, self.compared_by_kind[kind]))
+        shown = set()
         for name, (count, (operation, etcd, synod, differences), numbers) in self.classes.items():
             print("FAIL [seed %d, op %d] %s (%d times; ops %s%s)" % (
                 self.seed, operation.number, name, count, ", ".join(map(str, numbers[:10])), ", ..." if count > 10 else ""))
+            if operation.number in shown:
+                print("    op %d is shown above" % operation.number)
+                continue
+            shown.add(operation.number)
             print("    %s to member %d: %s" % (operation.method, operation.member, short_text(operation.request)))
             print("    etcd:  %s" % etcd.describe())
             print("    synod: %s" % synod.describe())

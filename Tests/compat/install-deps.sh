@@ -2,11 +2,11 @@
 # Installs what the compatibility suite needs on a Debian machine, as root, without a virtualenv:
 # etcdctl 3.4 (etcd-client), nc (netcat-openbsd, for one shell-level garbage check), curl (the HTTP
 # endpoints beside gRPC), promtool (Debian's prometheus, for the alert rules), tcpdump (the
-# heartbeat monitor of faults/read_storm.py) and python-etcd3 with the protobuf it still works
-# with. --with-etcd-server also installs the real etcd 3.4, to run the suite against it:
+# heartbeat monitor of faults/read_storm.py), chromium (headless, for dashboard.py) and
+# python-etcd3 with the protobuf it still works with. --with-etcd-server also installs the real etcd 3.4, to run the suite against it:
 # Tests/compat/run.sh /usr/bin/etcd
 set -euo pipefail
-packages=(etcd-client netcat-openbsd curl tcpdump)
+packages=(etcd-client netcat-openbsd curl tcpdump chromium)
 [ "${1:-}" = --with-etcd-server ] && packages+=(etcd-server)
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null

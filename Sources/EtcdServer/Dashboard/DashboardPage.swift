@@ -3,6 +3,1031 @@
 /// The live dashboard page served at `/ui`.
 enum DashboardPage {
     static let html = #"""
-<!doctype html><title>Synod</title><p>dashboard
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Synod cluster</title>
+<!--
+  The live dashboard, served at /ui. One self-contained file: no external URL is ever loaded, so
+  it works on machines without internet access, and the charts are drawn on <canvas> by hand.
+
+  What it reads: every member it knows of, each at its own address. It starts from the member that
+  served the page (/ui/status), learns the others from each answer's `members` list, and then
+  follows each member's /ui/events (server-sent events, one status a second) at the member's own
+  first UI URL. A member known only by its client URL is polled at /ui/status there until its own
+  answer names its UI URL. A member that stops answering is shown as unreachable and retried with
+  a bounded backoff, so it comes back by itself when it answers again.
+
+  For tests: <body data-leader data-leader-name data-updates>, and the rows of #members carry
+  data-member-id, data-name, data-role ("unreachable" while the member does not answer),
+  data-reachable and data-lag (a follower's lag behind the leader's commit index, in entries). window.synodDashboard exposes the state the charts are drawn from.
+-->
+<style>
+:root {
+  --bg: #f3f5f8;
+  --panel: #ffffff;
+  --ink: #17202c;
+  --muted: #5f6b7a;
+  --faint: #97a1ae;
+  --line: #e3e7ed;
+  --grid: #edf0f4;
+  --accent: #2563eb;
+  --ok: #16a34a;
+  --warn: #d97706;
+  --bad: #dc2626;
+  --leader: #7c3aed;
+  --shadow: 0 1px 2px rgba(16, 24, 40, 0.06), 0 1px 3px rgba(16, 24, 40, 0.05);
+  --font: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", "Helvetica Neue", Arial, sans-serif;
+  --mono: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #0e1116;
+    --panel: #161b22;
+    --ink: #e6e9ee;
+    --muted: #9aa5b4;
+    --faint: #6b7685;
+    --line: #262d38;
+    --grid: #1e242d;
+    --accent: #60a5fa;
+    --leader: #a78bfa;
+    --shadow: none;
+  }
+}
+* { box-sizing: border-box; }
+html, body { margin: 0; background: var(--bg); color: var(--ink); font: 13px/1.45 var(--font); }
+body { padding: 16px 22px 14px; min-width: 980px; }
+header { display: flex; align-items: center; gap: 14px; margin-bottom: 14px; }
+.brand { display: flex; align-items: center; gap: 10px; font-size: 18px; font-weight: 650; letter-spacing: 0.2px; }
+.brand svg { width: 26px; height: 26px; }
+.brand .sub { color: var(--muted); font-weight: 400; font-size: 14px; }
+header .spacer { flex: 1; }
+.live { display: flex; align-items: center; gap: 8px; color: var(--muted); font-size: 12.5px; }
+.dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--faint); flex: none; }
+.dot.ok { background: var(--ok); box-shadow: 0 0 0 3px color-mix(in srgb, var(--ok) 18%, transparent); }
+.dot.bad { background: var(--bad); box-shadow: 0 0 0 3px color-mix(in srgb, var(--bad) 18%, transparent); }
+.dot.warn { background: var(--warn); }
+
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; box-shadow: var(--shadow); }
+h2 { margin: 0; font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: 0.6px; color: var(--muted); }
+
+.tiles { display: grid; grid-template-columns: 1.6fr repeat(5, 1fr); gap: 12px; margin-bottom: 12px; }
+.tile { padding: 11px 14px 10px; min-width: 0; }
+.tile .label { font-size: 11.5px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.5px; font-weight: 600; }
+.tile .value { font-size: 22px; font-weight: 650; margin-top: 2px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-variant-numeric: tabular-nums; }
+.tile .value small { font-size: 12px; font-weight: 400; color: var(--muted); margin-left: 6px; font-family: var(--mono); }
+.tile .value.none { color: var(--bad); }
+
+.row { display: grid; grid-template-columns: minmax(0, 1fr) 350px; gap: 12px; margin-bottom: 12px; min-height: 196px; }
+.members-panel, .events-panel { padding: 12px 0 6px; min-width: 0; }
+/* The event list never sets the row's height: the members table does (or the row's minimum). */
+.events-panel { position: relative; }
+.events-panel #events { position: absolute; top: 38px; bottom: 8px; left: 0; right: 0; overflow: hidden;
+  -webkit-mask-image: linear-gradient(to bottom, #000 75%, transparent); mask-image: linear-gradient(to bottom, #000 75%, transparent); }
+.members-panel h2, .events-panel h2 { padding: 0 14px 8px; }
+table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th { text-align: left; font-size: 11.5px; font-weight: 600; color: var(--muted); padding: 6px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+td { padding: 8px 8px; border-bottom: 1px solid var(--grid); white-space: nowrap; }
+tbody tr:last-child td { border-bottom: none; }
+th.num, td.num { text-align: right; }
+th:first-child, td:first-child { padding-left: 14px; }
+th:last-child, td:last-child { padding-right: 14px; }
+td.name { font-weight: 600; }
+td.name .id { font-weight: 400; color: var(--faint); margin-left: 8px; font-size: 11.5px; }
+td.name .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 8px; vertical-align: -1px; }
+.mono { font-family: var(--mono); font-size: 12px; }
+.muted { color: var(--muted); }
+.faint { color: var(--faint); }
+tr.down td { color: var(--faint); }
+tr.down td.name { text-decoration: line-through; text-decoration-color: color-mix(in srgb, var(--bad) 60%, transparent); }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 11.5px; font-weight: 600; border: 1px solid transparent; }
+.badge.leader { background: color-mix(in srgb, var(--leader) 14%, transparent); color: var(--leader); border-color: color-mix(in srgb, var(--leader) 35%, transparent); }
+.badge.follower { background: color-mix(in srgb, var(--accent) 10%, transparent); color: var(--accent); }
+.badge.learner { background: color-mix(in srgb, var(--warn) 12%, transparent); color: var(--warn); }
+.badge.candidate { background: color-mix(in srgb, var(--warn) 16%, transparent); color: var(--warn); }
+.badge.unreachable { background: color-mix(in srgb, var(--bad) 12%, transparent); color: var(--bad); border-color: color-mix(in srgb, var(--bad) 30%, transparent); }
+.lag-ok { color: var(--ok); }
+.lag-warn { color: var(--warn); font-weight: 600; }
+.lag-bad { color: var(--bad); font-weight: 600; }
+.empty { padding: 18px 14px; color: var(--muted); }
+
+#events { list-style: none; margin: 0; padding: 0 14px; }
+#events li { display: flex; gap: 10px; padding: 4px 0; border-bottom: 1px solid var(--grid); font-size: 12.5px; }
+#events li:last-child { border-bottom: none; }
+#events time { color: var(--faint); font-family: var(--mono); font-size: 11.5px; flex: none; padding-top: 1px; }
+#events .dot { margin-top: 6px; }
+#events .text { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.chart { padding: 11px 14px 8px; min-width: 0; }
+.chart-head { display: flex; align-items: baseline; gap: 10px; margin-bottom: 4px; }
+.chart-head .note { color: var(--faint); font-size: 11.5px; }
+.chart-head .current { margin-left: auto; font-size: 15px; font-weight: 650; font-variant-numeric: tabular-nums; }
+canvas { display: block; width: 100%; height: 232px; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; min-height: 18px; font-size: 11.5px; color: var(--muted); margin-top: 2px; }
+.legend span { display: inline-flex; align-items: center; gap: 6px; }
+.legend i { display: inline-block; width: 14px; height: 3px; border-radius: 2px; }
+.legend i.marker { width: 0; height: 11px; border-left: 2px dashed var(--leader); border-radius: 0; }
+footer { margin-top: 10px; color: var(--faint); font-size: 11.5px; display: flex; gap: 18px; }
+</style>
+</head>
+<body data-leader="" data-leader-name="" data-updates="0">
+<header>
+  <div class="brand">
+    <svg viewBox="0 0 32 32" aria-hidden="true">
+      <circle cx="16" cy="7" r="4.5" fill="#7c3aed"/>
+      <circle cx="7" cy="24" r="4.5" fill="#2563eb"/>
+      <circle cx="25" cy="24" r="4.5" fill="#2563eb"/>
+      <path d="M16 11.5 L8.5 20 M16 11.5 L23.5 20 M11.5 24 H20.5" stroke="#97a1ae" stroke-width="1.6" fill="none"/>
+    </svg>
+    <span>Synod</span><span class="sub">cluster dashboard</span>
+  </div>
+  <div class="spacer"></div>
+  <div class="live"><span class="dot" id="live-dot"></span><span id="live-text">connecting…</span></div>
+</header>
+
+<section class="tiles">
+  <div class="panel tile"><div class="label">Leader</div><div class="value" id="t-leader">—</div></div>
+  <div class="panel tile"><div class="label">Term</div><div class="value" id="t-term">—</div></div>
+  <div class="panel tile"><div class="label">Members reachable</div><div class="value" id="t-members">—</div></div>
+  <div class="panel tile"><div class="label">Puts / s</div><div class="value" id="t-ops">—</div></div>
+  <div class="panel tile"><div class="label">Revision</div><div class="value" id="t-revision">—</div></div>
+  <div class="panel tile"><div class="label">DB size</div><div class="value" id="t-db">—</div></div>
+</section>
+
+<section class="row">
+  <div class="panel members-panel">
+    <h2>Members</h2>
+    <table id="members">
+      <thead><tr>
+        <th>Member</th><th>Role</th><th class="num">Term</th><th class="num">Commit</th>
+        <th class="num">Applied</th><th class="num">Lag</th><th class="num">Revision</th><th class="num">DB size</th>
+        <th>Source</th><th class="num">Updated</th>
+      </tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>
+  <div class="panel events-panel">
+    <h2>Events</h2>
+    <ol id="events"></ol>
+  </div>
+</section>
+
+<section class="charts">
+  <div class="panel chart">
+    <div class="chart-head"><h2>Puts per second</h2><span class="note">leader, Δ puts each second</span><span class="current" id="v-ops"></span></div>
+    <canvas id="c-ops"></canvas>
+    <div class="legend" id="l-ops"></div>
+  </div>
+  <div class="panel chart">
+    <div class="chart-head"><h2>p99 request latency</h2><span class="note">all members' requests, last 5 s</span><span class="current" id="v-latency"></span></div>
+    <canvas id="c-latency"></canvas>
+    <div class="legend" id="l-latency"></div>
+  </div>
+  <div class="panel chart">
+    <div class="chart-head"><h2>Leader changes</h2><span class="note">most seen by any member</span><span class="current" id="v-changes"></span></div>
+    <canvas id="c-changes"></canvas>
+    <div class="legend" id="l-changes"></div>
+  </div>
+  <div class="panel chart">
+    <div class="chart-head"><h2>WAL fsync p99</h2><span class="note">per member, last 5 s</span><span class="current" id="v-wal"></span></div>
+    <canvas id="c-wal"></canvas>
+    <div class="legend" id="l-wal"></div>
+  </div>
+</section>
+<footer><span id="f-updates">0 status updates</span><span id="f-origin"></span></footer>
+
+<script>
+"use strict";
+(() => {
+  // Bounds. Every collection the page keeps is capped, so a page left open for days stays small.
+  const chartWindowSecondsMax = 300;          // the charts show at most the last five minutes...
+  const chartWindowSecondsMin = 60;           // ...and at least one minute, so early points are not squeezed
+  const chartPointsMax = chartWindowSecondsMax + 5;
+  const samplesPerMemberMax = 16;             // enough for a 5 s window at one sample a second, with slack
+  const quantileWindowMilliseconds = 5000;
+  const staleAfterMilliseconds = 3500;        // a member silent this long is unreachable
+  const retryFirstMilliseconds = 250;
+  const retryMaxMilliseconds = 5000;
+  const pollIntervalMilliseconds = 1000;
+  const fetchTimeoutMilliseconds = 2000;
+  const streamFailuresBeforePollingOnly = 3;
+  const streamRetryAfterMilliseconds = 60000;
+  const membersMax = 64;
+  const eventLogMax = 40;
+  const palette = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#65a30d", "#dc2626", "#4b5563"];
+
+  const members = new Map();   // member id (hex) -> member record
+  const points = [];           // one per second: {t, ops, latency, changes, wal: {id: seconds}}
+  const leaderMarkers = [];    // {t, from, to, name}: when the leader id changed
+  const eventLog = [];
+  let updates = 0;
+  let leaderId = "";
+  let lastLeaderId = "";
+  let renderQueued = false;
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---- Formatting ----
+  const integer = (n) => (n === undefined || n === null || Number.isNaN(n)) ? "—" : Math.round(n).toLocaleString("en-US");
+  function bytes(n) {
+    if (n === undefined || n === null) return "—";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)) + " " + units[i];
+  }
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    if (seconds < 0.001) return (seconds * 1e6).toFixed(0) + " µs";
+    if (seconds < 1) return (seconds * 1000).toFixed(seconds < 0.01 ? 2 : seconds < 0.1 ? 1 : 0) + " ms";
+    return seconds.toFixed(2) + " s";
+  }
+  function rate(n) {
+    if (n === null || n === undefined) return "—";
+    return n >= 100 ? integer(n) : n.toFixed(n >= 10 ? 1 : 2).replace(/\.?0+$/, "") || "0";
+  }
+  function clock(ms) {
+    const d = new Date(ms);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map((x) => String(x).padStart(2, "0")).join(":");
+  }
+  function ago(ms) {
+    if (!ms) return "never";
+    const s = Math.max(0, (Date.now() - ms) / 1000);
+    if (s < 1.5) return "just now";
+    if (s < 90) return Math.round(s) + " s ago";
+    if (s < 5400) return Math.round(s / 60) + " min ago";
+    return Math.round(s / 3600) + " h ago";
+  }
+  const isNoLeader = (id) => typeof id !== "string" || /^0*$/.test(id);
+
+  function element(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === "class") node.className = value;
+      else if (key === "style") node.style.cssText = value;
+      else if (key.startsWith("data-")) node.setAttribute(key, value);
+      else node[key] = value;
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function log(kind, text) {
+    eventLog.unshift({ t: Date.now(), kind, text });
+    if (eventLog.length > eventLogMax) eventLog.length = eventLogMax;
+    queueRender();
+  }
+
+  // ---- Addresses ----
+  // A member advertising a wildcard listen address (0.0.0.0, [::]) is reached at the host the page
+  // itself came from.
+  function usable(url) {
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
+      if (parsed.hostname === "0.0.0.0" || parsed.hostname === "[::]" || parsed.hostname === "::") {
+        parsed.hostname = location.hostname || "127.0.0.1";
+      }
+      return parsed.origin;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // Where a member can be read, best first: its own UI URLs (an event stream), the UI URLs other
+  // members list for it, the address the page was served from if that was this member, and last its
+  // client URLs (/ui/status only, polled).
+  function candidates(member) {
+    const list = [];
+    const seen = new Set();
+    const add = (url, mode) => {
+      const origin = usable(url);
+      if (origin && !seen.has(origin + mode)) { seen.add(origin + mode); list.push({ url: origin, mode }); }
+    };
+    if (member.link.streamFailures < streamFailuresBeforePollingOnly) {
+      for (const url of member.ownUiURLs) add(url, "stream");
+      for (const url of member.listedUiURLs) add(url, "stream");
+      for (const url of member.seedURLs) add(url, "stream");
+    }
+    for (const url of member.clientURLs) add(url, "poll");
+    for (const url of member.seedURLs) add(url, "poll");
+    return list;
+  }
+
+  // ---- Members and their connections ----
+  function ensureMember(entry) {
+    if (!entry || typeof entry.id !== "string" || entry.id === "" || isNoLeader(entry.id)) return null;
+    let member = members.get(entry.id);
+    if (!member) {
+      if (members.size >= membersMax) return null;
+      member = {
+        id: entry.id, name: entry.name || "", isLearner: !!entry.isLearner,
+        ownUiURLs: [], listedUiURLs: [], clientURLs: [], seedURLs: [],
+        color: palette[0],
+        status: null, samples: [], reachable: false, everReached: false, lastSeen: 0, downSince: Date.now(), downReason: "",
+        link: { generation: 0, source: null, timer: null, aborter: null, mode: "", url: "", candidate: 0,
+                retryMilliseconds: retryFirstMilliseconds, quickRetried: false, streamFailures: 0, streamGaveUpAt: 0 },
+      };
+      members.set(member.id, member);
+      log("info", "discovered " + (member.name || member.id));
+      setTimeout(() => connect(member), 0);
+    }
+    if (entry.name) member.name = entry.name;
+    if (Array.isArray(entry.uiURLs) && entry.uiURLs.length) member.listedUiURLs = entry.uiURLs.slice(0, 4);
+    if (Array.isArray(entry.clientURLs) && entry.clientURLs.length) member.clientURLs = entry.clientURLs.slice(0, 4);
+    if (typeof entry.isLearner === "boolean") member.isLearner = entry.isLearner;
+    return member;
+  }
+
+  function disconnect(member) {
+    const link = member.link;
+    link.generation++;
+    if (link.source) { link.source.close(); link.source = null; }
+    if (link.aborter) { link.aborter.abort(); link.aborter = null; }
+    if (link.timer) { clearTimeout(link.timer); link.timer = null; }
+  }
+
+  function schedule(member, milliseconds) {
+    disconnect(member);
+    member.link.timer = setTimeout(() => { member.link.timer = null; connect(member); }, milliseconds);
+  }
+
+  function connect(member) {
+    if (!members.has(member.id)) return;
+    disconnect(member);
+    const list = candidates(member);
+    if (list.length === 0) {
+      markDown(member, "no address known");
+      schedule(member, retryMaxMilliseconds);
+      return;
+    }
+    const choice = list[member.link.candidate % list.length];
+    member.link.mode = choice.mode;
+    member.link.url = choice.url;
+    if (choice.mode === "stream") openStream(member, choice.url);
+    else poll(member, choice.url);
+  }
+
+  function openStream(member, base) {
+    const generation = member.link.generation;
+    const source = new EventSource(base + "/ui/events");
+    member.link.source = source;
+    source.onmessage = (event) => {
+      if (member.link.generation !== generation) return;
+      let status;
+      try { status = JSON.parse(event.data); } catch (error) { return; }
+      accept(member, status);
+    };
+    source.onerror = () => {
+      if (member.link.generation !== generation) return;
+      source.close();
+      member.link.source = null;
+      // Counted only while the member answers otherwise: a stream that fails because the member is
+      // down says nothing about whether its stream works.
+      if (member.reachable && member.link.mode === "stream") noteStreamFailure(member);
+      failed(member, "event stream closed");
+    };
+  }
+
+  async function poll(member, base) {
+    const generation = member.link.generation;
+    const aborter = new AbortController();
+    member.link.aborter = aborter;
+    const timer = setTimeout(() => aborter.abort(), fetchTimeoutMilliseconds);
+    let status;
+    try {
+      const response = await fetch(base + "/ui/status", { signal: aborter.signal, cache: "no-store" });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      status = await response.json();
+    } catch (error) {
+      clearTimeout(timer);
+      if (member.link.generation !== generation) return;
+      member.link.aborter = null;
+      failed(member, aborter.signal.aborted ? "no answer in " + fetchTimeoutMilliseconds / 1000 + " s" : "no answer");
+      return;
+    }
+    clearTimeout(timer);
+    if (member.link.generation !== generation) return;
+    member.link.aborter = null;
+    if (!accept(member, status)) return;
+    if (member.link.streamFailures >= streamFailuresBeforePollingOnly && Date.now() - member.link.streamGaveUpAt > streamRetryAfterMilliseconds) {
+      member.link.streamFailures = 0;
+    }
+    // Its own answer may now name a UI URL, which streams instead of being polled.
+    const best = candidates(member)[0];
+    if (best && best.mode === "stream") { member.link.candidate = 0; connect(member); return; }
+    schedule(member, pollIntervalMilliseconds);
+  }
+
+  // A member whose UI address keeps refusing streams (too many open, a proxy that buffers) is read
+  // by polling its client URL instead, and its stream is tried again after a while.
+  function noteStreamFailure(member) {
+    member.link.streamFailures++;
+    if (member.link.streamFailures === streamFailuresBeforePollingOnly) member.link.streamGaveUpAt = Date.now();
+  }
+
+  // A connection ended or failed. A stream that was delivering a moment ago gets one quick retry at
+  // the same address before the member is called unreachable (the server ends long streams on
+  // purpose); otherwise the member is down and the next address is tried after a growing delay.
+  function failed(member, reason) {
+    const link = member.link;
+    if (member.reachable && !link.quickRetried && Date.now() - member.lastSeen < staleAfterMilliseconds) {
+      link.quickRetried = true;
+      schedule(member, retryFirstMilliseconds);
+      return;
+    }
+    markDown(member, reason);
+    link.candidate++;
+    schedule(member, link.retryMilliseconds * (0.8 + 0.4 * Math.random()));
+    link.retryMilliseconds = Math.min(link.retryMilliseconds * 2, retryMaxMilliseconds);
+  }
+
+  function markDown(member, reason) {
+    member.downReason = reason;
+    if (!member.reachable) return;
+    member.reachable = false;
+    member.downSince = Date.now();
+    log("bad", (member.name || member.id) + " unreachable (" + reason + ")");
+    updateLeader();
+    queueRender();
+  }
+
+  function parseTime(text) {
+    const t = typeof text === "string" ? Date.parse(text) : NaN;
+    return Number.isFinite(t) ? t : Date.now();
+  }
+
+  function histogram(h) {
+    if (!h || !Array.isArray(h.bucketsSeconds) || !Array.isArray(h.counts) || h.bucketsSeconds.length !== h.counts.length) return null;
+    return { count: Number(h.count) || 0, bounds: h.bucketsSeconds.map(Number), counts: h.counts.map(Number) };
+  }
+
+  // Takes one status from `member`'s address. Returns false when the answer is not this member's.
+  function accept(member, status) {
+    if (!status || typeof status !== "object" || typeof status.id !== "string") return false;
+    if (status.id !== member.id) {
+      // The address now answers for another member (a port reused): learn that one, and keep
+      // looking for this one elsewhere.
+      learn(status, null);
+      failed(member, "address answers as " + (status.name || status.id));
+      return false;
+    }
+    updates++;
+    const wasReachable = member.reachable;
+    member.status = status;
+    member.reachable = true;
+    member.lastSeen = Date.now();
+    member.downReason = "";
+    member.link.retryMilliseconds = retryFirstMilliseconds;
+    member.link.quickRetried = false;
+    if (member.link.mode === "stream") member.link.streamFailures = 0;
+    if (status.name) member.name = status.name;
+    if (Array.isArray(status.uiURLs)) member.ownUiURLs = status.uiURLs.slice(0, 4);
+    if (Array.isArray(status.clientURLs) && status.clientURLs.length) member.clientURLs = status.clientURLs.slice(0, 4);
+    if (!wasReachable) {
+      if (member.everReached) log("ok", (member.name || member.id) + " reachable again after " + Math.round((Date.now() - member.downSince) / 1000) + " s");
+      member.everReached = true;
+    }
+    const sample = {
+      t: parseTime(status.time), puts: Number(status.puts) || 0,
+      latency: histogram(status.requestLatency), wal: histogram(status.walFsync),
+    };
+    const previous = member.samples[member.samples.length - 1];
+    // Counters start again from zero when a member restarts; a difference across that is meaningless.
+    if (previous && (sample.puts < previous.puts || sample.t <= previous.t ||
+        (sample.latency && previous.latency && sample.latency.count < previous.latency.count) ||
+        (sample.wal && previous.wal && sample.wal.count < previous.wal.count))) {
+      member.samples.length = 0;
+    }
+    member.samples.push(sample);
+    if (member.samples.length > samplesPerMemberMax) member.samples.shift();
+    learn(status, member);
+    updateLeader();
+    queueRender();
+    return true;
+  }
+
+  function learn(status, self) {
+    if (Array.isArray(status.members)) for (const entry of status.members) ensureMember(entry);
+    if (!self) ensureMember(status);
+  }
+
+  // A member no reachable leader lists any more was removed from the cluster: forget it.
+  function forgetRemoved() {
+    const leader = members.get(leaderId);
+    if (!leader || !leader.reachable || !Array.isArray(leader.status.members)) return;
+    const listed = new Set(leader.status.members.map((entry) => entry.id));
+    for (const member of [...members.values()]) {
+      if (!member.reachable && !listed.has(member.id) && Date.now() - member.downSince > staleAfterMilliseconds) {
+        disconnect(member);
+        members.delete(member.id);
+        log("info", "forgot " + (member.name || member.id) + ": no longer a member");
+      }
+    }
+  }
+
+  // ---- The leader ----
+  // Only the newest term counts: a member that still says it leads in an older term has been
+  // deposed (or is cut off) and is not the leader. In the newest term, the reachable member that
+  // says it leads is the leader; without one, the leader a reachable member of that term names, if
+  // that leader is not known to be down. Otherwise there is none: an election is under way, or no
+  // leader is reachable.
+  function computeLeader() {
+    let newestTerm = -1;
+    for (const member of members.values()) {
+      if (member.reachable && member.status) newestTerm = Math.max(newestTerm, Number(member.status.term) || 0);
+    }
+    const current = [...members.values()].filter((m) => m.reachable && m.status && (Number(m.status.term) || 0) === newestTerm);
+    const leading = current.find((m) => m.status.role === "leader");
+    if (leading) return leading.id;
+    for (const member of current) {
+      if (isNoLeader(member.status.leader)) continue;
+      const named = members.get(member.status.leader);
+      if (!named || named.reachable) return member.status.leader;
+    }
+    return "";
+  }
+
+  function updateLeader() {
+    const next = computeLeader();
+    if (next === leaderId) return;
+    const previous = leaderId;
+    leaderId = next;
+    const nameOf = (id) => { const m = members.get(id); return (m && m.name) || id; };
+    if (next === "") {
+      log("warn", "no leader" + (previous ? " (was " + nameOf(previous) + ")" : ""));
+    } else {
+      const term = members.get(next) && members.get(next).status ? members.get(next).status.term : undefined;
+      if (lastLeaderId && lastLeaderId !== next) {
+        leaderMarkers.push({ t: Date.now(), from: lastLeaderId, to: next, name: nameOf(next) });
+        while (leaderMarkers.length && leaderMarkers[0].t < Date.now() - chartWindowSecondsMax * 1000) leaderMarkers.shift();
+        log("warn", "leader changed: " + nameOf(lastLeaderId) + " → " + nameOf(next) + (term !== undefined ? " (term " + term + ")" : ""));
+      } else if (lastLeaderId !== next) {
+        log("ok", "leader is " + nameOf(next) + (term !== undefined ? " (term " + term + ")" : ""));
+      } else {
+        log("ok", "leader " + nameOf(next) + " again" + (term !== undefined ? " (term " + term + ")" : ""));
+      }
+      lastLeaderId = next;
+    }
+    queueRender();
+  }
+
+  // ---- Derived figures ----
+  // The latest sample and the newest one at least `windowMilliseconds` older (or the oldest kept).
+  // Null when the two are less than `shortestMilliseconds` apart (the page's first fetch and the
+  // stream's first event come together, and their difference says nothing).
+  function window_(member, windowMilliseconds, shortestMilliseconds) {
+    const samples = member.samples;
+    if (samples.length < 2) return null;
+    const last = samples[samples.length - 1];
+    let first = samples[0];
+    for (let i = samples.length - 2; i >= 0; i--) {
+      if (samples[i].t <= last.t - windowMilliseconds) { first = samples[i]; break; }
+    }
+    return last.t - first.t < shortestMilliseconds ? null : { first, last };
+  }
+
+  function putsPerSecond(member) {
+    if (!member || !member.reachable) return null;
+    const w = window_(member, 900, 500);
+    if (!w) return null;
+    const seconds = (w.last.t - w.first.t) / 1000;
+    return seconds > 0 ? (w.last.puts - w.first.puts) / seconds : null;
+  }
+
+  // Histogram quantile the way Prometheus computes it: linear within the bucket that holds the
+  // rank; past the last bound, the last bound.
+  function quantile(q, bounds, cumulative, total) {
+    if (!(total > 0)) return null;
+    const rank = q * total;
+    for (let i = 0; i < bounds.length; i++) {
+      if (cumulative[i] >= rank) {
+        const lower = i === 0 ? 0 : bounds[i - 1];
+        const below = i === 0 ? 0 : cumulative[i - 1];
+        const inBucket = cumulative[i] - below;
+        return lower + (bounds[i] - lower) * (inBucket > 0 ? (rank - below) / inBucket : 1);
+      }
+    }
+    return bounds[bounds.length - 1];
+  }
+
+  // The bucket differences over the last window, summed over `list` (members with the same bounds).
+  function windowQuantile(list, key, q) {
+    let bounds = null, cumulative = null, total = 0;
+    for (const member of list) {
+      if (!member.reachable) continue;
+      const w = window_(member, quantileWindowMilliseconds, 900);
+      if (!w || !w.first[key] || !w.last[key]) continue;
+      const a = w.first[key], b = w.last[key];
+      if (a.bounds.length !== b.bounds.length) continue;
+      if (!bounds) { bounds = b.bounds; cumulative = b.bounds.map(() => 0); }
+      if (b.bounds.length !== bounds.length || b.bounds.some((x, i) => x !== bounds[i])) continue;
+      for (let i = 0; i < bounds.length; i++) cumulative[i] += Math.max(0, b.counts[i] - a.counts[i]);
+      total += Math.max(0, b.count - a.count);
+    }
+    return bounds ? quantile(q, bounds, cumulative, total) : null;
+  }
+
+  function leaderChangesNow() {
+    let most = null;
+    for (const member of members.values()) {
+      if (member.reachable && member.status && Number.isFinite(Number(member.status.leaderChanges))) {
+        most = Math.max(most === null ? 0 : most, Number(member.status.leaderChanges));
+      }
+    }
+    return most;
+  }
+
+  function currentOps() {
+    const leader = members.get(leaderId);
+    if (leader && leader.reachable) return putsPerSecond(leader);
+    // Without a reachable leader, what any member applied (every member applies every put).
+    let best = null;
+    for (const member of members.values()) {
+      const r = putsPerSecond(member);
+      if (r !== null && (best === null || r > best)) best = r;
+    }
+    return best;
+  }
+
+  // ---- Once a second: a chart point, and the staleness check ----
+  function tick() {
+    const now = Date.now();
+    for (const member of members.values()) {
+      if (member.reachable && now - member.lastSeen > staleAfterMilliseconds) {
+        markDown(member, "silent for " + Math.round((now - member.lastSeen) / 1000) + " s");
+        member.link.candidate++;
+        schedule(member, retryFirstMilliseconds);
+      }
+    }
+    updateLeader();
+    forgetRemoved();
+    const wal = {};
+    for (const member of members.values()) {
+      const value = windowQuantile([member], "wal", 0.99);
+      if (value !== null) wal[member.id] = value;
+    }
+    points.push({
+      t: now, ops: currentOps(), latency: windowQuantile([...members.values()], "latency", 0.99),
+      changes: leaderChangesNow(), wal,
+    });
+    while (points.length > chartPointsMax) points.shift();
+    queueRender();
+  }
+
+  // ---- Rendering ----
+  function queueRender() {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(() => { renderQueued = false; render(); });
+    // requestAnimationFrame does not run in a hidden tab; the data attributes must still update.
+    setTimeout(() => { if (renderQueued) { renderQueued = false; render(); } }, 250);
+  }
+
+  // Members by name; each one's colour follows its place, so the colours do not depend on which
+  // member served the page.
+  function sortedMembers() {
+    const list = [...members.values()].sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id) || a.id.localeCompare(b.id));
+    list.forEach((member, index) => { member.color = palette[index % palette.length]; });
+    return list;
+  }
+
+  function render() {
+    const leader = members.get(leaderId);
+    const leaderStatus = leader && leader.reachable ? leader.status : null;
+    document.body.dataset.leader = leaderId;
+    document.body.dataset.leaderName = leader ? (leader.name || leader.id) : "";
+    document.body.dataset.updates = String(updates);
+
+    const list = sortedMembers();
+    const reachable = list.filter((m) => m.reachable).length;
+
+    // Tiles.
+    const leaderTile = $("t-leader");
+    leaderTile.replaceChildren();
+    if (leaderId) {
+      leaderTile.className = "value";
+      leaderTile.append(leader ? (leader.name || "(unnamed)") : "", element("small", {}, leaderId));
+    } else {
+      leaderTile.className = "value none";
+      leaderTile.textContent = members.size ? "none" : "—";
+    }
+    let term = null;
+    for (const m of list) if (m.reachable && m.status) term = Math.max(term === null ? 0 : term, Number(m.status.term) || 0);
+    $("t-term").textContent = integer(term);
+    $("t-members").textContent = members.size ? reachable + " / " + members.size : "—";
+    $("t-members").className = "value" + (members.size && reachable * 2 <= members.size ? " none" : "");
+    const last = points[points.length - 1];
+    $("t-ops").textContent = last ? rate(last.ops) : "—";
+    // The leader's figures; without a leader, the highest any reachable member reports.
+    let revision = leaderStatus ? Number(leaderStatus.revision) : null;
+    let dbBytes = leaderStatus ? Number(leaderStatus.dbSizeBytes) : null;
+    if (!leaderStatus) {
+      for (const m of list) {
+        if (!m.reachable || !m.status) continue;
+        revision = Math.max(revision === null ? 0 : revision, Number(m.status.revision) || 0);
+        dbBytes = Math.max(dbBytes === null ? 0 : dbBytes, Number(m.status.dbSizeBytes) || 0);
+      }
+    }
+    $("t-revision").textContent = integer(revision);
+    $("t-db").textContent = dbBytes === null ? "—" : bytes(dbBytes);
+
+    // Members table.
+    const body = document.querySelector("#members tbody");
+    const rows = [];
+    for (const m of list) {
+      const s = m.status;
+      const role = m.reachable && s ? String(s.role || "unknown") : "unreachable";
+      let lag = null;
+      if (m.reachable && s && leaderStatus && m.id !== leaderId) lag = Math.max(0, Number(leaderStatus.commitIndex) - Number(s.appliedIndex));
+      // Each member's status is taken at its own moment within the second, so a healthy follower
+      // shows a lag of up to about a second of writes; beyond etcd's snapshot catch-up distance
+      // (5,000 entries) a follower is really behind.
+      const lagClass = lag === null ? "" : lag <= 1000 ? "lag-ok" : lag <= 5000 ? "lag-warn" : "lag-bad";
+      const lagText = m.id === leaderId && m.reachable ? "leader" : lag === null ? "—" : integer(lag);
+      const isLeader = m.id === leaderId;
+      const roleBadge = element("span", { class: "badge " + (["leader", "follower", "learner", "candidate", "unreachable"].includes(role) ? role : "candidate") },
+        role === "follower" && m.isLearner ? "learner" : role);
+      const source = m.link.url ? m.link.url.replace(/^https?:\/\//, "") + (m.link.mode === "poll" ? " · polled" : "") : "—";
+      rows.push(element("tr", {
+        class: m.reachable ? "" : "down", "data-member-id": m.id, "data-name": m.name || "", "data-role": role,
+        "data-reachable": m.reachable ? "true" : "false", "data-leader": isLeader ? "true" : "false",
+        "data-lag": lag === null ? "" : String(lag),
+      },
+        element("td", { class: "name" }, element("span", { class: "swatch", style: "background:" + m.color }), m.name || "(unstarted)",
+          element("span", { class: "id mono" }, m.id)),
+        element("td", {}, roleBadge),
+        element("td", { class: "num" }, s ? integer(Number(s.term)) : "—"),
+        element("td", { class: "num" }, s ? integer(Number(s.commitIndex)) : "—"),
+        element("td", { class: "num" }, s ? integer(Number(s.appliedIndex)) : "—"),
+        element("td", { class: "num " + (m.reachable ? lagClass : "") }, m.reachable ? lagText : "—"),
+        element("td", { class: "num" }, s ? integer(Number(s.revision)) : "—"),
+        element("td", { class: "num" }, s ? bytes(Number(s.dbSizeBytes)) : "—"),
+        element("td", { class: "mono " + (m.reachable ? "muted" : "faint"), title: m.downReason || "" }, m.reachable ? source : (m.downReason || "unreachable")),
+        element("td", { class: "num muted" }, ago(m.lastSeen)),
+      ));
+    }
+    if (rows.length === 0) rows.push(element("tr", {}, element("td", { class: "empty", colSpan: 10 }, "Waiting for the first status…")));
+    body.replaceChildren(...rows);
+
+    // Events.
+    $("events").replaceChildren(...eventLog.map((e) => element("li", {},
+      element("time", {}, clock(e.t)), element("span", { class: "dot " + (e.kind === "bad" ? "bad" : e.kind === "warn" ? "warn" : e.kind === "ok" ? "ok" : "") }),
+      element("span", { class: "text", title: e.text }, e.text))));
+
+    // Header.
+    const liveDot = $("live-dot");
+    if (!members.size) { liveDot.className = "dot warn"; $("live-text").textContent = "connecting…"; }
+    else {
+      liveDot.className = "dot " + (reachable === members.size ? "ok" : reachable * 2 > members.size ? "warn" : "bad");
+      $("live-text").textContent = "live · " + reachable + " of " + members.size + " members answering · " + clock(Date.now());
+    }
+    $("f-updates").textContent = integer(updates) + " status updates";
+    drawCharts();
+  }
+
+  // ---- Charts ----
+  function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
+
+  function niceStep(range, count) {
+    const raw = range / Math.max(1, count);
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const fraction = raw / power;
+    return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10) * power;
+  }
+
+  // Draws lines over time on `canvas`. options: lines [{label, color, value(point), step, fill}],
+  // format(v), minimumMax, integerTicks, markerLabels.
+  function drawChart(canvas, options) {
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth, height = canvas.clientHeight;
+    if (!width || !height) return;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    const g = canvas.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, width, height);
+    const font = "11px " + css("--font");
+    g.font = font;
+
+    const now = Date.now();
+    const spanSeconds = Math.min(chartWindowSecondsMax, Math.max(chartWindowSecondsMin, points.length ? (now - points[0].t) / 1000 : 0));
+    const x0 = now - spanSeconds * 1000;
+    const visible = points.filter((p) => p.t >= x0 - 1000);
+
+    let maximum = 0, any = false;
+    for (const line of options.lines) {
+      for (const p of visible) {
+        const v = line.value(p);
+        if (v !== null && v !== undefined && Number.isFinite(v)) { any = true; maximum = Math.max(maximum, v); }
+      }
+    }
+    maximum = Math.max(maximum * 1.12, options.minimumMax || 0);
+    if (!(maximum > 0)) maximum = 1;
+    let step = niceStep(maximum, 4);
+    if (options.integerTicks) step = Math.max(1, Math.ceil(step));
+    const yMax = Math.ceil(maximum / step - 1e-9) * step;
+    const ticks = [];
+    for (let v = 0; v <= yMax + step / 2; v += step) ticks.push(v);
+
+    const labelWidth = Math.max(...ticks.map((v) => g.measureText(options.format(v)).width));
+    const left = Math.ceil(labelWidth) + 12, right = 10, top = 12, bottom = 22;
+    const plotWidth = width - left - right, plotHeight = height - top - bottom;
+    const xOf = (t) => left + ((t - x0) / (spanSeconds * 1000)) * plotWidth;
+    const yOf = (v) => top + plotHeight - (v / yMax) * plotHeight;
+
+    // Grid and y labels.
+    g.strokeStyle = css("--grid");
+    g.fillStyle = css("--faint");
+    g.lineWidth = 1;
+    g.textAlign = "right";
+    g.textBaseline = "middle";
+    for (const v of ticks) {
+      const y = Math.round(yOf(v)) + 0.5;
+      g.beginPath(); g.moveTo(left, y); g.lineTo(left + plotWidth, y); g.stroke();
+      g.fillText(options.format(v), left - 6, y);
+    }
+    // Time labels, relative to now.
+    const timeStep = spanSeconds > 180 ? 60 : spanSeconds > 90 ? 30 : 15;
+    g.textAlign = "center";
+    g.textBaseline = "top";
+    for (let s = 0; s <= spanSeconds + 0.001; s += timeStep) {
+      const x = xOf(now - s * 1000);
+      if (x < left - 1) break;
+      const text = s === 0 ? "now" : s % 60 === 0 ? "−" + s / 60 + " min" : "−" + s + " s";
+      g.fillText(text, Math.min(Math.max(x, left + 14), left + plotWidth - 12), top + plotHeight + 6);
+      g.beginPath(); g.moveTo(Math.round(x) + 0.5, top + plotHeight); g.lineTo(Math.round(x) + 0.5, top + plotHeight + 3); g.stroke();
+    }
+    g.strokeStyle = css("--line");
+    g.beginPath(); g.moveTo(left, top + plotHeight + 0.5); g.lineTo(left + plotWidth, top + plotHeight + 0.5); g.stroke();
+
+    // Leader changes, on every chart, so a dip lines up with its election.
+    g.save();
+    g.setLineDash([4, 4]);
+    g.strokeStyle = css("--leader");
+    g.globalAlpha = options.markerLabels ? 0.9 : 0.45;
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    g.fillStyle = css("--leader");
+    for (const marker of leaderMarkers) {
+      if (marker.t < x0) continue;
+      const x = Math.round(xOf(marker.t)) + 0.5;
+      g.beginPath(); g.moveTo(x, top); g.lineTo(x, top + plotHeight); g.stroke();
+      if (options.markerLabels) {
+        const text = "→ " + marker.name;
+        const textWidth = g.measureText(text).width;
+        g.fillText(text, x + 4 + textWidth > left + plotWidth ? x - 4 - textWidth : x + 4, top + 2);
+      }
+    }
+    g.restore();
+
+    if (!any) {
+      g.fillStyle = css("--faint");
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.font = "12px " + css("--font");
+      g.fillText(points.length < 3 ? "collecting data…" : options.emptyText || "no data yet", left + plotWidth / 2, top + plotHeight / 2);
+      return;
+    }
+
+    g.save();
+    g.beginPath(); g.rect(left, top - 2, plotWidth + 2, plotHeight + 4); g.clip();
+    for (const line of options.lines) {
+      // Runs of consecutive points with a value; a missing value breaks the line.
+      const runs = [];
+      let run = null;
+      for (const p of visible) {
+        const v = line.value(p);
+        if (v === null || v === undefined || !Number.isFinite(v)) { run = null; continue; }
+        if (!run) { run = []; runs.push(run); }
+        run.push([xOf(p.t), yOf(v)]);
+      }
+      g.strokeStyle = line.color;
+      g.lineWidth = 1.8;
+      g.lineJoin = "round";
+      for (const r of runs) {
+        const path = new Path2D();
+        r.forEach(([x, y], i) => {
+          if (i === 0) path.moveTo(x, y);
+          else if (line.step) { path.lineTo(x, r[i - 1][1]); path.lineTo(x, y); }
+          else path.lineTo(x, y);
+        });
+        if (line.fill && r.length > 1) {
+          const area = new Path2D(path);
+          area.lineTo(r[r.length - 1][0], top + plotHeight);
+          area.lineTo(r[0][0], top + plotHeight);
+          area.closePath();
+          const gradient = g.createLinearGradient(0, top, 0, top + plotHeight);
+          gradient.addColorStop(0, line.color + "40");
+          gradient.addColorStop(1, line.color + "05");
+          g.fillStyle = gradient;
+          g.fill(area);
+        }
+        g.stroke(path);
+        if (r.length === 1) { g.fillStyle = line.color; g.beginPath(); g.arc(r[0][0], r[0][1], 2, 0, 2 * Math.PI); g.fill(); }
+      }
+      const lastRun = runs[runs.length - 1];
+      if (lastRun && visible.length && line.value(visible[visible.length - 1]) !== null) {
+        const [x, y] = lastRun[lastRun.length - 1];
+        g.fillStyle = line.color;
+        g.beginPath(); g.arc(x, y, 3, 0, 2 * Math.PI); g.fill();
+      }
+    }
+    g.restore();
+  }
+
+  function legend(id, items) {
+    $(id).replaceChildren(...items.map((item) => element("span", {},
+      element("i", { class: item.marker ? "marker" : "", style: item.marker ? "" : "background:" + item.color }), item.label)));
+  }
+
+  function lastValue(value) {
+    for (let i = points.length - 1; i >= Math.max(0, points.length - 3); i--) {
+      const v = value(points[i]);
+      if (v !== null && v !== undefined) return v;
+    }
+    return null;
+  }
+
+  function drawCharts() {
+    const accent = css("--accent") || "#2563eb";
+    const marker = leaderMarkers.length ? [{ marker: true, label: "leader change" }] : [];
+    const latencyFormat = (v) => v === 0 ? "0" : duration(v);
+
+    drawChart($("c-ops"), { lines: [{ color: accent, value: (p) => p.ops, fill: true }], format: rate, minimumMax: 10 });
+    $("v-ops").textContent = rate(lastValue((p) => p.ops));
+    legend("l-ops", marker);
+
+    drawChart($("c-latency"), { lines: [{ color: "#0891b2", value: (p) => p.latency, fill: true }], format: latencyFormat, minimumMax: 0.001, emptyText: "no requests in the window" });
+    $("v-latency").textContent = duration(lastValue((p) => p.latency));
+    legend("l-latency", marker);
+
+    drawChart($("c-changes"), { lines: [{ color: css("--leader") || "#7c3aed", value: (p) => p.changes, step: true }], format: (v) => integer(v), minimumMax: 3, integerTicks: true, markerLabels: true });
+    $("v-changes").textContent = integer(lastValue((p) => p.changes));
+    legend("l-changes", [{ color: css("--leader") || "#7c3aed", label: "leader changes (max over members)" }, ...marker]);
+
+    const walMembers = sortedMembers();
+    drawChart($("c-wal"), {
+      lines: walMembers.map((m) => ({ color: m.color, value: (p) => (m.id in p.wal ? p.wal[m.id] : null) })),
+      format: latencyFormat, minimumMax: 0.002, emptyText: "no fsyncs in the window",
+    });
+    let worst = null;
+    const latest = points[points.length - 1];
+    if (latest) for (const v of Object.values(latest.wal)) worst = worst === null ? v : Math.max(worst, v);
+    $("v-wal").textContent = worst === null ? "—" : "max " + duration(worst);
+    legend("l-wal", [...walMembers.map((m) => ({ color: m.color, label: (m.name || m.id) + (m.reachable ? "" : " (unreachable)") })), ...marker]);
+  }
+
+  // ---- Start ----
+  // The member that served the page is read first; its answer names the rest. Extra starting points
+  // may be given as ?seed=http://host:port,http://host:port.
+  const seedURLs = [];
+  if (location.protocol === "http:" || location.protocol === "https:") seedURLs.push(location.origin);
+  for (const value of new URLSearchParams(location.search).getAll("seed")) {
+    for (const url of value.split(",")) { const origin = usable(url.trim()); if (origin) seedURLs.push(origin); }
+  }
+  $("f-origin").textContent = seedURLs.length ? "served by " + seedURLs[0].replace(/^https?:\/\//, "") : "";
+
+  function seed(url, delayMilliseconds) {
+    setTimeout(async () => {
+      const aborter = new AbortController();
+      const timer = setTimeout(() => aborter.abort(), fetchTimeoutMilliseconds);
+      try {
+        const response = await fetch(url + "/ui/status", { signal: aborter.signal, cache: "no-store" });
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        const status = await response.json();
+        clearTimeout(timer);
+        const member = ensureMember(status);
+        if (!member) throw new Error("no member id in the answer");
+        if (!member.seedURLs.includes(url)) member.seedURLs.push(url);
+        accept(member, status);
+      } catch (error) {
+        clearTimeout(timer);
+        // Until the first answer nothing else is known; keep asking.
+        if (members.size === 0) seed(url, Math.min(retryMaxMilliseconds, Math.max(retryFirstMilliseconds, delayMilliseconds * 2)));
+      }
+    }, delayMilliseconds);
+  }
+  seedURLs.forEach((url) => seed(url, 0));
+  if (!seedURLs.length) log("bad", "open this page from a member's /ui, or give ?seed=http://host:port");
+
+  setInterval(tick, 1000);
+  window.addEventListener("resize", drawCharts);
+  render();
+
+  window.synodDashboard = { members, points, leaderMarkers, eventLog, get leader() { return leaderId; }, get updates() { return updates; } };
+})();
+</script>
+</body>
+</html>
 """#
 }

@@ -67,9 +67,6 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         return response
     }
 
-    /// Synod's store lives in memory and gives space back as soon as a compaction drops versions
-    /// (see `EtcdService+Quota`), so there is nothing to rewrite: the call succeeds at once, as
-    /// etcd's does on a store with no free pages.
     /// etcd's MoveLeader: only the leader takes it; it hands leadership to the target through the
     /// engine's transfer and answers once the target leads, or fails after two election timeouts.
     func moveLeader(request: Etcdserverpb_MoveLeaderRequest, context: ServerContext) async throws -> Etcdserverpb_MoveLeaderResponse {
@@ -79,7 +76,13 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         return response
     }
 
+    /// etcd's Defragment rewrites the member's backend to give free pages back. Synod's store lives
+    /// in memory and gives space back as compaction drops versions; what grows on disk is the log,
+    /// so Defragment snapshots everything applied now (off the loop, as any snapshot) and, once
+    /// the snapshot is durable, the log segments behind it are released. Writes go on meanwhile:
+    /// the loop only hands a copy-on-write copy of the store to the snapshot writer.
     func defragment(request: Etcdserverpb_DefragmentRequest, context: ServerContext) async throws -> Etcdserverpb_DefragmentResponse {
+        try await service.defragment().orRPCError()
         var response = Etcdserverpb_DefragmentResponse()
         response.header = service.header()
         return response

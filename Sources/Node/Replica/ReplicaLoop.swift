@@ -86,6 +86,9 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// Told how long each sync of the log took (etcd's `wal_fsync_duration_seconds`); set before
     /// `start`.
     public var syncObserver: (@Sendable (Duration) -> Void)?
+    /// The index of the newest snapshot the log's marker makes durable (segments behind it are
+    /// released), for readers on other threads: an operator's defragmentation waits for it.
+    public let durableSnapshotIndex = Atomic<UInt64>(0)
     /// The status after the last iteration, for readers on other threads (gRPC headers).
     private var publishedStatus: EngineStatus
 
@@ -96,6 +99,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         tickAmount = TimeAmount(tickInterval)
         self.logger = logger
         self.publishedStatus = engine.status
+        durableSnapshotIndex.store(storage.durableState.snapshot?.metadata.index ?? 0, ordering: .relaxed)
     }
 
     public var status: EngineStatus {
@@ -360,6 +364,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         let started = ContinuousClock.now
         try storage.sync()
         syncObserver?(ContinuousClock.now - started)
+        durableSnapshotIndex.store(storage.durableState.snapshot?.metadata.index ?? 0, ordering: .relaxed)
     }
 
     /// Saves a snapshot the node made, off the loop. A full disk is not fatal here: nothing depends
