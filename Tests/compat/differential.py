@@ -45,10 +45,13 @@ applied everything the earlier operations wrote; the barrier's answer is not com
 After a divergence that may have left the clusters in different states (one refused what the other
 did, a compaction, or their keys, revisions or leases differ when read), both are brought back to
 one state (leases revoked, keys deleted, revisions padded to the same number, everything
-compacted), so that one bug does not make every later operation differ. Prints the seed first; at the end `differential: compared N operations,
-D divergences`, then one PASS/FAIL line per operation kind and one FAIL line per class of divergence
-(with the seed, the first operation's number, the request and both answers). Exits non-zero on any
-divergence.
+compacted), so that one bug does not make every later operation differ.
+
+Prints the seed first; at the end `differential: compared N operations, D divergences`, then one
+PASS/FAIL line per operation kind and one FAIL line per class of divergence (with the seed, the
+first operation's number, the request and both answers). Exits non-zero on any divergence, and if
+the operations take longer than 0.05 s each on average (DIFFERENTIAL_SECONDS_MAX overrides).
+--verbose prints every operation and both answers as it goes.
 """
 
 import argparse
@@ -72,10 +75,12 @@ ETCD_PORT_OFFSET = 100
 STARTUP_TIMEOUT_SECONDS = 30
 CALL_TIMEOUT_SECONDS = 10
 HEALTH_CALL_TIMEOUT_SECONDS = 2
-# The operation loop stops (and fails) past this, so a slow or stuck server cannot hold CI up.
-RUN_SECONDS_MAX = int(os.environ.get("DIFFERENTIAL_SECONDS_MAX", "240"))
+# The operation loop stops (and fails) past this many seconds per operation on average, so that
+# a slow or stuck server cannot hold CI up. A default run takes about 25 s of its 150 s.
+RUN_SECONDS_PER_OPERATION_MAX = 0.05
+RUN_SECONDS_MIN = 30
 # More divergences than this and the run stops comparing: by then the report says enough.
-DIVERGENCES_MAX = 200
+DIVERGENCES_MAX = 1000
 RESYNC_PADDING_MAX = 2000
 MESSAGE_BYTES_MAX = 64 * 1024 * 1024
 CHANNEL_OPTIONS = [
@@ -89,6 +94,10 @@ GO_STABLE_SORT_LENGTH_MAX = 12
 # etcd 3.4's defaults, which Synod shares: --max-txn-ops and --max-request-bytes.
 TXN_OPERATIONS_MAX = 128
 REQUEST_BYTES_MAX = 1536 * 1024
+# Values just under and over the request limit, never so close to it that the few bytes of a raft
+# request's id (a varint of a generated number) decide.
+VALUE_UNDER_LIMIT_BYTES = REQUEST_BYTES_MAX - 136 * 1024
+VALUE_OVER_LIMIT_BYTES = REQUEST_BYTES_MAX + 64 * 1024
 
 # Keys that are written: a small keyspace, so that operations interact, with prefixes of each
 # other and the byte values at the ends (prefix ends of "\xff" keys wrap to "\0" = no end).
@@ -307,9 +316,7 @@ class Generator:
             return bytes([self.random.randrange(32, 127)]) * self.random.randrange(100, 4000)
         if roll < 0.9985:
             return bytes([self.random.randrange(256)]) * self.random.randrange(64 * 1024, 300 * 1024)
-        # Just under and over the request limit, never close enough to it that the few bytes of
-        # a raft request's randomly sized id decide.
-        return b"B" * (1400 * 1024 if self.chance(0.5) else 1600 * 1024)
+        return b"B" * (VALUE_UNDER_LIMIT_BYTES if self.chance(0.5) else VALUE_OVER_LIMIT_BYTES)
 
     def key_range(self):
         """(key, range_end)."""
@@ -648,9 +655,9 @@ class Generator:
         if case == 11:
             return Operation("lease-grant", "lease", "LeaseGrant", rpc_pb2.LeaseGrantRequest(ID=self.choose(LEASE_IDS), TTL=LEASE_TTL_MAX_SECONDS + 1))
         if case == 12:
-            return Operation("put", "kv", "Put", rpc_pb2.PutRequest(key=self.written_key(), value=b"L" * (1600 * 1024)))
+            return Operation("put", "kv", "Put", rpc_pb2.PutRequest(key=self.written_key(), value=b"L" * VALUE_OVER_LIMIT_BYTES))
         if case == 13:
-            request = txn(success=[op(request_put=rpc_pb2.PutRequest(key=self.written_key(), value=b"L" * (1600 * 1024)))])
+            request = txn(success=[op(request_put=rpc_pb2.PutRequest(key=self.written_key(), value=b"L" * VALUE_OVER_LIMIT_BYTES))])
             return Operation("txn", "kv", "Txn", request)
         if case == 14:
             request = rpc_pb2.RangeRequest(key=self.written_key(), revision=self.current_revision + self.choose([1, 1000]))
@@ -700,7 +707,7 @@ class Differences:
 
     def __init__(self):
         self.items = []
-        self.notes = []
+        self.notes = []  # sort targets of ranges whose ties came in another order (tolerated)
 
     def add(self, path, etcd_value, synod_value):
         self.items.append((path, etcd_value, synod_value))
@@ -782,8 +789,7 @@ def compare_range(request, etcd, synod, path, differences):
         order = rpc_pb2.RangeRequest.ASCEND  # etcd's rule, as in its applier
     ties_unordered = (request.sort_target != rpc_pb2.RangeRequest.KEY
                       and order in (rpc_pb2.RangeRequest.ASCEND, rpc_pb2.RangeRequest.DESCEND)
-                      # count is every key in the range, an upper bound on what etcd sorted.
-                      and etcd.count > GO_STABLE_SORT_LENGTH_MAX)
+                      and keys_sorted_at_most(request, etcd.count) > GO_STABLE_SORT_LENGTH_MAX)
     kvs_path = join(path, "kvs")
     if not ties_unordered or len(etcd.kvs) != len(synod.kvs):
         compare_repeated_messages(etcd.kvs, synod.kvs, kvs_path, differences)
@@ -811,7 +817,18 @@ def compare_range(request, etcd, synod, path, differences):
             reordered = True
         start = end
     if reordered:
-        differences.notes.append("ties ordered differently in a range sorted by %s over %d keys" % (target_field, etcd.count))
+        differences.notes.append(target_field)
+
+
+def keys_sorted_at_most(request, count):
+    """How many keys etcd sorted at most for a range that matched `count` keys: all of them, or,
+    with sort order NONE, no revision filter and a limit, the limit + 1 it fetched (its applier
+    fetches everything only to sort or filter)."""
+    filtered = (request.min_mod_revision or request.max_mod_revision or request.min_create_revision
+                or request.max_create_revision)
+    if request.sort_order == rpc_pb2.RangeRequest.NONE and not filtered and request.limit > 0:
+        return min(count, request.limit + 1)
+    return count
 
 
 def compare_repeated_messages(etcd_items, synod_items, path, differences):
@@ -910,12 +927,17 @@ def render_value(field, value):
     return str(value)
 
 
+def outcome_class(description):
+    """An outcome as a class name: an error whole, a response as "ok"."""
+    return "ok" if description.startswith("ok ") else description
+
+
 def class_names(operation, differences):
     """The classes of one divergence: one per differing field (indices dropped), or the outcome."""
     names = []
     for path, etcd_value, synod_value in differences.items:
         if path == "(outcome)":
-            name = "%s: etcd %s, synod %s" % (operation.kind, etcd_value[:120], synod_value[:120])
+            name = "%s: etcd %s, synod %s" % (operation.kind, outcome_class(etcd_value), outcome_class(synod_value))
         else:
             # The fields of one key-value are one difference (the key-value), and so are the
             # elements of a repeated field; a txn's responses are followed down to them.
@@ -932,14 +954,14 @@ class Report:
         self.seed = seed
         self.compared_by_kind = {}
         self.divergent_by_kind = {}
-        self.classes = {}  # class name -> [count, first (operation, etcd, synod, differences)]
-        self.notes = {}
+        self.classes = {}  # class name -> [count, first (operation, etcd, synod, differences), op numbers]
+        self.notes = {}  # sort target -> op numbers of tolerated tie orders
         self.divergence_count = 0
 
     def record(self, operation, etcd, synod, differences):
         self.compared_by_kind[operation.kind] = self.compared_by_kind.get(operation.kind, 0) + 1
-        for note in differences.notes:
-            self.notes.setdefault(note.split(" over ")[0], []).append(operation.number)
+        for sort_target in differences.notes:
+            self.notes.setdefault(sort_target, []).append(operation.number)
         if not differences.items:
             return False
         self.divergence_count += 1
@@ -976,9 +998,11 @@ class Report:
                 print("    %s: etcd %s, synod %s" % (path, short_value(etcd_value), short_value(synod_value)))
             if len(differences.items) > 8:
                 print("    ... and %d more differing fields" % (len(differences.items) - 8))
-        for note, numbers in self.notes.items():
-            print("    tolerated: %s, %d times (ops %s%s); etcd's Go sort.Sort does not keep ties in order there"
-                  % (note, len(numbers), ", ".join(map(str, numbers[:10])), ", ..." if len(numbers) > 10 else ""))
+        for sort_target, numbers in self.notes.items():
+            print("    tolerated: equal %s values in another order in a range sorted by it over more than %d keys,"
+                  " %d times (ops %s%s); etcd's Go sort.Sort does not keep such ties in order"
+                  % (sort_target, GO_STABLE_SORT_LENGTH_MAX, len(numbers), ", ".join(map(str, numbers[:10])),
+                     ", ..." if len(numbers) > 10 else ""))
         for failure in extra_failures:
             print("FAIL [seed %d] %s" % (self.seed, failure))
 
@@ -1106,12 +1130,14 @@ def main(argv):
     extra_failures = []
     compared = 0
     resynchronisations = 0
+    run_seconds_max = float(os.environ.get("DIFFERENTIAL_SECONDS_MAX", max(
+        RUN_SECONDS_MIN, RUN_SECONDS_PER_OPERATION_MAX * arguments.operations)))
     loop_started_at = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         while compared < arguments.operations and not extra_failures:
-            if time.monotonic() - loop_started_at > RUN_SECONDS_MAX:
+            if time.monotonic() - loop_started_at > run_seconds_max:
                 extra_failures.append("time bound: only %d of %d operations within %d s"
-                                      % (compared, arguments.operations, RUN_SECONDS_MAX))
+                                      % (compared, arguments.operations, run_seconds_max))
                 break
             diverged = resynchronise_anyway = False
             for operation in generator.operations():

@@ -105,6 +105,20 @@ expect_health_within() {
   fi
 }
 
+# Synod's own: the dashboard's status on the client port, and `synod status` built on it.
+if [ "$kind" == synod ]; then
+  http_get "${endpoints[0]}/ui/status"
+  expect_equal "GET /ui/status: this member's dashboard status, with every member listed" "200 ${#endpoints[@]}" \
+    "$http_status $(json_query 'len(d["members"])' <<<"$http_body" 2>/dev/null)"
+  synod_binary=${COMPAT_SYNOD_BINARY:-$(cd "$(dirname "$0")/../.." && pwd)/.build/release/synod}
+  status_screen=$(timeout 20 "$synod_binary" status --once --endpoints "$(IFS=,; echo "${endpoints[*]}")" 2>&1)
+  if [ "$(grep -c ' leader ' <<<"$status_screen")" == 1 ] && [ "$(grep -c ' follower ' <<<"$status_screen")" == $((${#endpoints[@]} - 1)) ]; then
+    pass "synod status --once shows one leader and $((${#endpoints[@]} - 1)) followers"
+  else
+    fail "synod status --once shows one leader and the followers" "$status_screen"
+  fi
+fi
+
 # Two of three members paused: the third loses its leader within an election, and says so.
 member_pid() { pgrep -f -- "--data-dir $COMPAT_WORK_DIR/$1( |$)" | head -1; }
 read -r -a names <<<"$COMPAT_MEMBER_NAMES"
