@@ -21,7 +21,7 @@ struct UpCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
-        guard basePort > 0, basePort + 20_000 * (nodes - 1) + 1 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
+        guard basePort > 0, basePort + 20_000 * (nodes - 1) + 2 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
     }
 
     func run() async throws {
@@ -33,12 +33,13 @@ struct UpCommand: AsyncParsableCommand {
         for (index, name) in names.enumerated() {
             let client = "http://127.0.0.1:\(clientPorts[index])"
             let peer = "http://127.0.0.1:\(clientPorts[index] + 1)"
+            let dashboard = "http://127.0.0.1:\(clientPorts[index] + 2)"
             let process = Process()
             process.executableURL = executable
             process.arguments = [
                 "serve", "--name", name, "--data-dir", (dataDirectory as NSString).appendingPathComponent(name),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
-                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--listen-metrics-urls", dashboard,
                 "--initial-cluster", cluster, "--initial-cluster-token", "synod-up", "--log-level", logLevel,
                 // The nodes share this machine: each serves clients on its share of the cores, rather
                 // than every node running a thread per core and all of them contending.
@@ -50,6 +51,7 @@ struct UpCommand: AsyncParsableCommand {
         let endpoints = clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
         print("synod: \(nodes) nodes running; data in \(dataDirectory)/")
         print("endpoints: \(endpoints)")
+        print("dashboard: http://127.0.0.1:\(clientPorts[0] + 2)/ui")
         print("try: etcdctl --endpoints=\(endpoints) put greeting hello")
         print("Ctrl-C stops the cluster.")
         FileHandle.standardOutput.synchronizeFile()
