@@ -82,6 +82,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
         }
         service.dashboardURLs = configuration.listenMetricsURLs
         service.autoCompaction = try configuration.autoCompaction()
+        service.corruptCheckInterval = try configuration.corruptCheckInterval()
         if !joining { service.bootstrap() }
         if let snapshot = durable.snapshot { service.restore(snapshot) }
 

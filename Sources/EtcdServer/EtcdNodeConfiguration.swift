@@ -29,6 +29,9 @@ public struct EtcdNodeConfiguration: Sendable {
     public var autoCompactionMode = "periodic"
     /// "0" (off, etcd's default), hours or a duration in periodic mode, revisions in revision mode.
     public var autoCompactionRetention = "0"
+    /// etcd's --experimental-corrupt-check-time: how often the leader compares HashKV with every
+    /// member ("0s", off, by default), as a Go duration.
+    public var corruptCheckTime = "0s"
 
     public init() {}
 
@@ -90,6 +93,7 @@ public struct EtcdNodeConfiguration: Sendable {
         try Self.checkURLs(listenClientURLs, flag: "--listen-client-urls")
         try Self.checkURLs(advertiseClientURLs, flag: "--advertise-client-urls")
         try Self.checkURLs(listenPeerURLs, flag: "--listen-peer-urls")
+        _ = try corruptCheckInterval()
         if !listenMetricsURLs.isEmpty {
             try Self.checkURLs(listenMetricsURLs, flag: "--listen-metrics-urls")
             guard listenMetricsURLs.count <= Self.listenMetricsURLsMax else {
@@ -144,6 +148,20 @@ public struct EtcdNodeConfiguration: Sendable {
     public var effectiveQuotaBackendBytes: Int64 { quotaBackendBytes == 0 ? Self.quotaBackendBytesDefault : quotaBackendBytes }
     /// etcd's `DefaultQuotaBytes`.
     public static let quotaBackendBytesDefault: Int64 = 2 << 30
+
+    /// The corruption check's interval, nil when off; at least a second, at most a day.
+    public func corruptCheckInterval() throws -> Duration? {
+        // A plain number would be hours for the retention flag; here Go's duration syntax only.
+        guard corruptCheckTime.last.map({ !$0.isNumber }) ?? false || corruptCheckTime == "0",
+              let interval = AutoCompaction.duration(corruptCheckTime) else {
+            throw Problem.invalid("--experimental-corrupt-check-time must be a duration such as 5s or 1m, not \(corruptCheckTime)")
+        }
+        if interval == .zero { return nil }
+        guard interval >= .seconds(1), interval <= .seconds(86_400) else {
+            throw Problem.invalid("--experimental-corrupt-check-time must be between 1s and 24h, not \(corruptCheckTime)")
+        }
+        return interval
+    }
 
     /// The auto-compaction policy the flags ask for, or nil when it is off.
     public func autoCompaction() throws -> AutoCompaction? {

@@ -96,6 +96,13 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     let dashboardStreams = Atomic<Int>(0)
     /// The leader's own compactions (`--auto-compaction-*`); nil when off.
     public var autoCompaction: AutoCompaction?
+    /// `--experimental-corrupt-check-time`; nil when off. See `EtcdService+CorruptCheck`.
+    public var corruptCheckInterval: Duration?
+    var lastCorruptCheck = ContinuousClock.now
+    let corruptCheckRunning = Atomic<Bool>(false)
+    /// `SYNOD_STORE_FAULT=alter-puts`: this member applies every put with its value changed, a
+    /// deliberately diverging replica for testing the corruption check. Never set in production.
+    let alterPutsForTesting = ProcessInfo.processInfo.environment["SYNOD_STORE_FAULT"] == "alter-puts"
     var lastSweep = ContinuousClock.now
     var lastAlarmRetry = ContinuousClock.now
     /// How long a NOSPACE proposal may go unapplied before it may be proposed again.
@@ -125,6 +132,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         if let unknown = watchFault.unknown { logger.warning("ignoring \(WatchFault.environmentVariable)=\(unknown): no such fault") }
         if let fault = watchFault.fault { logger.warning("\(WatchFault.environmentVariable)=\(fault.rawValue): watches are deliberately broken, for testing the checkers") }
         watches = WatchHub(fault: watchFault.fault)
+        if alterPutsForTesting { logger.warning("SYNOD_STORE_FAULT=alter-puts: this member's store deliberately diverges, for testing the corruption check") }
         // Request ids start at a random point, so a restarted node never reuses an id that an
         // entry still in the log carries.
         var generator = SystemRandomNumberGenerator()
@@ -168,7 +176,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
                 logger.error("skipping committed entry \(entry.index): it does not decode (\(error))")
                 continue
             }
-            let result = store.apply(proposal.command)
+            let result = store.apply(alterPutsForTesting ? Self.altered(proposal.command) : proposal.command)
             if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
             applied(proposal.command, result)
             watches.dispatch(store.lastAppliedEvents, revision: store.revision)
@@ -240,6 +248,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         }
         publishAttributesIfNeeded(status: status, now: now)
         if status.isLeader {
+            corruptCheckIfDue(now: now)
             revokeExpiredLeases(now: now)
             compactIfDue(now: now)
         }
@@ -256,6 +265,13 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             }
             watches.sendProgress(now: now, revision: store.revision)
         }
+    }
+
+    /// The command a deliberately diverging member applies instead (see `alterPutsForTesting`).
+    static func altered(_ command: Command) -> Command {
+        guard case .put(var put) = command, !put.ignoreValue else { return command }
+        put.value.append(UInt8(ascii: "!"))
+        return .put(put)
     }
 
     // MARK: Reads
@@ -308,12 +324,13 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     // MARK: Peers
 
-    public func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]? {
+    public func handlePeerRequest(_ payload: [UInt8], from: NodeID, callID: UInt64) -> [UInt8]? {
         var reader = ByteReader(payload)
         if let kind = reader.readByte(), let call = MemberCall(rawValue: kind) {
             memberCall(call, &reader, from: from)
             return nil
         }
+        if payload.first == Self.hashKVCallKind { return hashKVCall(payload, from: from, callID: callID) }
         return leaseCall(payload)
     }
 

@@ -24,6 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("initial-cluster-token"), help: "Initial cluster token, which makes cluster and member ids unique.") var initialClusterToken: String?
     @Option(name: .customLong("initial-cluster-state"), help: "new, or existing to join a cluster that runs already.") var initialClusterState: String?
     @Option(name: .customLong("strict-reconfig-check"), help: "Reject reconfiguration requests that would cause quorum loss (true or false).") var strictReconfigCheck: Bool?
+    @Option(name: .customLong("experimental-corrupt-check-time"), help: "How often the leader compares members' HashKV (e.g. 5s; 0s is off).") var corruptCheckTime: String?
     @Option(name: .customLong("heartbeat-interval"), help: "Time (in milliseconds) of a heartbeat interval.") var heartbeatInterval: Int?
     @Option(name: .customLong("election-timeout"), help: "Time (in milliseconds) for an election to timeout.") var electionTimeout: Int?
     @Option(name: .customLong("snapshot-count"), help: "Number of committed transactions to trigger a snapshot.") var snapshotCount: Int?
@@ -76,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
         if let initialClusterState { settings.initialClusterState = initialClusterState }
         if let strictReconfigCheck { settings.strictReconfigCheck = strictReconfigCheck }
+        if let corruptCheckTime { settings.corruptCheckTime = corruptCheckTime }
         if let heartbeatInterval { settings.heartbeatIntervalMillis = heartbeatInterval }
         if let electionTimeout { settings.electionTimeoutMillis = electionTimeout }
         if let snapshotCount { settings.snapshotCount = snapshotCount }
@@ -139,6 +141,7 @@ enum ConfigFile {
             case "strict-reconfig-check":
                 guard let flag = Bool(value) else { throw Problem(description: "\(path): \(key) must be true or false, not \(value)") }
                 settings.strictReconfigCheck = flag
+            case "experimental-corrupt-check-time": settings.corruptCheckTime = value
             case "heartbeat-interval": settings.heartbeatIntervalMillis = try integer()
             case "election-timeout": settings.electionTimeoutMillis = try integer()
             case "snapshot-count": settings.snapshotCount = try integer()

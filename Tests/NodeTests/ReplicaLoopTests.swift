@@ -27,7 +27,7 @@ import Testing
             iterations.add(1, ordering: .relaxed)
             if status.isLeader { leaderSeen.store(true, ordering: .relaxed) }
         }
-        func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]? { [] }
+        func handlePeerRequest(_ payload: [UInt8], from: NodeID, callID: UInt64) -> [UInt8]? { [] }
         func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {}
         func acceptsForwardedProposal(_ data: [UInt8]) -> Bool { true }
         func storageSpace(exhausted: Bool) {}

@@ -436,6 +436,7 @@ refuse "--initial-cluster-state bogus" 'initial-cluster-state' --initial-cluster
 refuse "--name ''" '--name|(^|[^-a-z])name (must|is|cannot|may)|empty name' --name '' --initial-cluster "=$peer_url"
 refuse "--log-level bogus" 'log-level' --log-level bogus
 refuse "--logger bogus" 'logger' --logger bogus
+refuse "--experimental-corrupt-check-time bogus" 'corrupt-check-time|invalid' --experimental-corrupt-check-time bogus
 refuse "--log-outputs naming a file in a missing directory" 'log-outputs|log output|no such file' --log-outputs "$work_dir/missing/dir/log"
 refuse "--listen-metrics-urls with a bad URL" 'listen-metrics-urls' --listen-metrics-urls notaurl
 refuse "--data-dir naming a regular file" 'data-dir|data dir' \

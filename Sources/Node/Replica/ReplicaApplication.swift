@@ -20,8 +20,8 @@ public protocol ReplicaApplication: AnyObject {
     /// leadership changes, lease expiry and request deadlines are the application's to notice.
     func afterIteration(status: EngineStatus, now: ContinuousClock.Instant)
     /// A node-level call from a peer (`PeerEnvelope.request`); returns the response payload, or nil
-    /// when the call is answered later, or not at all.
-    func handlePeerRequest(_ payload: [UInt8], from: NodeID) -> [UInt8]?
+    /// when the call is answered later (`ReplicaLoop.respond` with `callID`), or not at all.
+    func handlePeerRequest(_ payload: [UInt8], from: NodeID, callID: UInt64) -> [UInt8]?
     /// The answer to a call this node made with `ReplicaLoop.call`.
     func handlePeerResponse(id: UInt64, _ payload: [UInt8])
     /// Whether a proposal another node forwarded is one this application can apply. Called on a

@@ -179,6 +179,11 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         transport?.send([(peer, .request(id: callID, from: id, payload: payload))])
     }
 
+    /// Answers a call `peer` made, later than `handlePeerRequest` returned (work done off the loop).
+    public func respond(to peer: NodeID, callID: UInt64, payload: [UInt8]) {
+        transport?.send([(peer, .response(id: callID, payload: payload))])
+    }
+
     private func enqueue(_ input: Input, bounded: Bool) -> Bool {
         inboxCondition.lock()
         defer { inboxCondition.unlock() }
@@ -252,7 +257,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
             case .proposal(let proposal): proposals.append(proposal)
             case .call(let work): calls.append(work)
             case .peerRequest(let callID, let from, let payload):
-                if let response = application?.handlePeerRequest(payload, from: from) {
+                if let response = application?.handlePeerRequest(payload, from: from, callID: callID) {
                     transport?.send([(from, .response(id: callID, payload: response))])
                 }
             case .peerResponse(let callID, let payload):
