@@ -81,6 +81,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
             fsyncBuckets.record(duration)
         }
         service.dashboardURLs = configuration.listenMetricsURLs
+        let backendCommits = service.metrics.backendCommitDurations
+        loop.snapshotObserver = { backendCommits.record($0) }
         service.autoCompaction = try configuration.autoCompaction()
         service.corruptCheckInterval = try configuration.corruptCheckInterval()
         if !joining { service.bootstrap() }
@@ -96,6 +98,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
             loop.received(envelope)
         }
         let transport = transport
+        service.droppedPeerFrames = transport.droppedFrames
         service.peersChanged = { transport.updatePeers($0, keeping: $1) }
     }
 

@@ -94,6 +94,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     let requestLatency = LatencyBuckets.requests()
     let walFsyncLatency = LatencyBuckets.walFsync()
     let dashboardStreams = Atomic<Int>(0)
+    /// The transport's dropped-frame count, for `/metrics` (set by the node).
+    var droppedPeerFrames: DroppedFrames?
+    /// etcd's `warnApplyDuration`: an entry taking longer to apply counts as a slow apply.
+    static let slowApplyDuration: Duration = .milliseconds(100)
     /// The leader's own compactions (`--auto-compaction-*`); nil when off.
     public var autoCompaction: AutoCompaction?
     /// `--experimental-corrupt-check-time`; nil when off. See `EtcdService+CorruptCheck`.
@@ -176,7 +180,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
                 logger.error("skipping committed entry \(entry.index): it does not decode (\(error))")
                 continue
             }
+            let started = ContinuousClock.now
             let result = store.apply(alterPutsForTesting ? Self.altered(proposal.command) : proposal.command)
+            if ContinuousClock.now - started > Self.slowApplyDuration { metrics.slowApplies.increment() }
             if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
             applied(proposal.command, result)
             watches.dispatch(store.lastAppliedEvents, revision: store.revision)

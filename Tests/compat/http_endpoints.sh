@@ -74,7 +74,10 @@ metrics=$(curl -s -m 5 "${endpoints[0]}/metrics")
 for declared in "etcd_server_has_leader gauge" "etcd_server_is_leader gauge" "etcd_server_leader_changes_seen_total counter" \
   "etcd_server_proposals_committed_total gauge" "etcd_server_proposals_applied_total gauge" "etcd_server_proposals_pending gauge" \
   "etcd_mvcc_db_total_size_in_bytes gauge" "etcd_mvcc_db_total_size_in_use_in_bytes gauge" "etcd_server_quota_backend_bytes gauge" \
-  "etcd_server_proposals_failed_total counter" "etcd_disk_wal_fsync_duration_seconds histogram"; do
+  "etcd_server_proposals_failed_total counter" "etcd_disk_wal_fsync_duration_seconds histogram" \
+  "etcd_disk_backend_commit_duration_seconds histogram" "etcd_server_slow_apply_total counter" \
+  "etcd_server_heartbeat_send_failures_total counter" "etcd_debugging_mvcc_watcher_total gauge" \
+  "etcd_debugging_mvcc_slow_watcher_total gauge" "grpc_server_handled_total counter"; do
   expect_equal "/metrics declares $declared, as etcd does" "# TYPE $declared" "$(grep "^# TYPE ${declared% *} " <<<"$metrics")"
 done
 status_applied=$(ctl_at "${endpoints[0]}" endpoint status -w json | json_query 'd[0]["Status"]["raftAppliedIndex"]')

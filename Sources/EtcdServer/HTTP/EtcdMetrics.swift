@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The node's metrics under etcd's names, types and help texts, served at `/metrics` in
 /// Prometheus's text format. Each value here is one the node keeps anyway (the engine's status,
@@ -16,12 +17,22 @@ final class EtcdMetrics: Sendable {
         var pendingProposals: Int
         var storeBytes: Int
         var quotaBytes: Int
+        var watchers = 0
+        var slowWatchers = 0
+        var droppedPeerFrames = 0
     }
 
     let registry = PrometheusCollectorRegistry()
     let leaderChangesSeen: Counter
     let proposalsFailed: Counter
     let walFsyncDurations: DurationHistogram
+    let backendCommitDurations: DurationHistogram
+    let slowApplies: Counter
+    private let heartbeatFailures: Counter
+    /// The transport's count at the last scrape, so the counter moves by what was dropped since.
+    private let heartbeatFailuresReported = Mutex(0)
+    private let watchers: Gauge
+    private let slowWatchers: Gauge
     private let hasLeader: Gauge
     private let isLeader: Gauge
     private let committed: Gauge
@@ -52,6 +63,16 @@ final class EtcdMetrics: Sendable {
         walFsyncDurations = registry.makeDurationHistogram(
             descriptor: Self.named("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL."),
             buckets: (0..<14).map { .microseconds(1000 << $0) })
+        // etcd's backend commit; Synod's durable commit of the store is a snapshot save.
+        backendCommitDurations = registry.makeDurationHistogram(
+            descriptor: Self.named("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend."),
+            buckets: (0..<14).map { .microseconds(1000 << $0) })
+        slowApplies = registry.makeCounter(descriptor: Self.named("etcd_server_slow_apply_total", "The total number of slow apply requests (likely overloaded from slow disk)."))
+        // Counted by the transport (every peer frame dropped: a full queue to an unreachable or slow
+        // peer, or no link yet), brought up to date at each scrape.
+        heartbeatFailures = registry.makeCounter(descriptor: Self.named("etcd_server_heartbeat_send_failures_total", "The total number of leader heartbeat send failures (likely overloaded from slow disk)."))
+        watchers = registry.makeGauge(descriptor: Self.named("etcd_debugging_mvcc_watcher_total", "Total number of watchers."))
+        slowWatchers = registry.makeGauge(descriptor: Self.named("etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers."))
         pending = registry.makeGauge(descriptor: Self.named("etcd_server_proposals_pending", "The current number of pending proposals to commit."))
         storeSize = registry.makeGauge(descriptor: Self.named("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes."))
         storeSizeInUse = registry.makeGauge(descriptor: Self.named("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes."))
@@ -75,6 +96,13 @@ final class EtcdMetrics: Sendable {
         storeSize.set(to: Double(sample.storeBytes))
         storeSizeInUse.set(to: Double(sample.storeBytes))
         quota.set(to: Double(sample.quotaBytes))
+        watchers.set(to: Double(sample.watchers))
+        slowWatchers.set(to: Double(sample.slowWatchers))
+        let newlyDropped = heartbeatFailuresReported.withLock { reported in
+            defer { reported = max(reported, sample.droppedPeerFrames) }
+            return max(0, sample.droppedPeerFrames - reported)
+        }
+        if newlyDropped > 0 { heartbeatFailures.increment(by: Int64(newlyDropped)) }
         return registry.emitToBuffer()
     }
 }

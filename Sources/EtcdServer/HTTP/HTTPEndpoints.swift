@@ -58,7 +58,9 @@ extension EtcdService {
                 EtcdMetrics.Sample(
                     hasLeader: status.leader != nil, isLeader: status.isLeader, committedIndex: status.commitIndex,
                     appliedIndex: service.appliedIndex, pendingProposals: service.pendingWrites.count,
-                    storeBytes: service.store.sizeBytes, quotaBytes: service.limits.quotaBytes
+                    storeBytes: service.store.sizeBytes, quotaBytes: service.limits.quotaBytes,
+                    watchers: service.watches.watcherCount, slowWatchers: service.watches.unsyncedCount,
+                    droppedPeerFrames: service.droppedPeerFrames?.count.load(ordering: .relaxed) ?? 0
                 )
             }
             guard let sample else { return .text(503, "the member is too busy to report its metrics\n") }

@@ -27,6 +27,8 @@ final class WatchHub {
     private(set) var watcherCount = 0
     /// Watchers replaying history, in the order they get their turn.
     private var unsynced: [(stream: ObjectIdentifier, id: Int64)] = []
+    /// Watchers behind the store, replaying from it (etcd's slow watchers).
+    var unsyncedCount: Int { unsynced.count }
     /// The revision of the last events dispatched: where synced watchers stand.
     private var lastRevision: Int64 = 0
 

@@ -45,6 +45,9 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
     private var servers: [Channel] = []
     /// Whether listening started, so links added later dial at once.
     private let listening = Atomic<Bool>(false)
+    /// Frames dropped because a peer's queue was full (it was unreachable or slow) or the peer had
+    /// no link yet; etcd's `heartbeat_send_failures_total` is the nearest of its metrics.
+    public let droppedFrames = DroppedFrames()
 
     /// `onReceive` gets every envelope, hellos included, on a transport thread.
     public init(selfID: NodeID, clusterID: UInt64?, clientURLs: [String], peers: [PeerAddress], logger: Logger, onReceive: @escaping @Sendable (Envelope) -> Void) {
@@ -65,7 +68,7 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
     public var clusterID: UInt64? { clusterIdentity.withLock { $0 } }
 
     private func makeLink(_ peer: PeerAddress) -> PeerLink {
-        PeerLink(peer: peer, eventLoop: eventLoop, selfID: selfID, clientURLs: clientURLs, clusterID: { [unowned self] in self.clusterID }, logger: logger)
+        PeerLink(peer: peer, eventLoop: eventLoop, selfID: selfID, clientURLs: clientURLs, clusterID: { [unowned self] in self.clusterID }, dropped: droppedFrames, logger: logger)
     }
 
     /// Called by a connection's handler with the cluster id a hello names: true if it is this
@@ -141,7 +144,10 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
         for (peer, envelope) in outgoing {
             // A member the configuration names before its address has applied gets nothing yet;
             // consensus sends again.
-            guard links[peer] != nil else { continue }
+            guard links[peer] != nil else {
+                droppedFrames.count.wrappingAdd(1, ordering: .relaxed)
+                continue
+            }
             var buffer = ByteBuffer()
             PeerFrame.encode(envelope.wireBytes, into: &buffer)
             frames[peer, default: []].append(buffer)
@@ -240,6 +246,7 @@ final class PeerLink: @unchecked Sendable {
     let selfID: NodeID
     let clientURLs: [String]
     let clusterID: @Sendable () -> UInt64?
+    let dropped: DroppedFrames
     let logger: Logger
     var channel: Channel?
     var connecting = false
@@ -248,7 +255,8 @@ final class PeerLink: @unchecked Sendable {
     var pendingBytes = 0
     var backoffMillis = PeerLink.backoffMillisMin
 
-    init(peer: PeerAddress, eventLoop: EventLoop, selfID: NodeID, clientURLs: [String], clusterID: @escaping @Sendable () -> UInt64?, logger: Logger) {
+    init(peer: PeerAddress, eventLoop: EventLoop, selfID: NodeID, clientURLs: [String], clusterID: @escaping @Sendable () -> UInt64?, dropped: DroppedFrames, logger: Logger) {
+        self.dropped = dropped
         self.peer = peer
         self.eventLoop = eventLoop
         self.selfID = selfID
@@ -275,6 +283,7 @@ final class PeerLink: @unchecked Sendable {
         }
         while pending.count > Self.pendingFramesMax || pendingBytes > Self.pendingBytesMax {
             pendingBytes -= pending.removeFirst().readableBytes
+            dropped.count.wrappingAdd(1, ordering: .relaxed)
         }
         drain()
     }
@@ -365,4 +374,10 @@ final class PeerLinkHandler: ChannelInboundHandler {
         link.logger.debug("peer \(link.peer.id) connection error: \(error)")
         context.close(promise: nil)
     }
+}
+
+/// A count of frames the transport dropped, shared by its links.
+public final class DroppedFrames: Sendable {
+    public let count = Atomic<Int>(0)
+    public init() {}
 }

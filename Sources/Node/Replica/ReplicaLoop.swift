@@ -86,6 +86,9 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// Told how long each sync of the log took (etcd's `wal_fsync_duration_seconds`); set before
     /// `start`.
     public var syncObserver: (@Sendable (Duration) -> Void)?
+    /// Told how long each snapshot save took, written and synced (the nearest thing to etcd's
+    /// backend commit); set before `start`.
+    public var snapshotObserver: (@Sendable (Duration) -> Void)?
     /// The index of the newest snapshot the log's marker makes durable (segments behind it are
     /// released), for readers on other threads: an operator's defragmentation waits for it.
     public let durableSnapshotIndex = Atomic<UInt64>(0)
@@ -379,7 +382,9 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         var attempt = 0
         while true {
             do {
+                let started = ContinuousClock.now
                 try store.save(snapshot, bytesPerSecond: SnapshotStore.backgroundWriteBytesPerSecond)
+                snapshotObserver?(ContinuousClock.now - started)
                 snapshotSaveFailed.store(false, ordering: .relaxed)
                 enqueue(.event(.snapshotCreated(snapshot)), bounded: false)
                 return
