@@ -122,11 +122,16 @@ public final class EtcdNode: Service, @unchecked Sendable {
         let grpcMetrics = GRPCServerMetrics(
             registry: service.metrics.registry, paths: methods.mapValues { if case .unary = $0 { true } else { false } },
             unaryLatency: service.requestLatency)
+        // SYNOD_GRPC_METRICS=off turns the per-call recording off, only to measure what it costs
+        // (docs/PERFORMANCE.md).
+        let observer: GRPCStreamHandler.Observer? = ProcessInfo.processInfo.environment["SYNOD_GRPC_METRICS"] == "off"
+            ? nil
+            : { @Sendable path, code, duration in grpcMetrics.handled(path: path, code: code, duration: duration) }
         let server = LeanGRPCServer(
             methods: methods, messageBytesMax: configuration.maxRequestBytes + 512 * 1024,
             threads: configuration.clientThreads ?? System.coreCount, logger: logger,
             plainHTTP: { [service] method, uri in await service.httpResponse(method: method, uri: uri) },
-            observer: { path, code, duration in grpcMetrics.handled(path: path, code: code, duration: duration) }
+            observer: observer
         )
         do {
             try await server.start(addresses: clientAddresses)

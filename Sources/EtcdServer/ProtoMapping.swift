@@ -36,7 +36,12 @@ extension RangeRequest {
     init(_ proto: Etcdserverpb_RangeRequest) {
         let order: MVCC.SortOrder
         switch proto.sortOrder {
-        case .none, .UNRECOGNIZED: order = .none
+        // etcd sorts nothing for an order it does not know, whatever the target: keys stay in key
+        // order, which is what no order with the key target gives.
+        case .UNRECOGNIZED:
+            self.init(Self.withSortOrderNone(proto))
+            return
+        case .none: order = .none
         case .ascend: order = .ascend
         case .descend: order = .descend
         }
@@ -54,6 +59,15 @@ extension RangeRequest {
             minModRevision: proto.minModRevision, maxModRevision: proto.maxModRevision,
             minCreateRevision: proto.minCreateRevision, maxCreateRevision: proto.maxCreateRevision
         )
+    }
+}
+
+extension RangeRequest {
+    static func withSortOrderNone(_ proto: Etcdserverpb_RangeRequest) -> Etcdserverpb_RangeRequest {
+        var plain = proto
+        plain.sortOrder = .none
+        plain.sortTarget = .key
+        return plain
     }
 }
 
@@ -98,9 +112,24 @@ extension DeleteRangeResult {
 
 extension Compare {
     init(_ proto: Etcdserverpb_Compare) {
+        // etcd's `compareKV` compares an unknown target as 0 (so only EQUAL holds) and takes an
+        // unknown result as true, except that a VALUE compare on a missing key is false. The same
+        // verdicts, from compares Synod knows: version != -1 always holds, version == -1 never,
+        // and create_revision != 0 holds exactly when the key exists.
+        let key = proto.key.bytes, rangeEnd = proto.rangeEnd.bytes
+        let always = Compare(key: key, rangeEnd: rangeEnd, result: .notEqual, target: .version(-1))
+        let never = Compare(key: key, rangeEnd: rangeEnd, result: .equal, target: .version(-1))
+        if case .UNRECOGNIZED = proto.target {
+            if case .notEqual = proto.result { self = never } else if case .greater = proto.result { self = never } else if case .less = proto.result { self = never } else { self = always }
+            return
+        }
+        if case .UNRECOGNIZED = proto.result {
+            self = proto.target == .value ? Compare(key: key, rangeEnd: rangeEnd, result: .notEqual, target: .createRevision(0)) : always
+            return
+        }
         let result: Result
         switch proto.result {
-        case .equal, .UNRECOGNIZED: result = .equal
+        case .equal, .UNRECOGNIZED: result = .equal  // UNRECOGNIZED is handled above.
         case .greater: result = .greater
         case .less: result = .less
         case .notEqual: result = .notEqual
@@ -108,7 +137,7 @@ extension Compare {
         // The target enum says what is compared; the oneof carries the operand (absent means zero).
         let target: Target
         switch proto.target {
-        case .version, .UNRECOGNIZED: target = .version(proto.version)
+        case .version, .UNRECOGNIZED: target = .version(proto.version)  // UNRECOGNIZED is handled above.
         case .create: target = .createRevision(proto.createRevision)
         case .mod: target = .modRevision(proto.modRevision)
         case .value: target = .value(proto.value.bytes)
@@ -160,35 +189,95 @@ extension TxnRequest {
     }
 }
 
-extension ResponseOp {
-    func proto(header: Etcdserverpb_ResponseHeader) -> Etcdserverpb_ResponseOp {
-        var op = Etcdserverpb_ResponseOp()
-        switch self {
+/// The headers etcd puts inside a txn's responses: only a revision, the one the operation saw in
+/// the txn's write (`storeTxnWrite`): a range sees the revision before the txn until the txn has
+/// changed something, then the next one; a put always reports the next one; a delete the next one
+/// once anything has changed, itself included; a nested txn's header is empty.
+private struct TxnHeaderRevisions {
+    let beginRevision: Int64
+    var changed = false
+
+    mutating func convert(_ op: ResponseOp) -> Etcdserverpb_ResponseOp {
+        var converted = Etcdserverpb_ResponseOp()
+        switch op {
         case .range(let result):
             var response = result.proto
-            response.header = header
-            op.responseRange = response
+            response.header = header(beginRevision + (changed ? 1 : 0))
+            converted.responseRange = response
         case .put(let result):
+            changed = true
             var response = result.proto
-            response.header = header
-            op.responsePut = response
+            response.header = header(beginRevision + 1)
+            converted.responsePut = response
         case .deleteRange(let result):
+            if result.deleted > 0 { changed = true }
             var response = result.proto
-            response.header = header
-            op.responseDeleteRange = response
-        case .txn(let result):
-            op.responseTxn = result.proto(header: header)
+            response.header = header(beginRevision + (changed ? 1 : 0))
+            converted.responseDeleteRange = response
+        case .txn(let nested):
+            var response = Etcdserverpb_TxnResponse()
+            // Present and empty, as etcd sends it.
+            response.header = Etcdserverpb_ResponseHeader()
+            response.succeeded = nested.succeeded
+            response.responses = nested.responses.map { convert($0) }
+            converted.responseTxn = response
         }
-        return op
+        return converted
+    }
+
+    private func header(_ revision: Int64) -> Etcdserverpb_ResponseHeader {
+        var header = Etcdserverpb_ResponseHeader()
+        header.revision = revision
+        return header
     }
 }
 
 extension TxnResult {
+    /// `header` is the top-level one, with the store's revision after the txn.
     func proto(header: Etcdserverpb_ResponseHeader) -> Etcdserverpb_TxnResponse {
         var response = Etcdserverpb_TxnResponse()
         response.header = header
         response.succeeded = succeeded
-        response.responses = responses.map { $0.proto(header: header) }
+        var revisions = TxnHeaderRevisions(beginRevision: header.revision - (changesStore ? 1 : 0))
+        response.responses = responses.map { revisions.convert($0) }
         return response
+    }
+
+    /// Whether the branch that ran wrote anything (and so moved the revision).
+    var changesStore: Bool {
+        responses.contains { op in
+            switch op {
+            case .range: return false
+            case .put: return true
+            case .deleteRange(let result): return result.deleted > 0
+            case .txn(let nested): return nested.changesStore
+            }
+        }
+    }
+}
+
+extension Etcdserverpb_TxnRequest {
+    /// etcd's `checkTxnRequest` in its own order, for a txn holding an operation with no request
+    /// (which Synod's `TxnRequest` cannot carry): too many operations, an empty compare key, then
+    /// each operation of success and then failure in turn, where an empty one is etcd's "key not
+    /// found". Returns the error etcd gives.
+    func etcdRefusal(operationsMax: Int = MVCCStore.txnOperationsMax) -> MVCCError? {
+        let longest = Swift.max(compare.count, success.count, failure.count)
+        if longest > operationsMax { return .tooManyOperations(limit: MVCCStore.txnOperationsMax) }
+        if compare.contains(where: { $0.key.isEmpty }) { return .emptyKey }
+        for op in success + failure {
+            switch op.request {
+            case nil: return .keyNotFound
+            case .requestTxn(let nested)?:
+                if let refusal = nested.etcdRefusal(operationsMax: operationsMax - longest) { return refusal }
+            case .requestRange(let range)?:
+                if range.key.isEmpty { return .emptyKey }
+            case .requestPut(let put)?:
+                do { try MVCCStore.validator.validate(.put(PutRequest(put))) } catch { return error }
+            case .requestDeleteRange(let delete)?:
+                do { try MVCCStore.validator.validate(.deleteRange(DeleteRangeRequest(delete))) } catch { return error }
+            }
+        }
+        return nil
     }
 }

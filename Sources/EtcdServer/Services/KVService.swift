@@ -49,7 +49,9 @@ struct KVService: Etcdserverpb_KV.SimpleServiceProtocol {
     }
 
     func txn(request: Etcdserverpb_TxnRequest, context: ServerContext) async throws -> Etcdserverpb_TxnResponse {
-        guard let txn = TxnRequest(request) else { throw EtcdError.invalidRequest("txn holds an operation with no request").rpcError }
+        guard let txn = TxnRequest(request) else {
+            throw EtcdError.store(request.etcdRefusal() ?? .keyNotFound).rpcError
+        }
         if txn.isReadOnly {
             // etcd serves a read-only txn as a linearizable read, without a log entry.
             do throws(MVCCError) {
