@@ -188,7 +188,14 @@ extension EtcdService {
         store.applyConfiguration(
             voters: Set(membership.allVoters.map(\.rawValue)), learners: Set(membership.learners.map(\.rawValue)))
         membersChanged()
-        guard !membership.isJoint, let requestID = configuration.requestID else { return }
+        guard let requestID = configuration.requestID else { return }
+        if membership.isJoint {
+            // A member the change removes is not sent the final configuration, so it would never
+            // answer its client; once the joint configuration has committed the change is decided
+            // (Raft always finishes it), so the member being removed answers now.
+            let own = identity.id
+            guard !membership.voters.contains(own), !membership.learners.contains(own) else { return }
+        }
         forwardedMemberChanges[requestID] = nil
         pendingWrites.resolve(requestID, .success((.memberAttributes, store.revision)))
     }
