@@ -107,6 +107,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// `SYNOD_STORE_FAULT=alter-puts`: this member applies every put with its value changed, a
     /// deliberately diverging replica for testing the corruption check. Never set in production.
     let alterPutsForTesting = ProcessInfo.processInfo.environment["SYNOD_STORE_FAULT"] == "alter-puts"
+    /// Loop state of the peer round-trip probe (`EtcdService+PeerProbe`).
+    var lastPingRound = ContinuousClock.now
+    var pingsInFlight: [UInt64: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
     var lastSweep = ContinuousClock.now
     var lastAlarmRetry = ContinuousClock.now
     /// How long a NOSPACE proposal may go unapplied before it may be proposed again.
@@ -253,6 +256,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             knownLeader = status.leader
         }
         publishAttributesIfNeeded(status: status, now: now)
+        pingPeersIfDue(now: now)
         if status.isLeader {
             corruptCheckIfDue(now: now)
             revokeExpiredLeases(now: now)
@@ -337,6 +341,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             return nil
         }
         if payload.first == Self.hashKVCallKind { return hashKVCall(payload, from: from, callID: callID) }
+        if payload == [Self.pingCallKind] { return [] }
         return leaseCall(payload)
     }
 
@@ -353,6 +358,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     }
 
     public func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {
+        if pingAnswered(id) { return }
         pendingCalls.resolve(RequestID(id), payload)
     }
 

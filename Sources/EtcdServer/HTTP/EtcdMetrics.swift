@@ -31,6 +31,8 @@ final class EtcdMetrics: Sendable {
     private let heartbeatFailures: Counter
     /// The transport's count at the last scrape, so the counter moves by what was dropped since.
     private let heartbeatFailuresReported = Mutex(0)
+    /// One histogram per peer, made when the peer is first measured.
+    private let peerRoundTrips = Mutex<[UInt64: DurationHistogram]>([:])
     private let watchers: Gauge
     private let slowWatchers: Gauge
     private let hasLeader: Gauge
@@ -77,6 +79,19 @@ final class EtcdMetrics: Sendable {
         storeSize = registry.makeGauge(descriptor: Self.named("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes."))
         storeSizeInUse = registry.makeGauge(descriptor: Self.named("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes."))
         quota = registry.makeGauge(descriptor: Self.named("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes."))
+    }
+
+    /// The round-trip histogram to `peer` (etcd's buckets: 0.1 ms doubling to 3.2768 s).
+    func peerRoundTrip(to peer: UInt64) -> DurationHistogram {
+        peerRoundTrips.withLock { histograms in
+            if let histogram = histograms[peer] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: Self.named("etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers"),
+                labels: [("To", String(peer, radix: 16))],
+                buckets: (0..<16).map { .microseconds(100 << $0) })
+            histograms[peer] = histogram
+            return histogram
+        }
     }
 
     /// etcd's full metric names, given whole rather than in namespace, subsystem and unit parts.

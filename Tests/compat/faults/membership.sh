@@ -208,10 +208,10 @@ for old in 1 3 4; do
   start_member "$new" existing "$cluster_line"
   live+=("$new")
   live_endpoints >"$work/endpoints"
-  wait_until "m$new serves" 30 ctl_at "$(endpoint "$new")" get load/1 --consistency=s >/dev/null
+  wait_until "m$new serves" 60 ctl_at "$(endpoint "$new")" get load/1 --consistency=s >/dev/null
   old_id=$(member_id "$old")
   removed() { ctl_at "$(live_endpoints)" member remove "$1" 2>&1 | grep -q -E "Member .* removed|ID removed"; }
-  if ! wait_until "remove m$old" 30 removed "$old_id"; then
+  if ! wait_until "remove m$old" 60 removed "$old_id"; then
     replaced_ok=0
     fail "member remove m$old" "$(ctl_at "$(live_endpoints)" member remove "$old_id" 2>&1)"
     break
