@@ -77,7 +77,8 @@ for declared in "etcd_server_has_leader gauge" "etcd_server_is_leader gauge" "et
   "etcd_server_proposals_failed_total counter" "etcd_disk_wal_fsync_duration_seconds histogram" \
   "etcd_disk_backend_commit_duration_seconds histogram" "etcd_server_slow_apply_total counter" \
   "etcd_server_heartbeat_send_failures_total counter" "etcd_debugging_mvcc_watcher_total gauge" \
-  "etcd_debugging_mvcc_slow_watcher_total gauge" "grpc_server_handled_total counter"; do
+  "etcd_debugging_mvcc_slow_watcher_total gauge" "grpc_server_handled_total counter" \
+  "etcd_network_peer_round_trip_time_seconds histogram"; do
   expect_equal "/metrics declares $declared, as etcd does" "# TYPE $declared" "$(grep "^# TYPE ${declared% *} " <<<"$metrics")"
 done
 status_applied=$(ctl_at "${endpoints[0]}" endpoint status -w json | json_query 'd[0]["Status"]["raftAppliedIndex"]')
