@@ -34,9 +34,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/synod-membership.XXXXXX")
 export COMPAT_WORK_DIR=$work
 declare -A pid_of
 writer_pid=""
+history_pids=()
 cleanup() {
   [ -n "$writer_pid" ] && kill -KILL "$writer_pid" 2>/dev/null
   for name in "${!pid_of[@]}"; do kill -KILL "${pid_of[$name]}" 2>/dev/null; done
+  for pid in "${history_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -192,6 +194,15 @@ writer() {
 live_endpoints >"$work/endpoints"
 writer &
 writer_pid=$!
+# Besides the writer, clients recording a history of puts and linearizable gets on shared keys,
+# checked for linearizability at the end (Synod only: the checker is `synod check-history`).
+history_pids=()
+if [ "$server_kind" == synod ]; then
+  for client in 1 2 3; do
+    python3 "$here/history_worker.py" "$work/endpoints" "$work/history.jsonl" "$client" 120 2>>"$work/history-workers.log" &
+    history_pids+=($!)
+  done
+fi
 next=5
 replaced_ok=1
 for old in 1 3 4; do
@@ -226,6 +237,24 @@ done
 kill -KILL "$writer_pid" 2>/dev/null
 wait "$writer_pid" 2>/dev/null
 writer_pid=""
+for pid in "${history_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+if [ "$server_kind" == synod ]; then
+  capture timeout 300 "${server_command[0]}" check-history "$work/history.jsonl"
+  operations=$(wc -l <"$work/history.jsonl" 2>/dev/null || echo 0)
+  if [ "$check_status" -eq 0 ] && [ "$operations" -gt 100 ]; then
+    pass "the clients' history across the replacements is linearizable ($check_stdout)"
+  else
+    fail "the clients' history across the replacements is linearizable" "exit $check_status, $operations lines" "$check_stdout" "$check_stderr"
+  fi
+  # The checker is shown to catch a history no cluster may produce: a read, after a completed
+  # put, of a value nobody wrote.
+  printf '%s\n' '{"client":1,"op":"put","key":"k0","value":"a","invoke":1,"complete":2}' \
+    '{"client":2,"op":"get","key":"k0","value":"b","invoke":3,"complete":4}' >"$work/broken.jsonl"
+  capture timeout 60 "${server_command[0]}" check-history "$work/broken.jsonl"
+  if [ "$check_status" -eq 1 ] && [[ "$check_stdout" == *notLinearizable* ]]; then pass "check-history catches a history that is not linearizable"; else
+    fail "check-history catches a history that is not linearizable" "exit $check_status" "$check_stdout" "$check_stderr"
+  fi
+fi
 [ "$replaced_ok" -eq 1 ] && pass "every founding member replaced, one at a time, under write load (members now: ${live[*]})"
 acked=$(wc -l <"$work/acked" 2>/dev/null || echo 0)
 missing=0
