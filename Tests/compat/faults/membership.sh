@@ -57,7 +57,7 @@ start_member() {
     --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
     --listen-peer-urls "$(peer_url "$index")" --initial-advertise-peer-urls "$(peer_url "$index")" \
     --initial-cluster "$initial" --initial-cluster-token "$token" --initial-cluster-state "$state" \
-    --heartbeat-interval 50 --election-timeout 500 --snapshot-count 200 \
+    --heartbeat-interval 50 --election-timeout 500 --snapshot-count 100 \
     >>"$work/m$index.log" 2>&1 </dev/null &
   pid_of[m$index]=$!
 }
@@ -145,6 +145,23 @@ expect_error "removing an unknown member is refused" 1 "Error: etcdserver: membe
   ctl_at "$(endpoint 1)" member remove 1234
 expect_error "promoting a voter is refused" 1 "Error: etcdserver: can only promote a learner member" \
   ctl_at "$(endpoint 1)" member promote "$(member_id 2)"
+
+# member update: the peer URL changes everywhere, then back (m4 listens on the original only).
+m4_id=$(member_id 4)
+moved_url="http://127.0.0.1:$(($(client_port 4) + 5))"
+capture ctl_at "$(endpoint 1)" member update "$m4_id" --peer-urls="$moved_url"
+peer_urls_of_m4() { ctl_at "$(endpoint 2)" member list -w json | json_query "[m['peerURLs'] for m in d['members'] if m['ID'] == int('$m4_id', 16)][0]"; }
+# A member lists what it has applied, so m2 may see the change a moment later.
+m4_listed_at() { [ "$(peer_urls_of_m4)" == "[\"$1\"]" ]; }
+if [ "$check_status" -eq 0 ] && [[ "$check_stdout" == *"updated in cluster"* ]] && wait_until "m2 lists the moved URL" 10 m4_listed_at "$moved_url"; then
+  pass "member update changes a member's peer URL, as every member lists it"
+else
+  fail "member update changes a member's peer URL" "$check_stdout" "$check_stderr" "$(peer_urls_of_m4)"
+fi
+ctl_at "$(endpoint 1)" member update "$m4_id" --peer-urls="$(peer_url 4)" >/dev/null
+if wait_until "m2 lists the original URL" 10 m4_listed_at "$(peer_url 4)"; then pass "member update back to the original peer URL"; else
+  fail "member update back to the original peer URL" "$(peer_urls_of_m4)"
+fi
 
 # move-leader.
 leader=$(leader_index)
