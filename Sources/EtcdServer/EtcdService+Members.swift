@@ -224,8 +224,12 @@ extension EtcdService {
     /// log if the store does not hold them yet, so every member lists them. Retried until it shows.
     func publishAttributesIfNeeded(status: EngineStatus, now: ContinuousClock.Instant) {
         guard status.leader != nil, now - lastPublishAttempt >= Self.publishRetryInterval else { return }
-        let own = MemberAttributes(id: identity.id.rawValue, name: identity.name, peerURLs: identity.peerURLs, clientURLs: identity.clientURLs)
-        guard store.members.contains(where: { $0.id == own.id }), store.memberAttributes(own.id) != own else { return }
+        // Peer URLs are the cluster's to change (MemberUpdate): a member publishes only its name
+        // and client URLs, keeping the peer URLs the store holds.
+        let stored = store.memberAttributes(identity.id.rawValue)
+        let own = MemberAttributes(
+            id: identity.id.rawValue, name: identity.name, peerURLs: stored?.peerURLs ?? identity.peerURLs, clientURLs: identity.clientURLs)
+        guard store.members.contains(where: { $0.id == own.id }), stored != own else { return }
         lastPublishAttempt = now
         let proposal = EtcdProposal(requestID: RequestID(0), command: .memberAttributes(own))
         loop.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
