@@ -67,9 +67,14 @@ extension EtcdService {
         _ = reader.readByte()
         guard let raw = reader.readUInt64(), reader.remaining == 0 else { return nil }
         let revision = Int64(bitPattern: raw)
+        // One hash at a time: each walks a copy of the whole store, so calls from a peer (only
+        // the leader sends them, once per interval) must not pile up work. A call met while one
+        // runs goes unanswered, and the leader skips this member for the round.
+        guard !hashKVAnswering.exchange(true, ordering: .acquiring) else { return nil }
         let store = store
         let loop = loop
-        Self.readQueue.async {
+        Self.readQueue.async { [self] in
+            defer { hashKVAnswering.store(false, ordering: .releasing) }
             var writer = ByteWriter()
             switch EtcdBackendFormat.hashKV(of: store, revision: revision) {
             case .success(let result):

@@ -21,6 +21,11 @@ extension EtcdService {
         case refused = 4
     }
 
+    /// At least one URL, at most `MemberAttributes.urlsMax`, each one a listener address.
+    static func arePeerURLsValid(_ urls: [String]) -> Bool {
+        !urls.isEmpty && urls.count <= MemberAttributes.urlsMax && urls.allSatisfy { (try? HostPort(url: $0)) != nil }
+    }
+
     /// etcd 3.4's `maxLearners`: at most one learner at a time.
     static let learnersMax = 1
 
@@ -28,7 +33,7 @@ extension EtcdService {
 
     /// MemberAdd: the new member and every member after the change.
     func addMember(peerURLs: [String], isLearner: Bool) async -> Result<(added: Member, members: [Member]), EtcdError> {
-        guard !peerURLs.isEmpty, peerURLs.count <= MemberAttributes.urlsMax, peerURLs.allSatisfy({ (try? HostPort(url: $0)) != nil }) else {
+        guard Self.arePeerURLsValid(peerURLs) else {
             return .failure(.member(.badURLs))
         }
         let id = EtcdMember.memberID(peerURLs: peerURLs, clusterToken: clusterToken).rawValue
@@ -67,7 +72,7 @@ extension EtcdService {
 
     /// MemberUpdate: new peer URLs, through the log; every node dials the member there once it applies.
     func updateMember(_ id: UInt64, peerURLs: [String]) async -> Result<[Member], EtcdError> {
-        guard !peerURLs.isEmpty, peerURLs.count <= MemberAttributes.urlsMax, peerURLs.allSatisfy({ (try? HostPort(url: $0)) != nil }) else {
+        guard Self.arePeerURLsValid(peerURLs) else {
             return .failure(.member(.badURLs))
         }
         let found: Result<MemberAttributes, EtcdError.MemberProblem> = await onLoop { service in

@@ -1,5 +1,4 @@
 import ConsensusCore
-import MVCC
 import Node
 import Prometheus
 
@@ -19,7 +18,7 @@ extension EtcdService {
         guard now - lastPingRound >= Self.pingInterval else { return }
         lastPingRound = now
         if pingsInFlight.count > Self.pingsInFlightMax { pingsInFlight.removeAll() }
-        for member in replicatedMembersSnapshot where member.id != identity.id.rawValue {
+        for member in store.members where member.id != identity.id.rawValue {
             let callID = nextRequestID().rawValue
             pingsInFlight[callID] = (NodeID(member.id), now)
             loop.call(NodeID(member.id), callID: callID, payload: [Self.pingCallKind])
@@ -31,11 +30,5 @@ extension EtcdService {
         guard let (peer, sentAt) = pingsInFlight.removeValue(forKey: callID) else { return false }
         metrics.peerRoundTrip(to: peer.rawValue).record(ContinuousClock.now - sentAt)
         return true
-    }
-
-    private var replicatedMembersSnapshot: [Member] {
-        membersLock.lock()
-        defer { membersLock.unlock() }
-        return replicatedMembers
     }
 }

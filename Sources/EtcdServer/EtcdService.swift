@@ -94,6 +94,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     let requestLatency = LatencyBuckets.requests()
     let walFsyncLatency = LatencyBuckets.walFsync()
     let dashboardStreams = Atomic<Int>(0)
+    /// Maintenance.Snapshot streams open (bounded by `MaintenanceService.snapshotStreamsMax`).
+    let snapshotStreams = Atomic<Int>(0)
     /// The transport's dropped-frame count, for `/metrics` (set by the node).
     var droppedPeerFrames: DroppedFrames?
     /// etcd's `warnApplyDuration`: an entry taking longer to apply counts as a slow apply.
@@ -104,6 +106,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     public var corruptCheckInterval: Duration?
     var lastCorruptCheck = ContinuousClock.now
     let corruptCheckRunning = Atomic<Bool>(false)
+    /// A HashKV for a peer's corruption check is being computed (see `hashKVCall`).
+    let hashKVAnswering = Atomic<Bool>(false)
     /// `SYNOD_STORE_FAULT=alter-puts`: this member applies every put with its value changed, a
     /// deliberately diverging replica for testing the corruption check. Never set in production.
     let alterPutsForTesting = ProcessInfo.processInfo.environment["SYNOD_STORE_FAULT"] == "alter-puts"

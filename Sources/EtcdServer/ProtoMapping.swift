@@ -120,7 +120,10 @@ extension Compare {
         let always = Compare(key: key, rangeEnd: rangeEnd, result: .notEqual, target: .version(-1))
         let never = Compare(key: key, rangeEnd: rangeEnd, result: .equal, target: .version(-1))
         if case .UNRECOGNIZED = proto.target {
-            if case .notEqual = proto.result { self = never } else if case .greater = proto.result { self = never } else if case .less = proto.result { self = never } else { self = always }
+            switch proto.result {
+            case .notEqual, .greater, .less: self = never
+            case .equal, .UNRECOGNIZED: self = always
+            }
             return
         }
         if case .UNRECOGNIZED = proto.result {

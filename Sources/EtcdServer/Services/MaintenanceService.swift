@@ -158,6 +158,12 @@ extension MaintenanceService {
     /// etcd's 32 KiB pieces, so `etcdctl snapshot save` verifies it and `snapshot restore` (etcd's
     /// or Synod's) reads it. The file is made from a copy of the store, off the loop.
     func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>, context: ServerContext) async throws {
+        // Each stream holds a whole file in memory, so only a few run at once.
+        guard service.snapshotStreams.add(1, ordering: .relaxed).newValue <= Self.snapshotStreamsMax else {
+            service.snapshotStreams.subtract(1, ordering: .relaxed)
+            throw EtcdError.tooManyRequests.rpcError
+        }
+        defer { service.snapshotStreams.subtract(1, ordering: .relaxed) }
         guard let state = await service.onLoop({ (store: $0.store, applied: $0.appliedIndex) }) else { throw EtcdError.tooManyRequests.rpcError }
         let file = try Self.snapshotFile(state.store, consistentIndex: state.applied)
         var offset = 0
@@ -171,6 +177,9 @@ extension MaintenanceService {
             offset = end
         } while offset < file.count
     }
+
+    /// Snapshot streams one member serves at once.
+    static let snapshotStreamsMax = 2
 
     /// etcd's `snapshotSendBufferSize`.
     static let snapshotPieceBytes = 32 * 1024
