@@ -4,7 +4,7 @@
 Usage: python3 Tests/compat/dashboard.py SYNOD_BINARY
 
 Member i listens for clients on BASE+10*i, for peers on BASE+10*i+1 and serves its UI
-(--listen-metrics-urls) on BASE+10*i+2, BASE from DASHBOARD_BASE_PORT (default 49379). Screenshots
+(--listen-metrics-urls) on BASE+10*i+2, BASE from DASHBOARD_BASE_PORT (default 23379). Screenshots
 go to DASHBOARD_SCREENSHOT_DIR (default: a new temporary directory, kept); their paths are
 printed. Member data and logs, and Chromium's log and profile, go to a temporary directory that is
 kept when a check failed (DASHBOARD_KEEP_DIR=1 keeps it always). DASHBOARD_CHROMIUM names the
@@ -542,7 +542,7 @@ def main(argv):
         fail_setup(checks, "chromium is installed",
                    "no chromium on PATH (apt-get install chromium), and DASHBOARD_CHROMIUM names none")
         return checks.finish()
-    arguments = cluster_arguments(checks, argv, __file__, "DASHBOARD_BASE_PORT", 49379, MEMBER_COUNT)
+    arguments = cluster_arguments(checks, argv, __file__, "DASHBOARD_BASE_PORT", 23379, MEMBER_COUNT)
     if arguments is None:
         return checks.finish()
     server_command, base_port = arguments

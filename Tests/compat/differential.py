@@ -4,7 +4,7 @@ cluster and a 3-member etcd 3.4 cluster, every response compared field by field.
 
 Usage: python3 Tests/compat/differential.py SYNOD_BINARY ETCD_BINARY [--seed N] [--operations N]
 
-Defaults: seed 1, 3,000 operations. Ports: DIFFERENTIAL_BASE_PORT (default 48379); Synod's member i
+Defaults: seed 1, 3,000 operations. Ports: DIFFERENTIAL_BASE_PORT (default 21379); Synod's member i
 listens for clients on BASE+10*i and for peers on the next port, etcd's member i on BASE+100+10*i
 and the next. Data and logs go to a temporary directory that is kept when something diverged
 (DIFFERENTIAL_KEEP_DIR=1 keeps it always). Every member runs under `setpriv --pdeathsig KILL` and is
@@ -1136,7 +1136,7 @@ def main(argv):
         print("FAIL [seed %d] setup: %s must be synod and %s etcd"
               % (seed, arguments.synod_binary, arguments.etcd_binary))
         return 2
-    base_port = int(os.environ.get("DIFFERENTIAL_BASE_PORT", "48379"))
+    base_port = int(os.environ.get("DIFFERENTIAL_BASE_PORT", "21379"))
     busy = [port for offset in (0, ETCD_PORT_OFFSET) for index in range(MEMBER_COUNT)
             for port in (base_port + offset + 10 * index, base_port + offset + 10 * index + 1) if not port_free(port)]
     if busy:

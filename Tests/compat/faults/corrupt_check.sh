@@ -10,12 +10,12 @@
 #    CORRUPT alarm is raised (for that member, or, if it leads, for the others), `alarm list` shows
 #    it and /health turns false.
 #
-# Env: CORRUPT_BASE_PORT (default 35379). Bounded waits; every process killed on exit.
+# Env: CORRUPT_BASE_PORT (default 13379). Bounded waits; every process killed on exit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 server=${1:-$root/.build/release/synod}
-base_port=${CORRUPT_BASE_PORT:-35379}
+base_port=${CORRUPT_BASE_PORT:-13379}
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 [ -x "$server" ] || { echo "FAIL setup: server binary $server is missing"; exit 2; }

@@ -5,7 +5,7 @@ Usage: python3 Tests/compat/faults/leases.py SERVER_BINARY
 
 SERVER_BINARY is synod (etcd's flags after `serve`) or a real etcd 3.4 (/usr/bin/etcd), so that
 the timings can be compared. Member i listens for clients on BASE+10*i and for peers on
-BASE+10*i+1, BASE from LEASES_BASE_PORT (default 37379); data and logs go to a temporary
+BASE+10*i+1, BASE from LEASES_BASE_PORT (default 15379); data and logs go to a temporary
 directory that is kept when a check failed (LEASES_KEEP_DIR=1 keeps it always). Every member and
 etcdctl child is stopped on any exit of this script (atexit, SIGTERM, SIGINT, SIGHUP); only a
 SIGKILL of the script itself can leave them running.
@@ -373,7 +373,7 @@ def short_leases_expire_among_many(cluster, prefix):
 
 def main(argv):
     checks = Checks("leases")
-    arguments = cluster_arguments(checks, argv, __file__, "LEASES_BASE_PORT", 37379, MEMBER_COUNT)
+    arguments = cluster_arguments(checks, argv, __file__, "LEASES_BASE_PORT", 15379, MEMBER_COUNT)
     if arguments is None:
         return checks.finish()
     server_command, base_port = arguments

@@ -11,13 +11,13 @@
 # leadership to another member. Then every founding member is replaced, one at a time, while a
 # writer keeps writing: each write it saw acknowledged must be readable at the end.
 #
-# Env: MEMBERSHIP_BASE_PORT (default 34379). Every command runs under `timeout`; every process is
+# Env: MEMBERSHIP_BASE_PORT (default 12379). Every command runs under `timeout`; every process is
 # killed on exit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 server=${1:-$root/.build/release/synod}
-base_port=${MEMBERSHIP_BASE_PORT:-34379}
+base_port=${MEMBERSHIP_BASE_PORT:-12379}
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
@@ -102,7 +102,7 @@ hashes_agree() {
 initial="m1=$(peer_url 1),m2=$(peer_url 2),m3=$(peer_url 3)"
 for index in 1 2 3; do start_member "$index" new "$initial"; done
 if wait_until "three members healthy" 30 ctl_at "$(live_endpoints)" endpoint health; then pass "a 3-member cluster starts"; else
-  fail "a 3-member cluster starts" "$(tail -5 "$work/m1.log")"
+  fail "a 3-member cluster starts" "$(for index in 1 2 3; do echo "m$index:"; tail -5 "$work/m$index.log"; done)"
   finish_suite membership
   exit 1
 fi

@@ -4,7 +4,7 @@ port while a writer runs, then checks that no member stopped and that the cluste
 
 Usage: python3 Tests/compat/faults/peer_fuzz_live.py SYNOD_BINARY [--seed N] [--frames N]
 
-Environment: PEER_FUZZ_BASE_PORT (default 33379; member i uses BASE+10*i for clients and the next
+Environment: PEER_FUZZ_BASE_PORT (default 11379; member i uses BASE+10*i for clients and the next
 port for peers). The seed is printed first; the same seed sends the same frames (the interleaving
 with the cluster's own traffic differs).
 
@@ -173,7 +173,7 @@ def main(argv):
 
     checks = Checks("peer fuzz live")
     work_dir = tempfile.mkdtemp(prefix="synod-peer-fuzz-")
-    base_port = int(os.environ.get("PEER_FUZZ_BASE_PORT", "33379"))
+    base_port = int(os.environ.get("PEER_FUZZ_BASE_PORT", "11379"))
     cluster = Cluster(options.synod, base_port, work_dir)
     if cluster.kind != "synod":
         print("FAIL setup\n    %s is not synod: the live peer fuzzer speaks Synod's peer protocol" % options.synod)

@@ -12,13 +12,13 @@
 # one cannot be prepared. Writing past half a segment must raise NOSPACE and refuse writes, with
 # the member still serving reads; removing the filler must let it recover (after disarm).
 #
-# Env: FAULTS_BASE_PORT (default 38379). Every command runs under `timeout`; members are stopped
+# Env: FAULTS_BASE_PORT (default 16379). Every command runs under `timeout`; members are stopped
 # and the tmpfs unmounted on any exit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 server=${1:-$root/.build/release/synod}
-base_port=${FAULTS_BASE_PORT:-38379}
+base_port=${FAULTS_BASE_PORT:-16379}
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 

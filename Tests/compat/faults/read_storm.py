@@ -6,7 +6,7 @@ Usage: python3 Tests/compat/faults/read_storm.py SERVER_BINARY
 
 SERVER_BINARY is synod (etcd's flags after `serve`) or a real etcd 3.4 (/usr/bin/etcd), so that
 the figures can be compared; the checks are the same for both. Member i listens for clients on
-BASE+10*i and for peers on BASE+10*i+1, BASE from READ_STORM_BASE_PORT (default 39379); data, logs
+BASE+10*i and for peers on BASE+10*i+1, BASE from READ_STORM_BASE_PORT (default 17379); data, logs
 and the packet captures go to a temporary directory that is kept when a check failed
 (READ_STORM_KEEP_DIR=1 keeps it always). Every member, tcpdump and probe child is stopped on any
 exit of this script (atexit, SIGTERM, SIGINT, SIGHUP); only a SIGKILL of the script itself can leave
@@ -891,7 +891,7 @@ def run(checks, cluster):
 
 def main(argv):
     checks = Checks("read storm")
-    arguments = cluster_arguments(checks, argv, __file__, "READ_STORM_BASE_PORT", 39379, MEMBER_COUNT)
+    arguments = cluster_arguments(checks, argv, __file__, "READ_STORM_BASE_PORT", 17379, MEMBER_COUNT)
     if arguments is None:
         return checks.finish()
     server_command, base_port = arguments

@@ -16,14 +16,14 @@
 # 4. Damaged files are refused with a clear error: a flipped byte (hash mismatch), a truncated
 #    file, and garbage with --skip-hash-check.
 #
-# Env: MIGRATION_BASE_PORT (default 46379). Every command runs under `timeout`; every process is
+# Env: MIGRATION_BASE_PORT (default 20379). Every command runs under `timeout`; every process is
 # killed on exit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 synod=${1:-$root/.build/release/synod}
 etcd=${2:-/usr/bin/etcd}
-base_port=${MIGRATION_BASE_PORT:-46379}
+base_port=${MIGRATION_BASE_PORT:-20379}
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 

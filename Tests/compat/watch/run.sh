@@ -11,7 +11,7 @@
 #   WATCH_SEED             seed of every run (default: random, printed; replays the runs' plans)
 #   WATCH_CLEAN_SECONDS    length of the clean run (default 40)
 #   WATCH_FAULT_SECONDS    length of each broken run (default 10)
-#   WATCH_CHAOS_BASE_PORT  member i listens on BASE+10*i and BASE+10*i+1 (default 36379)
+#   WATCH_CHAOS_BASE_PORT  member i listens on BASE+10*i and BASE+10*i+1 (default 14379)
 set -u
 watch_dir=$(cd "$(dirname "$0")" && pwd)
 repository_root=$(cd "$watch_dir/../../.." && pwd)

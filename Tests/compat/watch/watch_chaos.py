@@ -6,7 +6,7 @@ Usage: python3 Tests/compat/watch/watch_chaos.py SERVER_BINARY [--seed N] [--dur
                                                  [--allow-known-etcd-3.4-bugs] [--keep-dir]
 
 SERVER_BINARY is Synod (members run `SERVER_BINARY serve ...`) or etcd 3.4 (`/usr/bin/etcd`).
-Environment: WATCH_CHAOS_BASE_PORT (default 36379; member i uses BASE+10*i and BASE+10*i+1),
+Environment: WATCH_CHAOS_BASE_PORT (default 14379; member i uses BASE+10*i and BASE+10*i+1),
 WATCH_CHAOS_DURATION_SECONDS (default 40; --duration overrides).
 
 The run: three members start in a temporary directory; writers put, delete and run txns on 16
@@ -441,7 +441,7 @@ def check_everything(run, final_revision):
 
 def main(argv):
     arguments = parse_arguments(argv)
-    base_port = int(os.environ.get("WATCH_CHAOS_BASE_PORT", 36379))
+    base_port = int(os.environ.get("WATCH_CHAOS_BASE_PORT", 14379))
     print("watch chaos: seed %d, duration %.0f s, server %s, fault %s, expect-fail %s"
           % (arguments.seed, arguments.duration, arguments.server_binary, arguments.fault or "none",
              ",".join(arguments.expect_fail) or "none"), flush=True)
