@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Linearizability", targets: ["Linearizability"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Replica", targets: ["Replica"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,9 @@ let package = Package(
         .target(name: "ConsensusCore"),
         .target(name: "Raft", dependencies: ["ConsensusCore"]),
         .target(name: "Linearizability"),
+        // The replica host: what a replica does with its engine's actions, written once for the
+        // node and the simulator. Pure, like the engines.
+        .target(name: "Replica", dependencies: ["ConsensusCore"]),
         // The write-ahead log and snapshot files; CSynodCRC holds the one thing Swift cannot express,
         // the SSE4.2 crc32 instruction.
         .target(name: "CSynodCRC"),
@@ -52,7 +56,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "ConsensusCore", "Raft", "Storage", "EtcdAPI",
+                "ConsensusCore", "Raft", "Replica", "Storage", "EtcdAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -70,7 +74,7 @@ let package = Package(
         .target(
             name: "EtcdServer",
             dependencies: [
-                "ConsensusCore", "Raft", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
+                "ConsensusCore", "Raft", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,7 +93,7 @@ let package = Package(
         .target(
             name: "Simulation",
             dependencies: [
-                "ConsensusCore", "Raft", "Linearizability",
+                "ConsensusCore", "Raft", "Replica", "Linearizability",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
@@ -122,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "ConsensusCore", "Raft", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod", "MVCC", "BoltSnapshot",
+                "ConsensusCore", "Raft", "Replica", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod", "MVCC", "BoltSnapshot",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -16,7 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/synod-check-perf.XXXXXX")
 "$synod" up --nodes 3 --data-dir "$work/data" --base-port "$base_port" --log-level warn >"$work/up.log" 2>&1 &
 up_pid=$!
 trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null; rm -rf "$work"' EXIT
-endpoints="127.0.0.1:$base_port,127.0.0.1:$((base_port + 20000)),127.0.0.1:$((base_port + 40000))"
+endpoints="127.0.0.1:$base_port,127.0.0.1:$((base_port + 10)),127.0.0.1:$((base_port + 20))"
 for _ in $(seq 1 100); do
   ETCDCTL_API=3 timeout 5 etcdctl --endpoints="$endpoints" endpoint health >/dev/null 2>&1 && break
   sleep 0.3

@@ -26,10 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Synod: `synod up` puts node i on base + 20000·i (client) and the next port (peer).
+# Synod: `synod up` puts node i on base + 10·i (client), the next port (peer) and the one after (metrics).
 "$synod" up --nodes 3 --data-dir "$work/synod" --base-port 2479 --log-level warn > "$work/synod-up.log" 2>&1 &
 synod_up=$!
-synod_endpoints="127.0.0.1:2479,127.0.0.1:22479,127.0.0.1:42479"
+synod_endpoints="127.0.0.1:2479,127.0.0.1:2489,127.0.0.1:2499"
 
 # To a file, not a pipe: the etcd members inherit the script's output, and a command
 # substitution would wait for them to exit.

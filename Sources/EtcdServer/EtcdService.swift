@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MVCC
 import Node
+import Replica
 import Raft
 import Synchronization
 

@@ -29,12 +29,4 @@ public protocol SimulatableEngine: ConsensusEngine {
 
 extension SimulatableEngine {
     public func protocolViolation(since previous: EngineStatus) -> String? { nil }
-
-    /// Steps and checks the protocol rule in one in-place access, so the simulator never copies an
-    /// engine (and its log) just to read its status.
-    mutating func checkedStep(_ event: EngineEvent<Message>) -> (actions: [EngineAction<Message, HardState>], previous: EngineStatus, status: EngineStatus, violation: String?) {
-        let before = status
-        let actions = step(event)
-        return (actions, before, status, protocolViolation(since: before))
-    }
 }

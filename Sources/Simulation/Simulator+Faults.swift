@@ -1,4 +1,5 @@
 import ConsensusCore
+import Replica
 
 extension Simulator {
     /// Faults arrive at random intervals during the fault phase only.
@@ -112,7 +113,7 @@ extension Simulator {
     }
 
     func crash(node: Int, reason: String) {
-        nodes[node].engine = nil
+        nodes[node].host = nil
         nodes[node].incarnation += 1
         nodes[node].armedCrash = nil
         nodes[node].storage.crash(random: &random)
@@ -122,6 +123,12 @@ extension Simulator {
         nodes[node].readsAwaitingApply.removeAll()
         nodes[node].requestOwners.removeAll()
         note("fault: n\(node + 1) crashed (\(reason))")
+    }
+
+    /// `crash` from inside a node's step: the host stops performing it at once.
+    func crashNow(node: Int, reason: String) -> ReplicaInterrupted {
+        crash(node: node, reason: reason)
+        return ReplicaInterrupted(reason: reason)
     }
 
     func restart(node: Int) {
@@ -136,7 +143,7 @@ extension Simulator {
         let durable = nodes[node].storage.durableState
         // The shell restores the state machine from the durable snapshot before the engine runs.
         nodes[node].stateMachine = durable.snapshot.flatMap { KeyValueStateMachine(restoring: $0.data) } ?? KeyValueStateMachine()
-        nodes[node].engine = Engine.start(id: nodeIDs[node], voters: bootstrapConfiguration(for: node), profile: profile, random: random.fork(), restoring: durable)
+        startHost(node: node, engine: Engine.start(id: nodeIDs[node], voters: bootstrapConfiguration(for: node), profile: profile, random: random.fork(), restoring: durable))
         checker.restarted(node: node, durableCommit: Engine.commitIndex(of: durable.hardState))
         let snapshotText = durable.snapshot.map { ", \($0.metadata)" } ?? ""
         note("fault: n\(node + 1) restarted with \(durable.entries.count) entries, \(durable.hardState)\(snapshotText); \(nodes[node].engine!.membership)")

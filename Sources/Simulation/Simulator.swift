@@ -1,6 +1,7 @@
 import ConsensusCore
 import HeapModule
 import Linearizability
+import Replica
 
 /// The deterministic simulator: one seed drives cluster size, message delays, loss, duplication,
 /// reordering, partitions, crashes and the client workload, for any engine. A run has a fault phase
@@ -10,7 +11,10 @@ public final class Simulator<Engine: SimulatableEngine> {
     /// A node's process and disk. A class, so that stepping an engine or writing its storage happens
     /// in place rather than through copies of the whole node.
     final class Node {
-        var engine: Engine?
+        /// The running process: the same replica host a real node runs. Nil while crashed.
+        var host: ReplicaHost<Engine>?
+        /// What the host hands committed entries, read answers and snapshots to.
+        var replica: SimulatedReplica<Engine>!
         var storage: SimulatedStorage<Engine.HardState>
         var stateMachine = KeyValueStateMachine()
         /// Writes submitted through this node, by client and sequence, awaiting their apply.
@@ -31,6 +35,9 @@ public final class Simulator<Engine: SimulatableEngine> {
         var refusesToStart = false
 
         init(storage: SimulatedStorage<Engine.HardState>) { self.storage = storage }
+
+        /// The running engine, for reading its status and membership.
+        var engine: Engine? { host?.engine }
     }
 
     enum ArmedCrash { case beforeSync, afterSync }
@@ -94,7 +101,8 @@ public final class Simulator<Engine: SimulatableEngine> {
         report.nodeCountGiven = options.nodeCount
         self.random = random
         for index in 0..<nodeCount {
-            nodes[index].engine = Engine.start(id: nodeIDs[index], voters: bootstrapVoters, profile: profile, random: self.random.fork(), restoring: nil)
+            nodes[index].replica = SimulatedReplica(simulator: self, node: index)
+            startHost(node: index, engine: Engine.start(id: nodeIDs[index], voters: bootstrapVoters, profile: profile, random: self.random.fork(), restoring: nil))
             // Nodes tick out of phase with each other, as real clocks would.
             schedule(.tick(node: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros))))
         }
@@ -151,77 +159,38 @@ public final class Simulator<Engine: SimulatableEngine> {
 
     // MARK: Driving engines
 
-    func step(node: Int, _ event: EngineEvent<Engine.Message>) {
-        precondition(nodes[node].engine != nil, "stepping crashed node n\(node + 1)")
-        // Step in place: copying the engine out would copy its log on every append.
-        let (actions, previous, status, violation) = nodes[node].engine!.checkedStep(event)
-        if let violation { checker.fail(violation) }
-        trace.record(.step(node: node, event: event, actions: actions), at: now)
-        let createdSnapshot = perform(actions, node: node)
-        // Performing the actions may have crashed the node; the status is then moot.
-        guard nodes[node].engine != nil else { return }
-        serveReadyReads(node: node)
-        let nodeState = nodes[node]
-        checker.checkStatus(node: node, status: status, applied: nodeState.stateMachine.appliedIndex) { nodeState.storage }
-        if status.isLeader && status.commitIndex > previous.commitIndex { checkCommitIsDurable(leader: node, status: status) }
-        if let createdSnapshot { step(node: node, .snapshotCreated(createdSnapshot)) }
+    /// Starts a node's process: a replica host around `engine`, with this node's replica and the
+    /// per-step checks and trace.
+    func startHost(node: Int, engine: Engine) {
+        let host = ReplicaHost(engine: engine)
+        host.application = nodes[node].replica
+        host.stepObserver = { [unowned self] event, actions, before, engine in
+            if let violation = engine.protocolViolation(since: before) { checker.fail(violation) }
+            trace.record(.step(node: node, event: event, actions: actions), at: now)
+        }
+        nodes[node].host = host
     }
 
-    /// Performs actions in the order the engine contract requires; an armed crash may strike between
-    /// a write and its sync, or right after the sync. Returns the snapshot the engine asked for, to be
-    /// handed back once this step is done.
-    func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>], node: Int) -> Snapshot? {
-        var createdSnapshot: Snapshot?
-        for action in actions {
-            switch action {
-            case .persist(let request):
-                if let snapshot = request.snapshot { checker.checkSnapshotMetadata(node: node, snapshot.metadata) }
-                let snapshotDigest = request.snapshot.flatMap { checker.committedPrefixDigest(at: $0.metadata.index) } ?? 0
-                nodes[node].storage.write(request, snapshotPrefixDigest: snapshotDigest)
-                if nodes[node].armedCrash == .beforeSync {
-                    crash(node: node, reason: "before sync")
-                    return nil
-                }
-                if request.overlapsSends, let last = request.lastEntry {
-                    // The disk syncs while the step's messages leave; the engine hears when it is done.
-                    scheduleDiskSync(node: node, index: last.index, term: last.term)
-                    continue
-                }
-                nodes[node].storage.sync()
-                checker.checkLogMatching(node: node, storage: nodes[node].storage, from: request.entries.first?.index ?? 0)
-                if nodes[node].armedCrash == .afterSync {
-                    crash(node: node, reason: "after sync")
-                    return nil
-                }
-            case .send(let message):
-                checker.checkSend(node: node, message: message, storage: nodes[node].storage)
-                guard let target = slot(of: message.to) else { continue }
-                for delay in network.deliveryDelays(from: node, to: target, random: &random) {
-                    schedule(.deliver(message, node: target), at: now + delay)
-                }
-            case .apply(let entries):
-                for entry in entries { apply(entry, node: node) }
-            case .readReady(let id, let index):
-                nodes[node].readsAwaitingApply.append((index, id))
-            case .readRejected(let id, let reason), .proposalRejected(let id, let reason):
-                attemptFailed(node: node, request: id, reason: reason)
-            case .createSnapshot(let metadata):
-                let machine = nodes[node].stateMachine
-                precondition(machine.appliedIndex == metadata.index, "snapshot asked at \(metadata.index) but n\(node + 1) applied \(machine.appliedIndex)")
-                let data = machine.snapshotData
-                checker.recordState(node: node, index: metadata.index, digest: Digest.of(data), source: "snapshot")
-                createdSnapshot = Snapshot(metadata: metadata, data: data)
-            case .restoreSnapshot(let snapshot):
-                guard let machine = KeyValueStateMachine(restoring: snapshot.data), machine.appliedIndex == snapshot.metadata.index else {
-                    checker.fail("n\(node + 1) could not restore \(snapshot)")
-                    return nil
-                }
-                checker.recordState(node: node, index: snapshot.metadata.index, digest: Digest.of(machine.snapshotData), source: "restored snapshot")
-                report.snapshotsRestored += 1
-                nodes[node].stateMachine = machine
+    /// Runs one event through the node's host, and the events its actions feed back (a snapshot
+    /// made, an overlapping write's completion is scheduled on the disk instead), checking the
+    /// cluster after each batch.
+    func step(node: Int, _ event: EngineEvent<Engine.Message>) {
+        guard let host = nodes[node].host else { preconditionFailure("stepping crashed node n\(node + 1)") }
+        var events = [event]
+        while !events.isEmpty {
+            let previous = host.status
+            var effects = SimulatedEffects(simulator: self, node: node)
+            do {
+                events = try host.run(events, effects: &effects)
+            } catch {
+                return  // The node crashed part-way; its host is gone.
             }
+            serveReadyReads(node: node)
+            let status = host.status
+            let nodeState = nodes[node]
+            checker.checkStatus(node: node, status: status, applied: nodeState.stateMachine.appliedIndex) { nodeState.storage }
+            if status.isLeader && status.commitIndex > previous.commitIndex { checkCommitIsDurable(leader: node, status: status) }
         }
-        return createdSnapshot
     }
 
     /// The slot a node id runs in, if that id is current. Ids of slot `i` are `i + 1`, then `i + 1`

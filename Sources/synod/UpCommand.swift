@@ -6,8 +6,10 @@ import Synchronization
 private let stopRequested = Atomic<Bool>(false)
 
 /// `synod up`: a local cluster of `synod serve` child processes on loopback, stopped together on
-/// Ctrl-C. Node i serves clients on base + 20000·i and peers on the next port: 2379/2380,
-/// 22379/22380, 42379/42380 by default.
+/// Ctrl-C. Node i (from 0) serves clients on base + 10·i, peers on the next port and metrics and
+/// the dashboard on the one after: 2379/2380/2381, 2389/2390/2391, 2399/2400/2401 by default. Every
+/// port stays below the Linux ephemeral range (32768–60999), where an outgoing connection of any
+/// process may hold it already.
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
@@ -16,17 +18,20 @@ struct UpCommand: AsyncParsableCommand {
 
     @Option(help: "Number of nodes (1 to 6).") var nodes: Int = 3
     @Option(name: .customLong("data-dir"), help: "Directory for the nodes' data (one subdirectory each).") var dataDirectory: String = "synod-data"
-    @Option(name: .customLong("base-port"), help: "Client port of the first node; node i listens on base + 20000·i (client) and +1 (peer).") var basePort: Int = 2379
+    @Option(name: .customLong("base-port"), help: "Client port of the first node; node i listens on base + 10·i (client), +1 (peer) and +2 (metrics).") var basePort: Int = 2379
     @Option(name: .customLong("log-level"), help: "Passed to every node.") var logLevel: String = "info"
+
+    /// The distance between two nodes' client ports.
+    static let portsPerNode = 10
 
     func validate() throws {
         guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
-        guard basePort > 0, basePort + 20_000 * (nodes - 1) + 2 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
+        guard basePort > 0, basePort + Self.portsPerNode * (nodes - 1) + 2 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
     }
 
     func run() async throws {
         let names = (1...nodes).map { "s\($0)" }
-        let clientPorts = (0..<nodes).map { basePort + 20_000 * $0 }
+        let clientPorts = (0..<nodes).map { basePort + Self.portsPerNode * $0 }
         let cluster = zip(names, clientPorts).map { "\($0)=http://127.0.0.1:\($1 + 1)" }.joined(separator: ",")
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var children: [Process] = []
@@ -49,12 +54,11 @@ struct UpCommand: AsyncParsableCommand {
             children.append(process)
         }
         let endpoints = clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
-        print("synod: \(nodes) nodes running; data in \(dataDirectory)/")
-        print("endpoints: \(endpoints)")
-        print("dashboard: http://127.0.0.1:\(clientPorts[0] + 2)/ui")
-        print("try: etcdctl --endpoints=\(endpoints) put greeting hello")
-        print("Ctrl-C stops the cluster.")
-        FileHandle.standardOutput.synchronizeFile()
+        printNow("synod: \(nodes) nodes running; data in \(dataDirectory)/")
+        printNow("endpoints: \(endpoints)")
+        printNow("dashboard: http://127.0.0.1:\(clientPorts[0] + 2)/ui")
+        printNow("try: etcdctl --endpoints=\(endpoints) put greeting hello")
+        printNow("Ctrl-C stops the cluster.")
 
         // Ctrl-C or SIGTERM stops the children with SIGTERM, which makes each drain and stop. The
         // handler only sets a flag (an atomic store is async-signal-safe) that the watchers poll.
@@ -78,6 +82,12 @@ struct UpCommand: AsyncParsableCommand {
         }
         for child in children where child.isRunning { child.terminate() }
         for child in children { child.waitUntilExit() }
-        print("synod: cluster stopped")
+        printNow("synod: cluster stopped")
     }
+}
+
+/// Writes a line straight to standard output. Scripts wait for `up`'s lines; `print` would leave
+/// them in stdio's buffer when the output is a file or a pipe, until the cluster stopped.
+private func printNow(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -2,6 +2,7 @@ import ConsensusCore
 import Foundation
 import Logging
 import Node
+import Replica
 import Raft
 import Storage
 import Synchronization

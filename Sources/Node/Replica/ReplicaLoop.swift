@@ -2,12 +2,14 @@ import ConsensusCore
 import Foundation
 import Logging
 import NIOCore
+import Replica
 import Storage
 import Synchronization
 
-/// The shell around one engine: feeds the engine its events (ticks from a real clock, messages
-/// from peers, requests from clients) and performs the actions it returns against the real disk and
-/// network, then hands committed entries to the application.
+/// The node's driver of a `ReplicaHost`: feeds it events (ticks from a real clock, messages from
+/// peers, requests from clients) and performs what it asks against the real disk (`DiskStorage`)
+/// and network (`PeerTransport`). What is done with the engine's actions, and in which order, is
+/// the host's, shared with the simulator; this class owns threads, time and files.
 ///
 /// ### Where it runs
 /// On the peer transport's event loop, not a thread of its own. A frame from a peer is stepped on
@@ -18,13 +20,11 @@ import Synchronization
 /// still reach the loop through its inbox, and its answers go to the client event loops.
 ///
 /// ### Batching
-/// An iteration steps every event waiting in the inbox before performing the resulting actions: it
-/// writes all their persists in order and syncs once, and only then sends, applies and answers,
-/// in order. That keeps the engine contract (a persist is durable before any later action is
-/// performed) while one fsync serves a whole batch, as etcd's `Ready` does. Client proposals that
-/// arrive together become one `proposeBatch`, so they share a log write and an append message.
-/// An iteration is scheduled when the inbox stops being empty, so the frames one pass of the event
-/// loop reads land in one batch.
+/// An iteration hands every event waiting in the inbox to the host as one batch: all their persists
+/// are written in order and synced once, and only then are messages sent and entries applied, as
+/// etcd's `Ready` does. Client proposals that arrive together become one `proposeBatch`, so they
+/// share a log write and an append message. An iteration is scheduled when the inbox stops being
+/// empty, so the frames one pass of the event loop reads land in one batch.
 public final class ReplicaLoop<Engine: ConsensusEngine>: @unchecked Sendable
 where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     public typealias Transport = PeerTransport<Engine.Message>
@@ -51,8 +51,8 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// The clock's tick, as the event loop counts time.
     private let tickAmount: TimeAmount
     let logger: Logger
-    private var engine: Engine
-    private var storage: DiskStorage<Engine.HardState>
+    private let host: ReplicaHost<Engine>
+    fileprivate var storage: DiskStorage<Engine.HardState>
     private weak var application: ReplicaApplication?
     var transport: Transport?
 
@@ -97,7 +97,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
 
     public init(id: NodeID, engine: Engine, storage: DiskStorage<Engine.HardState>, tickInterval: Duration, logger: Logger) {
         self.id = id
-        self.engine = engine
+        host = ReplicaHost(engine: engine)
         self.storage = storage
         tickAmount = TimeAmount(tickInterval)
         self.logger = logger
@@ -114,6 +114,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// Starts stepping on the transport's event loop, beginning with whatever queued before.
     public func start(application: ReplicaApplication, transport: Transport) {
         self.application = application
+        host.application = application
         self.transport = transport
         let eventLoop = transport.eventLoop
         // The first tick is armed before any iteration can run, so the clock starts now (not at
@@ -267,21 +268,19 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
                 application?.handlePeerResponse(id: callID, payload)
             }
         }
-        if !proposals.isEmpty { events.append(proposals.count == 1 ? .propose(proposals[0].id, proposals[0].data) : .proposeBatch(proposals)) }
-
-        var actions: [EngineAction<Engine.Message, Engine.HardState>] = []
-        for event in events { actions += engine.step(event) }
+        var effects = LoopEffects(loop: self)
+        // The node's effects never interrupt: a storage failure stops the process (storageGuard).
+        followUps = (try? host.run(events, proposals: proposals, effects: &effects)) ?? []
         reportDroppedMessages()
-        followUps = perform(actions)
         for work in calls { work() }
-        let status = engine.status
+        let status = host.status
         inboxCondition.lock()
         publishedStatus = status
         if !followUps.isEmpty || !inbox.isEmpty { scheduleIterationLocked() }
         inboxCondition.unlock()
         let iterationEnd = ContinuousClock.now
         checkSpace(now: iterationEnd)
-        application?.afterIteration(status: status, now: iterationEnd)
+        host.finishBatch(now: iterationEnd)
     }
 
     /// Tells the application when the disk fills and when it has room again, and retries the
@@ -303,72 +302,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         }
     }
 
-    /// Performs a batch's actions: every persist, one sync, then the rest in order. Returns the
-    /// events to feed back (snapshots the engine asked for, and durability reports).
-    ///
-    /// When every persist of the batch may overlap the sends (a leader's own new entries, or a
-    /// commit index alone), the sends go out first and the disk syncs while followers work; the
-    /// engine then hears `persisted` and counts its own copy. A batch whose only writes are commit
-    /// indexes is not synced at all: a commit index is recovered from the log after a crash, so
-    /// it may reach the disk with the next sync, as etcd does.
-    private func perform(_ actions: [EngineAction<Engine.Message, Engine.HardState>]) -> [EngineEvent<Engine.Message>] {
-        var mustSyncFirst = false
-        var lastOverlapping: (index: LogIndex, term: Term)?
-        storageGuard {
-            for case .persist(let request) in actions {
-                try storage.write(request)
-                if request.overlapsSends {
-                    if let last = request.lastEntry { lastOverlapping = last }
-                } else {
-                    mustSyncFirst = true
-                }
-            }
-            if mustSyncFirst { try timedSync() }
-        }
-        var outgoing: [(to: NodeID, envelope: PeerEnvelope<Engine.Message>)] = []
-        var followUps: [EngineEvent<Engine.Message>] = []
-        let status = engine.status
-        for action in actions {
-            switch action {
-            case .persist:
-                break
-            case .send(let message):
-                outgoing.append((message.to, .engine(message)))
-            case .apply(let entries):
-                if !outgoing.isEmpty {
-                    transport?.send(outgoing)
-                    outgoing.removeAll()
-                }
-                application?.apply(entries, status: status)
-            case .readReady(let request, let index):
-                application?.readReady(request, index: index)
-            case .readRejected(let request, let reason), .proposalRejected(let request, let reason):
-                application?.rejected(request, reason)
-            case .createSnapshot(let metadata):
-                // Serialised and saved to disk off the loop: a large store takes seconds to write
-                // out, and the engine keeps serving until it hears `snapshotCreated`. The file is
-                // durable before the engine learns of the snapshot, so the log never mentions one
-                // that is not on disk.
-                if let writer = application?.snapshotWriter() {
-                    let store = storage.snapshots
-                    DispatchQueue.global(qos: .utility).async { [self] in
-                        let snapshot = Snapshot(metadata: metadata, data: writer())
-                        saveSnapshot(snapshot, to: store)
-                    }
-                }
-            case .restoreSnapshot(let snapshot):
-                application?.restore(snapshot)
-            }
-        }
-        if !outgoing.isEmpty { transport?.send(outgoing) }
-        if !mustSyncFirst, let last = lastOverlapping {
-            storageGuard { try timedSync() }
-            followUps.append(.persisted(last.index, term: last.term))
-        }
-        return followUps
-    }
-
-    private func timedSync() throws {
+    fileprivate func timedSync() throws {
         let started = ContinuousClock.now
         try storage.sync()
         syncObserver?(ContinuousClock.now - started)
@@ -378,7 +312,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// Saves a snapshot the node made, off the loop. A full disk is not fatal here: nothing depends
     /// on this snapshot yet, so the save is retried until it fits (or the node stops), and the
     /// application is told to refuse writes meanwhile. Any other failure stops the node.
-    private func saveSnapshot(_ snapshot: Snapshot, to store: SnapshotStore) {
+    fileprivate func saveSnapshot(_ snapshot: Snapshot, to store: SnapshotStore) {
         var attempt = 0
         while true {
             do {
@@ -409,7 +343,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// refused because they do not decode: at most one line of each a second, with the count since
     /// the last line, so a flood of bad messages cannot flood the log too.
     private func reportDroppedMessages() {
-        let dropped = engine.droppedMessages
+        let dropped = host.engine.droppedMessages
         let refused = refusedForwardedProposals.load(ordering: .relaxed)
         guard dropped.count > droppedMessagesLogged || refused > refusedForwardedProposalsLogged else { return }
         let now = ContinuousClock.now
@@ -428,12 +362,46 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
 
     /// A write or sync that failed leaves the disk in an unknown state; nothing that depends on it
     /// may be sent or acknowledged. Stop, as etcd does, rather than risk an acknowledged loss.
-    private func storageGuard(_ work: () throws -> Void) {
+    fileprivate func storageGuard(_ work: () throws -> Void) {
         do {
             try work()
         } catch {
             logger.critical("storage failed: \(error); stopping the node")
             fatalError("storage failed: \(error)")
         }
+    }
+}
+
+/// The node's disk and network, as the host asks for them.
+private struct LoopEffects<Engine: ConsensusEngine>: ReplicaEffects
+where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
+    unowned let loop: ReplicaLoop<Engine>
+
+    func write(_ request: PersistRequest<Engine.HardState>) {
+        loop.storageGuard { try loop.storage.write(request) }
+    }
+
+    func sync() {
+        loop.storageGuard { try loop.timedSync() }
+    }
+
+    func syncAfterSends(through index: LogIndex, term: Term) -> Bool {
+        loop.storageGuard { try loop.timedSync() }
+        return true
+    }
+
+    func send(_ messages: [Engine.Message]) {
+        loop.transport?.send(messages.map { ($0.to, .engine($0)) })
+    }
+
+    /// Serialised and saved off the loop: a large store takes seconds to write out, and the engine
+    /// keeps serving until it hears `snapshotCreated` (which `saveSnapshot` queues).
+    func saveSnapshot(_ metadata: SnapshotMetadata, writer: @escaping @Sendable () -> [UInt8]) -> Snapshot? {
+        let store = loop.storage.snapshots
+        let loop = self.loop
+        DispatchQueue.global(qos: .utility).async {
+            loop.saveSnapshot(Snapshot(metadata: metadata, data: writer()), to: store)
+        }
+        return nil
     }
 }
