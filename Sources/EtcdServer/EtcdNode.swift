@@ -70,7 +70,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
         limits.requestTimeout = .seconds(5) + .milliseconds(2 * configuration.electionTimeoutMillis)
         let service = EtcdService(
             identity: own, members: joining ? [] : members, clusterID: clusterID ?? 0, clusterToken: configuration.initialClusterToken,
-            loop: loop, limits: limits,
+            replica: loop, limits: limits,
             electionTimeout: .milliseconds(configuration.electionTimeoutMillis), logger: logger
         )
         self.service = service

@@ -7,6 +7,6 @@ extension EtcdService {
         guard let revision = autoCompaction?.due(now: now, revision: store.revision, compacted: store.compactedRevision) else { return }
         logger.info("auto-compaction: compacting to revision \(revision)")
         let proposal = EtcdProposal(requestID: RequestID(0), command: .compact(revision: revision))
-        loop.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
+        replica.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
     }
 }

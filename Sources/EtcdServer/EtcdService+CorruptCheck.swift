@@ -49,10 +49,10 @@ extension EtcdService {
         let payload = writer.bytes
         let callID = nextRequestID()
         let answer: [UInt8]? = await withCheckedContinuation { continuation in
-            guard pendingCalls.register(callID, deadline: ContinuousClock.now + .seconds(5), context: (), { continuation.resume(returning: $0) }) else {
+            guard pendingCalls.register(callID, deadline: now + .seconds(5), context: (), { continuation.resume(returning: $0) }) else {
                 return continuation.resume(returning: nil)
             }
-            loop.call(peer, callID: callID.rawValue, payload: payload)
+            replica.call(peer, callID: callID.rawValue, payload: payload)
         }
         guard let answer else { return nil }
         var reader = ByteReader(answer)
@@ -72,8 +72,7 @@ extension EtcdService {
         // runs goes unanswered, and the leader skips this member for the round.
         guard !hashKVAnswering.exchange(true, ordering: .acquiring) else { return nil }
         let store = store
-        let loop = loop
-        Self.readQueue.async { [self] in
+        environment.runInBackground { [self] in
             defer { hashKVAnswering.store(false, ordering: .releasing) }
             var writer = ByteWriter()
             switch EtcdBackendFormat.hashKV(of: store, revision: revision) {
@@ -86,7 +85,7 @@ extension EtcdService {
             case .failure:
                 writer.write(HashKVAnswer.future.rawValue)
             }
-            loop.respond(to: peer, callID: callID, payload: writer.bytes)
+            replica.respond(to: peer, callID: callID, payload: writer.bytes)
         }
         return nil
     }

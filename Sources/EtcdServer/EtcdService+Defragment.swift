@@ -9,11 +9,11 @@ extension EtcdService {
     /// released (see `MaintenanceService.defragment`).
     func defragment() async -> Result<Void, EtcdError> {
         guard let target = await onLoop({ $0.appliedIndex }) else { return .failure(.tooManyRequests) }
-        if loop.durableSnapshotIndex.load(ordering: .relaxed) >= target { return .success(()) }
-        guard loop.submit(.snapshotNow) else { return .failure(.tooManyRequests) }
-        let deadline = ContinuousClock.now + Self.defragmentWaitMax
-        while ContinuousClock.now < deadline {
-            if loop.durableSnapshotIndex.load(ordering: .relaxed) >= target { return .success(()) }
+        if replica.durableSnapshotIndex >= target { return .success(()) }
+        guard replica.snapshotNow() else { return .failure(.tooManyRequests) }
+        let deadline = now + Self.defragmentWaitMax
+        while now < deadline {
+            if replica.durableSnapshotIndex >= target { return .success(()) }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return .failure(.timeout)

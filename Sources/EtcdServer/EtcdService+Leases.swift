@@ -24,7 +24,7 @@ extension EtcdService {
     func applied(_ command: Command, _ result: Result<CommandOutcome, MVCCError>) {
         guard case .success = result else { return }
         switch command {
-        case .leaseGrant(let id, let ttl): lessor.granted(id, ttlSeconds: ttl, now: ContinuousClock.now)
+        case .leaseGrant(let id, let ttl): lessor.granted(id, ttlSeconds: ttl, now: now)
         case .leaseRevoke(let id): lessor.revoked(id)
         case .memberAttributes: membersChanged()
         case .put, .deleteRange, .txn, .compact, .alarm: break
@@ -35,7 +35,7 @@ extension EtcdService {
     func revokeExpiredLeases(now: ContinuousClock.Instant) {
         for id in lessor.takeExpired(now: now) {
             let proposal = EtcdProposal(requestID: RequestID(0), command: .leaseRevoke(id: id))
-            loop.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
+            replica.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
         }
     }
 
@@ -43,8 +43,7 @@ extension EtcdService {
         var id = requested
         if id == 0 {
             // The proposing node picks the id; a collision is refused at apply as "lease exists".
-            var generator = SystemRandomNumberGenerator()
-            id = Int64(bitPattern: generator.next() >> 1) | 1
+            id = Int64(bitPattern: environment.random() >> 1) | 1
         }
         let ttl = max(ttlSeconds, minimumLeaseTTLSeconds)
         switch await write(.leaseGrant(id: id, ttlSeconds: ttl)) {
@@ -74,7 +73,7 @@ extension EtcdService {
         writer.write(call.rawValue)
         writer.write(id)
         let payload = writer.bytes
-        let status = loop.status
+        let status = replica.status
         let answer: [UInt8]?
         if status.isLeader {
             answer = await onLoop { $0.leaseCall(payload) }
@@ -84,7 +83,7 @@ extension EtcdService {
                 guard pendingCalls.register(callID, deadline: deadline, context: (), { continuation.resume(returning: $0) }) else {
                     return continuation.resume(returning: nil)
                 }
-                loop.call(leader, callID: callID.rawValue, payload: payload)
+                replica.call(leader, callID: callID.rawValue, payload: payload)
             }
         } else {
             return .failure(.noLeader)
@@ -104,10 +103,10 @@ extension EtcdService {
         var writer = ByteWriter()
         // A call this node cannot answer (it is not the leader, or the payload is unreadable) tells
         // the caller to ask again, wherever the leader is now.
-        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64(), loop.status.isLeader else {
+        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64(), replica.status.isLeader else {
             return Self.notLeaderPayload
         }
-        let now = ContinuousClock.now
+        let now = self.now
         switch call {
         case .keepAlive:
             writer.write(lessor.renew(id, now: now) ?? 0)

@@ -108,11 +108,11 @@ extension EtcdService {
             guard pendingWrites.register(id, deadline: deadline, context: (), { continuation.resume(returning: $0) }) else {
                 return continuation.resume(returning: .failure(.tooManyRequests))
             }
-            let status = loop.status
+            let status = replica.status
             if status.isLeader {
-                if !loop.submit(.changeMembership(id, change)) { pendingWrites.resolve(id, .failure(.tooManyRequests)) }
+                if !replica.changeMembership(id, change) { pendingWrites.resolve(id, .failure(.tooManyRequests)) }
             } else if let leader = status.leader {
-                loop.call(leader, callID: id.rawValue, payload: Self.encodeChangeCall(id, change))
+                replica.call(leader, callID: id.rawValue, payload: Self.encodeChangeCall(id, change))
             } else {
                 pendingWrites.resolve(id, .failure(.noLeader))
             }
@@ -155,11 +155,11 @@ extension EtcdService {
             case 4: change = .remove(NodeID(node))
             default: return
             }
-            guard loop.status.isLeader, forwardedMemberChanges.count < Self.forwardedMemberChangesMax else {
-                return refuseForwardedChange(id, to: peer, .notLeader(leader: loop.status.leader))
+            guard replica.status.isLeader, forwardedMemberChanges.count < Self.forwardedMemberChangesMax else {
+                return refuseForwardedChange(id, to: peer, .notLeader(leader: replica.status.leader))
             }
             forwardedMemberChanges[id] = peer
-            if !loop.submit(.changeMembership(id, change)) {
+            if !replica.changeMembership(id, change) {
                 forwardedMemberChanges[id] = nil
                 refuseForwardedChange(id, to: peer, .tooManyPendingRequests(limit: ReplicaLoop<RaftEngine>.inboxMax))
             }
@@ -177,7 +177,7 @@ extension EtcdService {
         writer.write(MemberCall.refused.rawValue)
         writer.write(id.rawValue)
         reason.encode(to: &writer)
-        loop.call(peer, callID: id.rawValue, payload: writer.bytes)
+        replica.call(peer, callID: id.rawValue, payload: writer.bytes)
     }
 
     // MARK: Applying (loop thread)
@@ -237,7 +237,7 @@ extension EtcdService {
         guard store.members.contains(where: { $0.id == own.id }), stored != own else { return }
         lastPublishAttempt = now
         let proposal = EtcdProposal(requestID: RequestID(0), command: .memberAttributes(own))
-        loop.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
+        replica.propose(Proposal(id: nextRequestID(), data: proposal.encoded))
     }
 
     static var publishRetryInterval: Duration { .seconds(2) }
@@ -246,24 +246,24 @@ extension EtcdService {
 extension EtcdService {
     /// MoveLeader: etcd refuses it on a follower, and for a target that is not a voter.
     func moveLeader(to target: UInt64) async -> Result<Void, EtcdError> {
-        let status = loop.status
+        let status = replica.status
         guard status.isLeader else { return .failure(.notLeader) }
         if target == identity.id.rawValue { return .success(()) }
         guard members.contains(where: { $0.id == target && !$0.isLearner }) else { return .failure(.badLeaderTransferee) }
         let id = nextRequestID()
         // The engine answers a transfer only with a refusal; success shows as the target leading.
         let refusal: WriteAnswer? = await withCheckedContinuation { continuation in
-            guard pendingWrites.register(id, deadline: ContinuousClock.now + transferWait, context: (), { continuation.resume(returning: $0) }) else {
+            guard pendingWrites.register(id, deadline: now + transferWait, context: (), { continuation.resume(returning: $0) }) else {
                 return continuation.resume(returning: .failure(.tooManyRequests))
             }
-            guard loop.submit(.transferLeadership(id, to: NodeID(target))) else {
+            guard replica.transferLeadership(id, to: NodeID(target)) else {
                 pendingWrites.resolve(id, .failure(.tooManyRequests))
                 return
             }
             Task { [self] in
-                let deadline = ContinuousClock.now + transferWait
-                while ContinuousClock.now < deadline {
-                    if loop.status.leader == NodeID(target) {
+                let deadline = now + transferWait
+                while now < deadline {
+                    if replica.status.leader == NodeID(target) {
                         pendingWrites.resolve(id, .success((.memberAttributes, 0)))
                         return
                     }

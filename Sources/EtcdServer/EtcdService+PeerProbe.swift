@@ -21,14 +21,14 @@ extension EtcdService {
         for member in store.members where member.id != identity.id.rawValue {
             let callID = nextRequestID().rawValue
             pingsInFlight[callID] = (NodeID(member.id), now)
-            loop.call(NodeID(member.id), callID: callID, payload: [Self.pingCallKind])
+            replica.call(NodeID(member.id), callID: callID, payload: [Self.pingCallKind])
         }
     }
 
     /// Loop thread: an answer to a ping; false when `callID` is not one.
     func pingAnswered(_ callID: UInt64) -> Bool {
         guard let (peer, sentAt) = pingsInFlight.removeValue(forKey: callID) else { return false }
-        metrics.peerRoundTrip(to: peer.rawValue).record(ContinuousClock.now - sentAt)
+        metrics.peerRoundTrip(to: peer.rawValue).record(now - sentAt)
         return true
     }
 }

@@ -34,7 +34,7 @@ extension EtcdService {
         logger.warning("raising a NOSPACE alarm: the store holds \(publishedSizeBytes.load(ordering: .relaxed)) bytes of a \(limits.quotaBytes)-byte quota, or the disk is full")
         let command = Command.alarm(.activate, Alarm(memberID: identity.id.rawValue, kind: .noSpace))
         let proposal = EtcdProposal(requestID: RequestID(0), command: command)
-        if !loop.propose(Proposal(id: nextRequestID(), data: proposal.encoded)) {
+        if !replica.propose(Proposal(id: nextRequestID(), data: proposal.encoded)) {
             noSpaceAlarmProposed.store(false, ordering: .relaxed)
         }
     }

@@ -25,7 +25,7 @@ extension EtcdService {
         guard pendingWrites.register(id, deadline: deadline, context: (), completion) else {
             return completion(.failure(.tooManyRequests))
         }
-        if !loop.propose(Proposal(id: id, data: data)) {
+        if !replica.propose(Proposal(id: id, data: data)) {
             pendingWrites.resolve(id, .failure(.tooManyRequests))
         }
     }
@@ -39,14 +39,14 @@ extension EtcdService {
     /// `read`, answering through `completion`.
     func read(_ work: ReadWork, serializable: Bool, completion: @escaping @Sendable (ReadAnswer) -> Void) {
         if serializable {
-            if !loop.perform({ [self] in evaluateOffLoop(work, completion: completion) }) { completion(.failure(.tooManyRequests)) }
+            if !replica.perform({ [self] in evaluateOffLoop(work, completion: completion) }) { completion(.failure(.tooManyRequests)) }
             return
         }
         let id = nextRequestID()
         guard pendingReads.register(id, deadline: deadline, context: work, completion) else {
             return completion(.failure(.tooManyRequests))
         }
-        if !loop.submit(.read(id)), let waiter = pendingReads.take(id) {
+        if !replica.read(id), let waiter = pendingReads.take(id) {
             waiter.resume(.failure(.tooManyRequests))
         }
     }
@@ -54,7 +54,7 @@ extension EtcdService {
     /// Runs `work` on the loop thread with the store, and returns its result.
     func onLoop<T: Sendable>(_ work: @escaping (EtcdService) -> T) async -> T? {
         await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
-            if !loop.perform({ [self] in continuation.resume(returning: work(self)) }) {
+            if !replica.perform({ [self] in continuation.resume(returning: work(self)) }) {
                 continuation.resume(returning: nil)
             }
         }

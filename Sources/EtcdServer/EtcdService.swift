@@ -9,10 +9,13 @@ import Raft
 import Synchronization
 
 /// The etcd key-value service on one node: the MVCC store the log is applied to, the requests
-/// waiting for it, leases and watches. It is the `ReplicaApplication` of the node's replica loop.
+/// waiting for it, leases and watches. It is the `ReplicaApplication` of the node's replica (the
+/// node's `ReplicaLoop`, or a simulated node), which it reaches through `ReplicaHandle`; time,
+/// background work and randomness come from its `ReplicaEnvironment`, so the simulator runs this
+/// very service in virtual time.
 ///
-/// Threads: everything named "loop state" is touched only on the replica loop's thread; gRPC
-/// handlers reach it through `PendingRequests` (a lock) and `ReplicaLoop.perform`.
+/// Threads: everything named "loop state" is touched only on the replica's thread; gRPC handlers
+/// reach it through `PendingRequests` (a lock) and `ReplicaHandle.perform`.
 public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     public struct Limits: Sendable {
         /// etcd's --max-request-bytes: the largest request accepted (1.5 MiB).
@@ -53,7 +56,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// a lease cannot expire before a new leader could have been elected to renew it.
     let minimumLeaseTTLSeconds: Int64
     let electionTimeout: Duration
-    let loop: ReplicaLoop<RaftEngine>
+    /// The replica hosting this service.
+    let replica: any ReplicaHandle
+    let environment: ReplicaEnvironment
     private let requestCounter: Atomic<UInt64>
 
     let pendingWrites: PendingRequests<Void, WriteAnswer>
@@ -72,7 +77,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var peersChanged: (([PeerAddress], Set<NodeID>) -> Void)?
     /// Loop state: member changes followers forwarded to this leader, by request id.
     var forwardedMemberChanges: [RequestID: NodeID] = [:]
-    var lastPublishAttempt = ContinuousClock.now - .seconds(60)
+    var lastPublishAttempt: ContinuousClock.Instant
 
     // Loop state.
     var store = MVCCStore()
@@ -105,7 +110,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     public var autoCompaction: AutoCompaction?
     /// `--experimental-corrupt-check-time`; nil when off. See `EtcdService+CorruptCheck`.
     public var corruptCheckInterval: Duration?
-    var lastCorruptCheck = ContinuousClock.now
+    var lastCorruptCheck: ContinuousClock.Instant
     let corruptCheckRunning = Atomic<Bool>(false)
     /// A HashKV for a peer's corruption check is being computed (see `hashKVCall`).
     let hashKVAnswering = Atomic<Bool>(false)
@@ -113,10 +118,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// deliberately diverging replica for testing the corruption check. Never set in production.
     let alterPutsForTesting = ProcessInfo.processInfo.environment["SYNOD_STORE_FAULT"] == "alter-puts"
     /// Loop state of the peer round-trip probe (`EtcdService+PeerProbe`).
-    var lastPingRound = ContinuousClock.now
+    var lastPingRound: ContinuousClock.Instant
     var pingsInFlight: [UInt64: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
-    var lastSweep = ContinuousClock.now
-    var lastAlarmRetry = ContinuousClock.now
+    var lastSweep: ContinuousClock.Instant
+    var lastAlarmRetry: ContinuousClock.Instant
     /// How long a NOSPACE proposal may go unapplied before it may be proposed again.
     static let alarmRetryInterval: Duration = .seconds(5)
     /// Published for handlers on other threads: the store's revision after the last apply.
@@ -129,26 +134,32 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// A NOSPACE alarm was proposed and has not applied yet, so it is not proposed again.
     let noSpaceAlarmProposed = Atomic<Bool>(false)
 
-    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, clusterToken: String, loop: ReplicaLoop<RaftEngine>, limits: Limits, electionTimeout: Duration, logger: Logger) {
+    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, clusterToken: String, replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits, electionTimeout: Duration, logger: Logger) {
         let (seconds, attoseconds) = (electionTimeout * 3 / 2).components
         minimumLeaseTTLSeconds = max(1, seconds + (attoseconds > 0 ? 1 : 0))
         self.electionTimeout = electionTimeout
         self.identity = identity
         clusterIdentity = Atomic(clusterID)
         self.clusterToken = clusterToken
-        self.loop = loop
+        self.replica = replica
+        self.environment = environment
         self.limits = limits
         self.logger = logger
         membersByID = Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) })
         let watchFault = WatchFault.fromEnvironment()
         if let unknown = watchFault.unknown { logger.warning("ignoring \(WatchFault.environmentVariable)=\(unknown): no such fault") }
         if let fault = watchFault.fault { logger.warning("\(WatchFault.environmentVariable)=\(fault.rawValue): watches are deliberately broken, for testing the checkers") }
-        watches = WatchHub(fault: watchFault.fault)
+        watches = WatchHub(fault: watchFault.fault, clock: environment.now)
         if alterPutsForTesting { logger.warning("SYNOD_STORE_FAULT=alter-puts: this member's store deliberately diverges, for testing the corruption check") }
         // Request ids start at a random point, so a restarted node never reuses an id that an
         // entry still in the log carries.
-        var generator = SystemRandomNumberGenerator()
-        requestCounter = Atomic(generator.next() >> 1 | 1)
+        requestCounter = Atomic(environment.random() >> 1 | 1)
+        let now = environment.now()
+        lastPublishAttempt = now - .seconds(60)
+        lastCorruptCheck = now
+        lastPingRound = now
+        lastSweep = now
+        lastAlarmRetry = now
         pendingWrites = PendingRequests(capacity: limits.pendingRequestsMax)
         pendingReads = PendingRequests(capacity: limits.pendingRequestsMax)
         pendingCalls = PendingRequests(capacity: limits.pendingRequestsMax)
@@ -159,7 +170,10 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         RequestID(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)
     }
 
-    var deadline: ContinuousClock.Instant { ContinuousClock.now + limits.requestTimeout }
+    /// Now, as the environment tells it.
+    var now: ContinuousClock.Instant { environment.now() }
+
+    var deadline: ContinuousClock.Instant { now + limits.requestTimeout }
 
     /// The header every response carries.
     func header(revision: Int64? = nil) -> Etcdserverpb_ResponseHeader {
@@ -167,7 +181,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         header.clusterID = clusterID
         header.memberID = identity.id.rawValue
         header.revision = revision ?? publishedRevision.load(ordering: .relaxed)
-        header.raftTerm = loop.status.term
+        header.raftTerm = replica.status.term
         return header
     }
 
@@ -235,7 +249,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         // A snapshot from before the store kept members (format 2) has none: the flags' table stands.
         if store.members.isEmpty, !membersByID.isEmpty { store.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue))) }
         membersChanged()
-        lessor.restore(from: store, now: ContinuousClock.now)
+        lessor.restore(from: store, now: now)
         watches.storeReplaced()
         publish()
     }
@@ -305,17 +319,14 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         evaluateOffLoop(waiter.context, completion: waiter.resume)
     }
 
-    /// Answers a read from the store as it is now, on another thread: the loop only copies the
+    /// Answers a read from the store as it is now, in the background: the loop only copies the
     /// store (copy-on-write: O(1) now, and its next write copies a B-tree path and one log chunk,
     /// not the store), so a range over a million keys, and the encoding of its response, never
     /// hold up heartbeats and fsyncs. Loop thread only.
     func evaluateOffLoop(_ work: ReadWork, completion: @escaping @Sendable (ReadAnswer) -> Void) {
         let view = store
-        Self.readQueue.async { completion(Self.evaluate(work, on: view)) }
+        environment.runInBackground { completion(Self.evaluate(work, on: view)) }
     }
-
-    /// Where reads run: a concurrent queue on Dispatch's shared pool.
-    static let readQueue = DispatchQueue(label: "synod.reads", qos: .userInitiated, attributes: .concurrent)
 
     /// Answers a read from `store`.
     static func evaluate(_ work: ReadWork, on store: MVCCStore) -> ReadAnswer {

@@ -12,6 +12,8 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
         case fault
         case heal
         case scriptedTransfer
+        /// An input from `node`'s service (or a peer's call) for the process `incarnation` of it.
+        case host(node: Int, incarnation: UInt64, HostInput<Message>)
     }
 
     var time: UInt64

@@ -54,7 +54,7 @@ struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
     /// and its state there must equal every other replica's.
     mutating func saveSnapshot(_ metadata: SnapshotMetadata, writer: @escaping @Sendable () -> [UInt8]) -> Snapshot? {
         let simulator = self.simulator
-        let applied = simulator.nodes[node].stateMachine.appliedIndex
+        let applied = simulator.service.appliedIndex(node: node)
         guard applied == metadata.index else {
             simulator.checker.fail("n\(node + 1) was asked for a snapshot at \(metadata.index) but applied \(applied)")
             return nil
@@ -65,47 +65,118 @@ struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
     }
 }
 
-/// A simulated node's application: the key-value state machine the simulated clients use, fed by
-/// the node's replica host exactly as a real node's service is.
-final class SimulatedReplica<Engine: SimulatableEngine>: ReplicaApplication {
+/// A simulated node's application as its host sees it: the service's application, with every
+/// apply and restore checked against the other replicas.
+final class CheckedApplication<Engine: SimulatableEngine>: ReplicaApplication {
     unowned let simulator: Simulator<Engine>
     let node: Int
+    let inner: any ReplicaApplication
 
-    init(simulator: Simulator<Engine>, node: Int) {
+    init(simulator: Simulator<Engine>, node: Int, inner: any ReplicaApplication) {
         self.simulator = simulator
         self.node = node
+        self.inner = inner
     }
 
+    /// Entries go to the service one at a time, so the state after each can be compared where a
+    /// snapshot recorded one.
     func apply(_ entries: [Entry], status: EngineStatus) {
-        for entry in entries { simulator.apply(entry, node: node) }
+        let simulator = self.simulator
+        for entry in entries {
+            simulator.checker.checkApply(node: node, entry: entry)
+            if entry.index > simulator.report.committedEntries {
+                simulator.report.committedEntries = entry.index
+                if entry.kind == .configuration { simulator.report.configurationsCommitted += 1 }
+            }
+            inner.apply([entry], status: status)
+            if simulator.checker.hasRecordedState(at: entry.index) {
+                simulator.checker.recordState(node: node, index: entry.index, digest: simulator.service.stateDigest(node: node), source: "applied state")
+            }
+        }
     }
 
-    func readReady(_ id: RequestID, index: LogIndex) {
-        simulator.nodes[node].readsAwaitingApply.append((index, id))
-    }
-
-    func rejected(_ id: RequestID, _ reason: RequestRejection) {
-        simulator.attemptFailed(node: node, request: id, reason: reason)
-    }
-
-    func snapshotWriter() -> @Sendable () -> [UInt8] {
-        let data = simulator.nodes[node].stateMachine.snapshotData
-        return { data }
-    }
+    func readReady(_ id: RequestID, index: LogIndex) { inner.readReady(id, index: index) }
+    func rejected(_ id: RequestID, _ reason: RequestRejection) { inner.rejected(id, reason) }
+    func snapshotWriter() -> @Sendable () -> [UInt8] { inner.snapshotWriter() }
 
     func restore(_ snapshot: Snapshot) {
-        guard let machine = KeyValueStateMachine(restoring: snapshot.data), machine.appliedIndex == snapshot.metadata.index else {
-            simulator.checker.fail("n\(node + 1) could not restore \(snapshot)")
+        inner.restore(snapshot)
+        let applied = simulator.service.appliedIndex(node: node)
+        guard applied == snapshot.metadata.index else {
+            simulator.checker.fail("n\(node + 1) restored \(snapshot) but its service applied \(applied)")
             return
         }
-        simulator.checker.recordState(node: node, index: snapshot.metadata.index, digest: Digest.of(machine.snapshotData), source: "restored snapshot")
+        simulator.checker.recordState(node: node, index: snapshot.metadata.index, digest: simulator.service.stateDigest(node: node), source: "restored snapshot")
         simulator.report.snapshotsRestored += 1
-        simulator.nodes[node].stateMachine = machine
     }
 
-    func afterIteration(status: EngineStatus, now: ContinuousClock.Instant) {}
-    func handlePeerRequest(_ payload: [UInt8], from: NodeID, callID: UInt64) -> [UInt8]? { nil }
-    func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {}
-    func acceptsForwardedProposal(_ data: [UInt8]) -> Bool { true }
-    func storageSpace(exhausted: Bool) {}
+    func afterIteration(status: EngineStatus, now: ContinuousClock.Instant) { inner.afterIteration(status: status, now: now) }
+    func handlePeerRequest(_ payload: [UInt8], from: NodeID, callID: UInt64) -> [UInt8]? { inner.handlePeerRequest(payload, from: from, callID: callID) }
+    func handlePeerResponse(id: UInt64, _ payload: [UInt8]) { inner.handlePeerResponse(id: id, payload) }
+    func acceptsForwardedProposal(_ data: [UInt8]) -> Bool { inner.acceptsForwardedProposal(data) }
+    func storageSpace(exhausted: Bool) { inner.storageSpace(exhausted: exhausted) }
+}
+
+/// A simulated node as its service reaches it: requests become host inputs scheduled at the
+/// current virtual time, and node-level calls travel the simulated network. Everything runs on the
+/// simulator's one thread; a handle of a crashed process does nothing.
+final class SimulatedReplicaHandle<Engine: SimulatableEngine>: ReplicaHandle, @unchecked Sendable {
+    unowned let simulator: Simulator<Engine>
+    let node: Int
+    let incarnation: UInt64
+
+    init(simulator: Simulator<Engine>, node: Int, incarnation: UInt64) {
+        self.simulator = simulator
+        self.node = node
+        self.incarnation = incarnation
+    }
+
+    private var isCurrent: Bool { simulator.nodes[node].incarnation == incarnation && simulator.nodes[node].host != nil }
+
+    var status: EngineStatus {
+        simulator.nodes[node].host?.status ?? EngineStatus(id: simulator.nodeIDs[node], term: 0, isLeader: false, leader: nil, commitIndex: 0, appliedIndex: 0)
+    }
+
+    var durableSnapshotIndex: UInt64 { simulator.nodes[node].storage.snapshot?.metadata.index ?? 0 }
+
+    private func input(_ input: HostInput<Engine.Message>) -> Bool {
+        guard isCurrent else { return false }
+        simulator.schedule(.host(node: node, incarnation: incarnation, input), at: simulator.now)
+        return true
+    }
+
+    func propose(_ proposal: Proposal) -> Bool { input(.proposal(proposal)) }
+    func read(_ id: RequestID) -> Bool { input(.event(.read(id))) }
+    func changeMembership(_ id: RequestID, _ change: MembershipChange) -> Bool { input(.event(.changeMembership(id, change))) }
+    func transferLeadership(_ id: RequestID, to target: NodeID) -> Bool { input(.event(.transferLeadership(id, to: target))) }
+    func snapshotNow() -> Bool { input(.event(.snapshotNow)) }
+    func perform(_ work: @escaping () -> Void) -> Bool { input(.work(work)) }
+    func performAlways(_ work: @escaping () -> Void) { _ = input(.work(work)) }
+
+    /// The call reaches the peer's application over the simulated network (or is lost), and its
+    /// answer comes back the same way.
+    func call(_ peer: NodeID, callID: UInt64, payload: [UInt8]) {
+        let simulator = self.simulator
+        guard isCurrent, let target = simulator.slot(of: peer) else { return }
+        let caller = simulator.nodeIDs[node]
+        simulator.sendBetweenHosts(from: node, to: target) { application in
+            guard let answer = application.handlePeerRequest(payload, from: caller, callID: callID) else { return }
+            simulator.nodes[target].handle?.respond(to: caller, callID: callID, payload: answer)
+        }
+    }
+
+    func respond(to peer: NodeID, callID: UInt64, payload: [UInt8]) {
+        guard isCurrent, let target = simulator.slot(of: peer) else { return }
+        simulator.sendBetweenHosts(from: node, to: target) { application in
+            application.handlePeerResponse(id: callID, payload)
+        }
+    }
+}
+
+/// What a service hands a simulated node's host: engine events, proposals, and work to run on
+/// the node's thread.
+enum HostInput<Message: EngineMessage> {
+    case event(EngineEvent<Message>)
+    case proposal(Proposal)
+    case work(() -> Void)
 }

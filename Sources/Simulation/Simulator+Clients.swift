@@ -47,8 +47,9 @@ extension Simulator {
         attempt(client: index)
     }
 
-    /// Sends the current operation to the client's preferred node; a crashed node refuses the
-    /// connection. The operation is stored before the engine steps, because the step may complete it.
+    /// Sends the current operation to the client's preferred node's service; a crashed node
+    /// refuses the connection. The operation is stored before the service sees it, because the
+    /// answer may come at once.
     func attempt(client index: Int) {
         guard var operation = clients[index].operation else { return }
         let node = clients[index].preferredNode
@@ -59,44 +60,55 @@ extension Simulator {
             scheduleWake(client: index, at: operation.currentAttemptDeadline)
             return
         }
-        let request = RequestID(nextRequestID)
+        let attempt = RequestID(nextRequestID)
         nextRequestID += 1
-        operation.attempts[request] = node
+        operation.attempts[attempt] = node
         operation.currentAttemptDeadline = now + attemptTimeoutTicks * options.tickMicros
-        nodes[node].requestOwners[request] = index
-        scheduleWake(client: index, at: min(operation.currentAttemptDeadline, operation.deadline))
-        let event: EngineEvent<Engine.Message>
-        switch operation.input {
-        case .get:
-            event = .read(request)
-        case .put(let key, let value):
-            event = .propose(request, submitWrite(.put(key: key, value: value), client: index, operation: &operation, request: request, node: node))
-        case .compareAndSet(let key, let expected, let new):
-            event = .propose(request, submitWrite(.compareAndSet(key: key, expected: expected, new: new), client: index, operation: &operation, request: request, node: node))
-        }
+        if case .get = operation.input {} else { operation.mayHaveTakenEffect = true }
         clients[index].operation = operation
-        step(node: node, event)
+        scheduleWake(client: index, at: min(operation.currentAttemptDeadline, operation.deadline))
+        service.submit(operation.input, client: index, sequence: operation.sequence, to: node) { [unowned self] answer in
+            answered(client: index, attempt: attempt, answer)
+        }
     }
 
-    private func submitWrite(_ write: KeyValueCommand.Operation, client index: Int, operation: inout SimulatedClient.Operation, request: RequestID, node: Int) -> [UInt8] {
-        let command = KeyValueCommand(client: index, sequence: operation.sequence, operation: write)
-        nodes[node].awaitingWrites[ClientSequence(client: index, sequence: operation.sequence)] = request
-        operation.mayHaveTakenEffect = true
-        return command.encoded
+    /// A service answered one attempt of a client's operation.
+    func answered(client index: Int, attempt: RequestID, _ answer: ServiceAnswer) {
+        guard var operation = clients[index].operation, operation.attempts.removeValue(forKey: attempt) != nil else { return }
+        switch answer {
+        case .output(let output):
+            complete(client: index, sequence: operation.sequence, output: output)
+        case .refused(let reason):
+            clients[index].operation = operation
+            attemptRefused(client: index, reason: reason)
+        case .unknown:
+            if case .get = operation.input {
+                clients[index].operation = operation
+                return attemptRefused(client: index, reason: nil)
+            }
+            // A write without a session may have applied: retrying it could apply it twice, so the
+            // client gives up on it, and the history keeps it as indeterminate.
+            if operation.mustComplete {
+                report.violations.append("liveness: client \(index) could not complete \(operation.input) after healing: the service timed out")
+            }
+            recordAbandoned(client: index, operation)
+            clients[index].operation = nil
+            scheduleThink(client: index)
+        }
     }
 
-    func attemptFailed(node: Int, request: RequestID, reason: RequestRejection) {
-        guard let index = nodes[node].requestOwners.removeValue(forKey: request) else { return }
-        guard var operation = clients[index].operation, operation.attempts.removeValue(forKey: request) != nil else { return }
+    /// The attempt had no effect: try again shortly, where the refusal points.
+    func attemptRefused(client index: Int, reason: RequestRejection?) {
+        guard var operation = clients[index].operation else { return }
         switch reason {
         case .notLeader(let leader?):
             clients[index].preferredNode = slot(of: leader) ?? random.int(in: 0..<nodeCount)
-        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut, .notMember:
+        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut, .notMember, nil:
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
         case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests, .leadershipTransferInProgress:
             break
         case .membershipChangeInProgress, .learnerNotCaughtUp, .invalidMembershipChange, .transferTargetNotVoter, .notEnoughActiveMembers:
-            preconditionFailure("a client request was refused as an operator request: \(reason)")
+            preconditionFailure("a client request was refused as an operator request: \(String(describing: reason))")
         }
         // Retry after a short pause rather than at once, as a real client backs off.
         operation.currentAttemptDeadline = now + options.tickMicros

@@ -118,10 +118,9 @@ extension Simulator {
         nodes[node].armedCrash = nil
         nodes[node].storage.crash(random: &random)
         // Volatile state dies with the process; clients waiting on it time out and retry elsewhere.
-        nodes[node].stateMachine = KeyValueStateMachine()
-        nodes[node].awaitingWrites.removeAll()
-        nodes[node].readsAwaitingApply.removeAll()
-        nodes[node].requestOwners.removeAll()
+        nodes[node].handle = nil
+        nodes[node].application = nil
+        service.crashed(node: node)
         note("fault: n\(node + 1) crashed (\(reason))")
     }
 
@@ -141,9 +140,8 @@ extension Simulator {
             return
         }
         let durable = nodes[node].storage.durableState
-        // The shell restores the state machine from the durable snapshot before the engine runs.
-        nodes[node].stateMachine = durable.snapshot.flatMap { KeyValueStateMachine(restoring: $0.data) } ?? KeyValueStateMachine()
-        startHost(node: node, engine: Engine.start(id: nodeIDs[node], voters: bootstrapConfiguration(for: node), profile: profile, random: random.fork(), restoring: durable))
+        // The service restores the durable snapshot before the engine runs.
+        startHost(node: node, engine: Engine.start(id: nodeIDs[node], voters: bootstrapConfiguration(for: node), profile: profile, random: random.fork(), restoring: durable), snapshot: durable.snapshot)
         checker.restarted(node: node, durableCommit: Engine.commitIndex(of: durable.hardState))
         let snapshotText = durable.snapshot.map { ", \($0.metadata)" } ?? ""
         note("fault: n\(node + 1) restarted with \(durable.entries.count) entries, \(durable.hardState)\(snapshotText); \(nodes[node].engine!.membership)")

@@ -13,16 +13,11 @@ public final class Simulator<Engine: SimulatableEngine> {
     final class Node {
         /// The running process: the same replica host a real node runs. Nil while crashed.
         var host: ReplicaHost<Engine>?
-        /// What the host hands committed entries, read answers and snapshots to.
-        var replica: SimulatedReplica<Engine>!
+        /// What the process's service reaches its replica through.
+        var handle: SimulatedReplicaHandle<Engine>?
+        /// The process's service, checked (the host holds it weakly).
+        var application: CheckedApplication<Engine>?
         var storage: SimulatedStorage<Engine.HardState>
-        var stateMachine = KeyValueStateMachine()
-        /// Writes submitted through this node, by client and sequence, awaiting their apply.
-        var awaitingWrites: [ClientSequence: RequestID] = [:]
-        /// Reads this node's engine declared ready, waiting for the state machine to reach their index.
-        var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
-        /// The client behind each request submitted through this node.
-        var requestOwners: [RequestID: Int] = [:]
         /// Crash this node the next time it persists, before or after syncing.
         var armedCrash: ArmedCrash?
         /// Counts this node's process lives, so a disk completion scheduled before a crash is not
@@ -42,12 +37,11 @@ public final class Simulator<Engine: SimulatableEngine> {
 
     enum ArmedCrash { case beforeSync, afterSync }
 
-    struct ClientSequence: Hashable {
-        var client: Int
-        var sequence: UInt64
-    }
-
     let options: SimulationOptions
+    /// What the nodes run and the clients use.
+    let service: SimulatedService
+    /// Virtual time zero as the service's clock reads it: only differences of instants matter.
+    let epoch = ContinuousClock.now
     let nodeCount: Int
     /// The first configuration every node starts from, the ids of the nodes' first identities.
     let bootstrapVoters: [NodeID]
@@ -79,10 +73,12 @@ public final class Simulator<Engine: SimulatableEngine> {
     /// Clients stop starting operations early enough that every one can finish within the bound.
     var lastIssueTime: UInt64 { endTime - UInt64(options.livenessBoundTicks) * options.tickMicros }
 
-    public init(options: SimulationOptions) {
+    /// A run of `service` (the simulator's own key-value service when nil) for `options.seed`.
+    public init(options: SimulationOptions, service makeService: ((_ nodeCount: Int) -> SimulatedService)? = nil) {
         self.options = options
         var random = SeededRandom(seed: options.seed)
         let nodeCount = options.nodeCount ?? (random.chance(0.5) ? 3 : 5)
+        self.service = makeService?(nodeCount) ?? KeyValueService(nodeCount: nodeCount)
         precondition((1...7).contains(nodeCount), "the simulator hosts 1 to 7 nodes, not \(nodeCount)")
         precondition(options.livenessBoundTicks < options.healPhaseTicks, "the liveness bound must fit in the heal phase")
         self.nodeCount = nodeCount
@@ -101,8 +97,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         report.nodeCountGiven = options.nodeCount
         self.random = random
         for index in 0..<nodeCount {
-            nodes[index].replica = SimulatedReplica(simulator: self, node: index)
-            startHost(node: index, engine: Engine.start(id: nodeIDs[index], voters: bootstrapVoters, profile: profile, random: self.random.fork(), restoring: nil))
+            startHost(node: index, engine: Engine.start(id: nodeIDs[index], voters: bootstrapVoters, profile: profile, random: self.random.fork(), restoring: nil), snapshot: nil)
             // Nodes tick out of phase with each other, as real clocks would.
             schedule(.tick(node: index), at: UInt64(self.random.int(in: 0..<Int(options.tickMicros))))
         }
@@ -154,42 +149,80 @@ public final class Simulator<Engine: SimulatableEngine> {
             healEverything()
         case .scriptedTransfer:
             transferLeadership()
+        case .host(let node, let incarnation, let input):
+            guard nodes[node].host != nil, nodes[node].incarnation == incarnation else { return }
+            switch input {
+            case .event(let event): step(node: node, event)
+            case .proposal(let proposal): step(node: node, [], proposals: [proposal])
+            case .work(let work): work()
+            }
         }
     }
 
     // MARK: Driving engines
 
-    /// Starts a node's process: a replica host around `engine`, with this node's replica and the
-    /// per-step checks and trace.
-    func startHost(node: Int, engine: Engine) {
+    /// Starts a node's process: a replica host around `engine`, with a new instance of the
+    /// service restored from the durable `snapshot`, and the per-step checks and trace.
+    func startHost(node: Int, engine: Engine, snapshot: Snapshot?) {
         let host = ReplicaHost(engine: engine)
-        host.application = nodes[node].replica
+        let handle = SimulatedReplicaHandle(simulator: self, node: node, incarnation: nodes[node].incarnation)
+        let seed = random.next()
+        let epoch = self.epoch
+        let clock = VirtualClock(simulator: self)
+        let environment = ReplicaEnvironment.simulated(seed: seed) { epoch.advanced(by: .microseconds(clock.micros)) }
+        let service = self.service.start(node: node, id: nodeIDs[node], replica: handle, environment: environment)
+        if let snapshot { service.restore(snapshot) }
+        let application = CheckedApplication(simulator: self, node: node, inner: service)
+        host.application = application
         host.stepObserver = { [unowned self] event, actions, before, engine in
             if let violation = engine.protocolViolation(since: before) { checker.fail(violation) }
             trace.record(.step(node: node, event: event, actions: actions), at: now)
         }
         nodes[node].host = host
+        nodes[node].handle = handle
+        nodes[node].application = application
+    }
+
+    /// Virtual time in microseconds, for the service's clock.
+    var virtualInstant: ContinuousClock.Instant { epoch.advanced(by: .microseconds(now)) }
+
+    /// Runs `work` with `to`'s application after the network's delay from `from` (as often as the
+    /// network duplicates it, or never when it is lost or `to` crashed meanwhile).
+    func sendBetweenHosts(from: Int, to target: Int, _ work: @escaping (any ReplicaApplication) -> Void) {
+        let incarnation = nodes[target].incarnation
+        for delay in network.deliveryDelays(from: from, to: target, random: &random) {
+            schedule(.host(node: target, incarnation: incarnation, .work { [unowned self] in
+                if let application = nodes[target].application { work(application) }
+            }), at: now + delay)
+        }
     }
 
     /// Runs one event through the node's host, and the events its actions feed back (a snapshot
     /// made, an overlapping write's completion is scheduled on the disk instead), checking the
     /// cluster after each batch.
     func step(node: Int, _ event: EngineEvent<Engine.Message>) {
+        step(node: node, [event])
+    }
+
+    func step(node: Int, _ firstEvents: [EngineEvent<Engine.Message>], proposals firstProposals: [Proposal] = []) {
         guard let host = nodes[node].host else { preconditionFailure("stepping crashed node n\(node + 1)") }
-        var events = [event]
-        while !events.isEmpty {
+        var events = firstEvents
+        var proposals = firstProposals
+        while !events.isEmpty || !proposals.isEmpty {
             let previous = host.status
             var effects = SimulatedEffects(simulator: self, node: node)
             do {
-                events = try host.run(events, effects: &effects)
+                events = try host.run(events, proposals: proposals, effects: &effects)
             } catch {
                 return  // The node crashed part-way; its host is gone.
             }
-            serveReadyReads(node: node)
+            proposals = []
             let status = host.status
-            let nodeState = nodes[node]
-            checker.checkStatus(node: node, status: status, applied: nodeState.stateMachine.appliedIndex) { nodeState.storage }
+            let storage = nodes[node].storage
+            checker.checkStatus(node: node, status: status, applied: service.appliedIndex(node: node)) { storage }
             if status.isLeader && status.commitIndex > previous.commitIndex { checkCommitIsDurable(leader: node, status: status) }
+            host.finishBatch(now: virtualInstant)
+            guard nodes[node].host === host else { return }
         }
     }
 
@@ -198,41 +231,6 @@ public final class Simulator<Engine: SimulatableEngine> {
     func slot(of id: NodeID) -> Int? {
         let slot = Int((id.rawValue - 1) % 8)
         return slot < nodeCount && nodeIDs[slot] == id ? slot : nil
-    }
-
-    func apply(_ entry: Entry, node: Int) {
-        checker.checkApply(node: node, entry: entry)
-        if entry.index > report.committedEntries {
-            report.committedEntries = entry.index
-            if entry.kind == .configuration { report.configurationsCommitted += 1 }
-        }
-        let result = nodes[node].stateMachine.apply(entry)
-        if checker.hasRecordedState(at: entry.index) {
-            checker.recordState(node: node, index: entry.index, digest: Digest.of(nodes[node].stateMachine.snapshotData), source: "applied state")
-        }
-        guard let applied = result, !nodes[node].awaitingWrites.isEmpty else { return }
-        let key = ClientSequence(client: applied.client, sequence: applied.sequence)
-        guard nodes[node].awaitingWrites.removeValue(forKey: key) != nil else { return }
-        complete(client: applied.client, sequence: applied.sequence, output: applied.output)
-    }
-
-    func serveReadyReads(node: Int) {
-        guard !nodes[node].readsAwaitingApply.isEmpty else { return }
-        let applied = nodes[node].stateMachine.appliedIndex
-        var waiting: [(index: LogIndex, id: RequestID)] = []
-        for read in nodes[node].readsAwaitingApply {
-            guard read.index <= applied else {
-                waiting.append(read)
-                continue
-            }
-            guard let client = nodes[node].requestOwners.removeValue(forKey: read.id),
-                  let operation = clients[client].operation,
-                  operation.attempts[read.id] != nil,
-                  case .get(let key) = operation.input
-            else { continue }
-            complete(client: client, sequence: operation.sequence, output: .value(nodes[node].stateMachine.value(of: key)))
-        }
-        nodes[node].readsAwaitingApply = waiting
     }
 
     // MARK: Ending
@@ -250,6 +248,7 @@ public final class Simulator<Engine: SimulatableEngine> {
                 recordAbandoned(client: client.index, operation)
             }
         }
+        if report.violations.isEmpty { report.violations += service.finalViolations() }
         if report.violations.isEmpty {
             switch Linearizability.check(KeyValueModel(), history: history, maxSteps: options.linearizabilityStepsMax) {
             case .linearizable: break
@@ -263,4 +262,12 @@ public final class Simulator<Engine: SimulatableEngine> {
         report.fullTrace = trace.fullTrace ?? []
         if !report.violations.isEmpty { report.traceTail = trace.formattedTail }
     }
+}
+
+/// The simulator's time for a service's clock, which must be `Sendable`: everything runs on the
+/// simulator's one thread.
+final class VirtualClock<Engine: SimulatableEngine>: @unchecked Sendable {
+    unowned let simulator: Simulator<Engine>
+    init(simulator: Simulator<Engine>) { self.simulator = simulator }
+    var micros: Int64 { Int64(simulator.now) }
 }

@@ -44,7 +44,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     }
 
     func status(request: Etcdserverpb_StatusRequest, context: ServerContext) async throws -> Etcdserverpb_StatusResponse {
-        let status = service.loop.status
+        let status = service.replica.status
         let ownID = service.identity.id.rawValue
         guard let state = await service.onLoop({ service in
             (bytes: service.store.sizeBytes, applied: service.appliedIndex, alarms: service.store.alarms,

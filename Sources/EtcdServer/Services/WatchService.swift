@@ -51,7 +51,7 @@ struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
             group.addTask { await service.shutdown.wait() }
             defer {
                 // Never refused: a stream's watchers must not outlive it.
-                service.loop.performAlways { service.watches.remove(stream) }
+                service.replica.performAlways { service.watches.remove(stream) }
             }
             try await group.next()
             group.cancelAll()

@@ -32,7 +32,13 @@ final class WatchHub {
     /// The revision of the last events dispatched: where synced watchers stand.
     private var lastRevision: Int64 = 0
 
-    init(fault: WatchFault? = nil) { self.fault = fault }
+    /// Now, from the service's environment (virtual time in the simulator).
+    let clock: @Sendable () -> ContinuousClock.Instant
+
+    init(fault: WatchFault? = nil, clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.fault = fault
+        self.clock = clock
+    }
 
     func add(_ stream: WatchStream) { streams[ObjectIdentifier(stream)] = stream }
 
@@ -85,7 +91,7 @@ final class WatchHub {
             id: id, key: key, rangeEnd: rangeEnd,
             skipPuts: request.filters.contains(.noput), skipDeletes: request.filters.contains(.nodelete),
             withPrevious: request.prevKv, progressNotify: request.progressNotify, fragment: request.fragment,
-            nextRevision: synced && fault == .early ? revision + 1 : start, synced: synced, lastSent: ContinuousClock.now
+            nextRevision: synced && fault == .early ? revision + 1 : start, synced: synced, lastSent: clock()
         )
         watcherCount += 1
         if !synced { unsynced.append((ObjectIdentifier(stream), id)) }
@@ -122,7 +128,7 @@ final class WatchHub {
     func dispatch(_ events: [Event], revision: Int64) {
         lastRevision = revision
         guard !events.isEmpty, watcherCount > 0 else { return }
-        let now = ContinuousClock.now
+        let now = clock()
         for (streamKey, stream) in streams {
             // Changes to watchers are made after the loop over them: writing the dictionary while
             // iterating it would copy it whole.
@@ -187,7 +193,7 @@ final class WatchHub {
             let wanted = batch.events.filter(watcher.wants)
             if !wanted.isEmpty {
                 deliver(.events(watchID: entry.id, revision: store.revision, events: wanted, withPrevious: watcher.withPrevious, fragment: watcher.fragment), on: stream)
-                watcher.lastSent = ContinuousClock.now
+                watcher.lastSent = clock()
             }
             stream.watchers[entry.id] = watcher
             if watcher.synced {

@@ -25,7 +25,7 @@ import Synchronization
 /// etcd's `Ready` does. Client proposals that arrive together become one `proposeBatch`, so they
 /// share a log write and an append message. An iteration is scheduled when the inbox stops being
 /// empty, so the frames one pass of the event loop reads land in one batch.
-public final class ReplicaLoop<Engine: ConsensusEngine>: @unchecked Sendable
+public final class ReplicaLoop<Engine: ConsensusEngine>: ReplicaHandle, @unchecked Sendable
 where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     public typealias Transport = PeerTransport<Engine.Message>
 
@@ -91,7 +91,8 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     public var snapshotObserver: (@Sendable (Duration) -> Void)?
     /// The index of the newest snapshot the log's marker makes durable (segments behind it are
     /// released), for readers on other threads: an operator's defragmentation waits for it.
-    public let durableSnapshotIndex = Atomic<UInt64>(0)
+    private let durableSnapshot = Atomic<UInt64>(0)
+    public var durableSnapshotIndex: UInt64 { durableSnapshot.load(ordering: .relaxed) }
     /// The status after the last iteration, for readers on other threads (gRPC headers).
     private var publishedStatus: EngineStatus
 
@@ -102,7 +103,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         tickAmount = TimeAmount(tickInterval)
         self.logger = logger
         self.publishedStatus = engine.status
-        durableSnapshotIndex.store(storage.durableState.snapshot?.metadata.index ?? 0, ordering: .relaxed)
+        durableSnapshot.store(storage.durableState.snapshot?.metadata.index ?? 0, ordering: .relaxed)
     }
 
     public var status: EngineStatus {
@@ -152,6 +153,14 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
 
     @discardableResult
     public func submit(_ event: EngineEvent<Engine.Message>) -> Bool { enqueue(.event(event), bounded: true) }
+
+    public func read(_ id: RequestID) -> Bool { submit(.read(id)) }
+
+    public func changeMembership(_ id: RequestID, _ change: MembershipChange) -> Bool { submit(.changeMembership(id, change)) }
+
+    public func transferLeadership(_ id: RequestID, to target: NodeID) -> Bool { submit(.transferLeadership(id, to: target)) }
+
+    public func snapshotNow() -> Bool { submit(.snapshotNow) }
 
     /// Runs `work` on the loop thread, after the actions of the current batch.
     @discardableResult
@@ -306,7 +315,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
         let started = ContinuousClock.now
         try storage.sync()
         syncObserver?(ContinuousClock.now - started)
-        durableSnapshotIndex.store(storage.durableState.snapshot?.metadata.index ?? 0, ordering: .relaxed)
+        durableSnapshot.store(storage.durableState.snapshot?.metadata.index ?? 0, ordering: .relaxed)
     }
 
     /// Saves a snapshot the node made, off the loop. A full disk is not fatal here: nothing depends
