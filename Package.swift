@@ -97,11 +97,19 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        // The real etcd service under the simulator: EtcdService on every simulated node.
+        .target(
+            name: "EtcdSimulation",
+            dependencies: [
+                "ConsensusCore", "EtcdServer", "Linearizability", "MVCC", "Replica", "Simulation",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "synod",
             dependencies: [
                 "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
-                "BoltSnapshot", "MVCC",
+                "BoltSnapshot", "MVCC", "EtcdSimulation",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -118,6 +126,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "EtcdSimulation", "EtcdServer"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are
         // restored and served by etcd, and etcd's snapshots are read by us.

@@ -38,7 +38,7 @@ extension EtcdService {
 
     /// `read`, answering through `completion`.
     func read(_ work: ReadWork, serializable: Bool, completion: @escaping @Sendable (ReadAnswer) -> Void) {
-        if serializable {
+        if serializable || faults.staleReads {
             if !replica.perform({ [self] in evaluateOffLoop(work, completion: completion) }) { completion(.failure(.tooManyRequests)) }
             return
         }

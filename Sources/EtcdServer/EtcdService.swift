@@ -116,7 +116,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     let hashKVAnswering = Atomic<Bool>(false)
     /// `SYNOD_STORE_FAULT=alter-puts`: this member applies every put with its value changed, a
     /// deliberately diverging replica for testing the corruption check. Never set in production.
-    let alterPutsForTesting = ProcessInfo.processInfo.environment["SYNOD_STORE_FAULT"] == "alter-puts"
+    var alterPutsForTesting: Bool { faults.alterPuts }
+    /// Deliberate defects, for the checkers' mutation tests; empty in production.
+    let faults: EtcdServiceFaults
     /// Loop state of the peer round-trip probe (`EtcdService+PeerProbe`).
     var lastPingRound: ContinuousClock.Instant
     var pingsInFlight: [UInt64: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
@@ -134,7 +136,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     /// A NOSPACE alarm was proposed and has not applied yet, so it is not proposed again.
     let noSpaceAlarmProposed = Atomic<Bool>(false)
 
-    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, clusterToken: String, replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits, electionTimeout: Duration, logger: Logger) {
+    public init(identity: EtcdMember, members: [EtcdMember], clusterID: UInt64, clusterToken: String, replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits, electionTimeout: Duration, logger: Logger, faults: EtcdServiceFaults? = nil) {
         let (seconds, attoseconds) = (electionTimeout * 3 / 2).components
         minimumLeaseTTLSeconds = max(1, seconds + (attoseconds > 0 ? 1 : 0))
         self.electionTimeout = electionTimeout
@@ -146,11 +148,17 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         self.limits = limits
         self.logger = logger
         membersByID = Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) })
-        let watchFault = WatchFault.fromEnvironment()
-        if let unknown = watchFault.unknown { logger.warning("ignoring \(WatchFault.environmentVariable)=\(unknown): no such fault") }
-        if let fault = watchFault.fault { logger.warning("\(WatchFault.environmentVariable)=\(fault.rawValue): watches are deliberately broken, for testing the checkers") }
-        watches = WatchHub(fault: watchFault.fault, clock: environment.now)
-        if alterPutsForTesting { logger.warning("SYNOD_STORE_FAULT=alter-puts: this member's store deliberately diverges, for testing the corruption check") }
+        if let faults {
+            self.faults = faults
+        } else {
+            let configured = EtcdServiceFaults.fromEnvironment()
+            for name in configured.unknown { logger.warning("ignoring \(name): no such fault") }
+            self.faults = configured.faults
+        }
+        if let fault = self.faults.watch { logger.warning("\(WatchFault.environmentVariable)=\(fault.rawValue): watches are deliberately broken, for testing the checkers") }
+        watches = WatchHub(fault: self.faults.watch, clock: environment.now)
+        if self.faults.alterPuts { logger.warning("SYNOD_STORE_FAULT=alter-puts: this member's store deliberately diverges, for testing the corruption check") }
+        if self.faults.staleReads { logger.warning("SYNOD_STORE_FAULT=stale-reads: this member answers linearizable reads from its own store, for testing the checkers") }
         // Request ids start at a random point, so a restarted node never reuses an id that an
         // entry still in the log carries.
         requestCounter = Atomic(environment.random() >> 1 | 1)

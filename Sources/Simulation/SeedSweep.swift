@@ -45,11 +45,14 @@ public struct SeedSweep: Sendable {
     public var engine: SimulatedEngineKind
     public var seeds: Range<UInt64>
     public var template: SimulationOptions
+    /// The service the nodes run; the simulator's own key-value service when nil.
+    public var service: SimulatedServiceFactory?
 
-    public init(engine: SimulatedEngineKind, seeds: Range<UInt64>, template: SimulationOptions) {
+    public init(engine: SimulatedEngineKind, seeds: Range<UInt64>, template: SimulationOptions, service: SimulatedServiceFactory? = nil) {
         self.engine = engine
         self.seeds = seeds
         self.template = template
+        self.service = service
     }
 
     /// Runs one seed with the sweep's settings.
@@ -57,7 +60,7 @@ public struct SeedSweep: Sendable {
         var options = template
         options.seed = seed
         switch engine {
-        case .raft: return Simulator<RaftEngine>(options: options).run()
+        case .raft: return Simulator<RaftEngine>(options: options, service: service).run()
         }
     }
 

@@ -25,6 +25,10 @@ public protocol SimulatedService: AnyObject {
     /// simulator's thread, unless the node crashes first.
     func submit(_ input: KeyValueModel.Input, client: Int, sequence: UInt64, to node: Int, answer: @escaping (ServiceAnswer) -> Void)
 
+    /// Whether a client may send a write again after an attempt went unanswered: true when the
+    /// service deduplicates retries (client sessions), false when a retry could apply twice.
+    var retriesWritesSafely: Bool { get }
+
     /// Checks made once the run is over, beyond the linearizability of the clients' history;
     /// returns the violations.
     func finalViolations() -> [String]
@@ -32,7 +36,11 @@ public protocol SimulatedService: AnyObject {
 
 extension SimulatedService {
     public func finalViolations() -> [String] { [] }
+    public var retriesWritesSafely: Bool { true }
 }
+
+/// Makes the service for one run, given the run's cluster size and options.
+public typealias SimulatedServiceFactory = @Sendable (_ nodeCount: Int, _ options: SimulationOptions) -> SimulatedService
 
 /// How a service answered one attempt.
 public enum ServiceAnswer: Sendable {

@@ -78,8 +78,8 @@ public struct SimulationReport: Sendable {
     public var healPhaseTicks = 0
     public var nodeCountGiven: Int?
 
-    public func replayCommand(engine: String, clients: Int) -> String {
-        var command = "synod sim --engine \(engine) --seed \(seed) --ticks \(faultPhaseTicks + healPhaseTicks) --heal-ticks \(healPhaseTicks) --clients \(clients)"
+    public func replayCommand(engine: String, service: String, clients: Int) -> String {
+        var command = "synod sim --engine \(engine) --service \(service) --seed \(seed) --ticks \(faultPhaseTicks + healPhaseTicks) --heal-ticks \(healPhaseTicks) --clients \(clients)"
         if let nodeCountGiven { command += " --nodes \(nodeCountGiven)" }
         return command + " --trace"
     }

@@ -22,6 +22,11 @@ extension Simulator {
             return
         }
         guard now >= operation.currentAttemptDeadline else { return }
+        if !operation.attempts.isEmpty && operation.mayHaveTakenEffect && !service.retriesWritesSafely {
+            // The write may have applied: sending it again could apply it twice. The client gives
+            // up, as an etcd client reports a timed-out put, and the history keeps it indeterminate.
+            return abandonIndeterminate(client: index, operation)
+        }
         if !operation.attempts.isEmpty {
             // The last attempt went unanswered: that node may be cut off, or no longer a member. Try
             // the next endpoint, as client libraries do, so every node is tried within a few timeouts.
@@ -31,15 +36,18 @@ extension Simulator {
         attempt(client: index)
     }
 
-    func startOperation(client index: Int) {
-        guard now <= lastIssueTime else { return }
+    /// Starts the client's next operation. `inheritedDeadline` is the deadline of a write the
+    /// client gave up on as indeterminate after healing: the client must still complete an
+    /// operation by then, so liveness is required of the service, not of one lost request.
+    func startOperation(client index: Int, inheritedDeadline: UInt64? = nil) {
+        guard now <= lastIssueTime || inheritedDeadline != nil else { return }
         let input = clients[index].nextInput(keyCount: options.keyCount, random: &random)
         let deadlineTicks = healed ? UInt64(options.livenessBoundTicks) : faultPhaseDeadlineTicks
         let operation = SimulatedClient.Operation(
             input: input,
             sequence: clients[index].sequence,
             invokedAt: now,
-            deadline: now + deadlineTicks * options.tickMicros,
+            deadline: inheritedDeadline ?? now + deadlineTicks * options.tickMicros,
             mustComplete: healed
         )
         trace.record(.client(index, sequence: operation.sequence, .invoke(input)), at: now)
@@ -88,11 +96,18 @@ extension Simulator {
             }
             // A write without a session may have applied: retrying it could apply it twice, so the
             // client gives up on it, and the history keeps it as indeterminate.
-            if operation.mustComplete {
-                report.violations.append("liveness: client \(index) could not complete \(operation.input) after healing: the service timed out")
-            }
-            recordAbandoned(client: index, operation)
-            clients[index].operation = nil
+            abandonIndeterminate(client: index, operation)
+        }
+    }
+
+    /// Gives up on a write that may have applied. After healing the client goes on at once with a
+    /// new operation that must complete by the abandoned one's deadline.
+    func abandonIndeterminate(client index: Int, _ operation: SimulatedClient.Operation) {
+        recordAbandoned(client: index, operation)
+        clients[index].operation = nil
+        if operation.mustComplete {
+            startOperation(client: index, inheritedDeadline: operation.deadline)
+        } else {
             scheduleThink(client: index)
         }
     }

@@ -74,11 +74,11 @@ public final class Simulator<Engine: SimulatableEngine> {
     var lastIssueTime: UInt64 { endTime - UInt64(options.livenessBoundTicks) * options.tickMicros }
 
     /// A run of `service` (the simulator's own key-value service when nil) for `options.seed`.
-    public init(options: SimulationOptions, service makeService: ((_ nodeCount: Int) -> SimulatedService)? = nil) {
+    public init(options: SimulationOptions, service makeService: SimulatedServiceFactory? = nil) {
         self.options = options
         var random = SeededRandom(seed: options.seed)
         let nodeCount = options.nodeCount ?? (random.chance(0.5) ? 3 : 5)
-        self.service = makeService?(nodeCount) ?? KeyValueService(nodeCount: nodeCount)
+        self.service = makeService?(nodeCount, options) ?? KeyValueService(nodeCount: nodeCount)
         precondition((1...7).contains(nodeCount), "the simulator hosts 1 to 7 nodes, not \(nodeCount)")
         precondition(options.livenessBoundTicks < options.healPhaseTicks, "the liveness bound must fit in the heal phase")
         self.nodeCount = nodeCount

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EtcdSimulation
 import Foundation
 import Simulation
 
@@ -10,6 +11,9 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(help: "The engine to simulate: \(SimulatedEngineKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var engine: String = "raft"
+
+    @Option(help: "The service the nodes run: etcd (the real etcd service: MVCC store, lessor, watches) or kv (the simulator's own registers, faster).")
+    var service: String = "etcd"
 
     @Option(help: "How many seeds to run.")
     var seeds: UInt64 = 1
@@ -39,6 +43,7 @@ struct SimulateCommand: ParsableCommand {
         guard SimulatedEngineKind(rawValue: engine) != nil else {
             throw ValidationError("unknown engine '\(engine)'; expected one of \(SimulatedEngineKind.allCases.map(\.rawValue))")
         }
+        guard ["etcd", "kv"].contains(service) else { throw ValidationError("unknown service '\(service)'; expected etcd or kv") }
         if let nodes, !(1...7).contains(nodes) { throw ValidationError("--nodes must be between 1 and 7, not \(nodes)") }
         guard healTicks > 200 else { throw ValidationError("--heal-ticks must exceed the 200-tick liveness bound") }
         guard ticks > healTicks else { throw ValidationError("--ticks must exceed --heal-ticks (\(healTicks))") }
@@ -52,7 +57,9 @@ struct SimulateCommand: ParsableCommand {
         template.faultPhaseTicks = ticks - template.healPhaseTicks
         template.clientCount = clients
         template.recordFullTrace = trace
-        let sweep = SeedSweep(engine: SimulatedEngineKind(rawValue: engine)!, seeds: seed..<(seed + seeds), template: template)
+        let sweep = SeedSweep(
+            engine: SimulatedEngineKind(rawValue: engine)!, seeds: seed..<(seed + seeds), template: template,
+            service: service == "etcd" ? EtcdSimulatedService.factory : nil)
         let progress = ProgressBar(total: Int(seeds))
         let started = ContinuousClock.now
         let summary = sweep.run { report in
@@ -65,13 +72,13 @@ struct SimulateCommand: ParsableCommand {
         let wall = ContinuousClock.now - started
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         let simSeconds = Double(summary.simulatedMicros) / 1e6
-        print("engine=\(engine) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) replaced-nodes=\(summary.nodesReplaced) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
+        print("engine=\(engine) service=\(service) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) replaced-nodes=\(summary.nodesReplaced) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
         print("seeds=\(summary.seeds) violations=\(summary.violations) unknown=\(summary.unknown) events=\(summary.events) faults=\(summary.faults) sim_time=\(format(simSeconds))s wall_time=\(format(wallSeconds))s")
         if summary.violations > 0 { throw ExitCode.failure }
     }
 
     func printFailure(_ report: SimulationReport) {
-        print("FAILED seed=\(report.seed) nodes=\(report.nodeCount) (replay: \(report.replayCommand(engine: engine, clients: clients)))")
+        print("FAILED seed=\(report.seed) nodes=\(report.nodeCount) (replay: \(report.replayCommand(engine: engine, service: service, clients: clients)))")
         for violation in report.violations { print("  violation: \(violation)") }
         print("  last events:")
         for line in report.traceTail { print("    \(line)") }

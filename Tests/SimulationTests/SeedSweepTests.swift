@@ -20,7 +20,7 @@ import Testing
         let summary = sweep.run()
         #expect(summary.seeds == Int(Self.seedsPerBatch))
         for failure in summary.failures {
-            Issue.record("seed \(failure.seed) (\(failure.nodeCount) nodes): \(failure.violations.joined(separator: "; "))\nreplay: \(failure.replayCommand(engine: "raft", clients: template.clientCount))\n\(failure.traceTail.suffix(30).joined(separator: "\n"))")
+            Issue.record("seed \(failure.seed) (\(failure.nodeCount) nodes): \(failure.violations.joined(separator: "; "))\nreplay: \(failure.replayCommand(engine: "raft", service: "kv", clients: template.clientCount))\n\(failure.traceTail.suffix(30).joined(separator: "\n"))")
         }
         #expect(summary.violations == 0)
         #expect(summary.unknown == 0, "the linearizability checker ran out of budget on \(summary.unknown) seeds")

@@ -66,7 +66,7 @@ extension LatencyBuckets {
 extension EtcdService {
     /// This member's dashboard status; nil when the loop is too busy to answer.
     func dashboardStatus() async -> DashboardStatus? {
-        let status = loop.status
+        let status = replica.status
         let ownID = identity.id.rawValue
         guard let state = await onLoop({ service in
             (applied: service.appliedIndex, revision: service.store.revision, bytes: service.store.sizeBytes,

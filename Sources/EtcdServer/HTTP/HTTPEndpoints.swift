@@ -53,7 +53,7 @@ extension EtcdService {
             let live = await onLoop { _ in true } ?? false
             return .text(live ? 200 : 503, live ? "ok\n" : "livez check failed\n")
         case "/metrics":
-            let status = loop.status
+            let status = replica.status
             let sample = await onLoop { service in
                 EtcdMetrics.Sample(
                     hasLeader: status.leader != nil, isLeader: status.isLeader, committedIndex: status.commitIndex,
@@ -77,7 +77,7 @@ extension EtcdService {
     /// A leader, no alarm that makes the member unhealthy, and a read that answers in time.
     /// `/readyz` tolerates NOSPACE (the member still serves reads), as etcd 3.6's does.
     private func isHealthy(serializable: Bool, ignoringNoSpace: Bool) async -> Bool {
-        guard loop.status.leader != nil else { return false }
+        guard replica.status.leader != nil else { return false }
         guard let alarms = await onLoop({ $0.store.alarms }) else { return false }
         if alarms.contains(where: { !ignoringNoSpace || $0.kind != .noSpace }) { return false }
         return await readAnswers(serializable: serializable, within: Self.healthReadTimeout)

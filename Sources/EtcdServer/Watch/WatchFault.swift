@@ -12,7 +12,7 @@ import Foundation
 /// - `early`: a watch from a future revision starts at the current one, etcd 3.4's bug #20281
 ///   (no event below the start revision);
 /// - `progressAhead`: progress notifications claim a revision ahead of what was sent (bookmarkable).
-enum WatchFault: String, Sendable {
+public enum WatchFault: String, Sendable, CaseIterable {
     case reorder
     case duplicate
     case split
