@@ -1,4 +1,6 @@
 import ConsensusCore
+import EtcdAPI
+import Foundation
 import MVCC
 
 /// Why a request from a client in the same process failed.
@@ -42,4 +44,58 @@ extension EtcdService {
         default: return .refused("\(error)")
         }
     }
+}
+
+/// A watch stream of a client in the same process (the simulator's watchers): replies arrive at
+/// its sink, on the replica's thread, as they are queued for a gRPC client.
+public final class InProcessWatchStream: @unchecked Sendable {
+    let stream: WatchStream
+
+    init(stream: WatchStream) { self.stream = stream }
+}
+
+extension EtcdService {
+    /// Opens a watch stream whose replies go to `sink`. Every reply is taken as soon as it is
+    /// queued, so the stream's byte bound never holds events back.
+    public func openWatchStream(_ sink: @escaping @Sendable (WatchReply) -> Void) -> InProcessWatchStream {
+        let box = StreamBox()
+        let stream = WatchStream(sink: { queued in
+            box.stream?.written(queued)
+            sink(queued.reply)
+        }, finish: {})
+        box.stream = stream
+        return InProcessWatchStream(stream: stream)
+    }
+
+    /// Creates a watch of [key, rangeEnd) from `startRevision` (0: from the next revision) on the
+    /// replica's thread, as a Watch create request does. False when the replica is busy.
+    public func createWatch(on handle: InProcessWatchStream, key: [UInt8], rangeEnd: [UInt8] = [], startRevision: Int64) -> Bool {
+        var request = Etcdserverpb_WatchCreateRequest()
+        request.key = Data(key)
+        request.rangeEnd = Data(rangeEnd)
+        request.startRevision = startRevision
+        return replica.perform { [self] in
+            if !handle.stream.closed {
+                if watches.isRegistered(handle.stream) == false { watches.add(handle.stream) }
+                watches.create(request, on: handle.stream, store: store)
+            }
+        }
+    }
+
+    /// Asks for a progress notification on the stream (answered once every watcher on it caught up).
+    public func requestWatchProgress(on handle: InProcessWatchStream) -> Bool {
+        replica.perform { [self] in
+            if !handle.stream.closed { watches.requestProgress(on: handle.stream, revision: store.revision) }
+        }
+    }
+
+    /// Closes the stream and its watchers.
+    public func closeWatchStream(_ handle: InProcessWatchStream) {
+        replica.performAlways { [self] in watches.remove(handle.stream) }
+    }
+}
+
+/// Lets a stream's sink release the bytes of what it took.
+private final class StreamBox: @unchecked Sendable {
+    var stream: WatchStream?
 }

@@ -85,6 +85,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
     var lessor = Lessor()
     let watches: WatchHub
+    /// Told each revision's events as they apply, on the loop: the simulator's watch checker
+    /// learns the committed history from it. Nil on a node.
+    public var appliedRevisionObserver: ((Int64, [Event]) -> Void)?
     /// Fired when the node begins to stop; streaming handlers end on it.
     let shutdown = ShutdownSignal()
     var wasLeader = false
@@ -215,6 +218,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             if ContinuousClock.now - started > Self.slowApplyDuration { metrics.slowApplies.increment() }
             if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
             applied(proposal.command, result)
+            if let appliedRevisionObserver, !store.lastAppliedEvents.isEmpty { appliedRevisionObserver(store.revision, store.lastAppliedEvents) }
             watches.dispatch(store.lastAppliedEvents, revision: store.revision)
             if proposal.requestID.rawValue != 0 {
                 pendingWrites.resolve(proposal.requestID, result.map { ($0, store.revision) }.mapError { .store($0) })

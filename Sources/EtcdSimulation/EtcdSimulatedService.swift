@@ -12,7 +12,9 @@ import Simulation
 /// compare-and-set a txn comparing the value (or, for an absent key, the create revision 0).
 ///
 /// Besides the history's linearizability, it checks that the revision a member answers with never
-/// goes back, and that running members at the same revision hold the same keyspace (HashKV).
+/// goes back, that running members at the same revision hold the same keyspace (HashKV), and etcd's
+/// watch guarantees (`WatchChecker`) for watchers from past, present and future revisions, each
+/// resumed on another member when its own dies.
 ///
 /// `@unchecked Sendable`: the service's completions are `Sendable`, but in the simulator they all
 /// run on its one thread.
@@ -31,8 +33,18 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     /// Deliberate defects by node slot, for the checkers' mutation tests.
     let faults: [Int: EtcdServiceFaults]
 
-    public init(nodeCount: Int, tickMicros: UInt64, faults: [Int: EtcdServiceFaults] = [:]) {
+    /// Watchers, at most `watchersMax` per run, created as clients work; and their checker.
+    private var watchers: [SimulatedWatcher] = []
+    static let watchersMax = 4
+    private var watchChecker = WatchChecker()
+    /// The service's own choices (when to watch, what, from where), from the run's seed.
+    private var random: SeededRandom
+    let keyCount: Int
+
+    public init(nodeCount: Int, tickMicros: UInt64, seed: UInt64 = 0, keyCount: Int = 3, faults: [Int: EtcdServiceFaults] = [:]) {
         self.faults = faults
+        random = SeededRandom(seed: seed ^ 0x6574_6364)
+        self.keyCount = keyCount
         founders = (1...nodeCount).map { Self.member(id: NodeID(UInt64($0)), slot: $0 - 1) }
         clusterID = EtcdMember.clusterID(members: founders.map(\.id), clusterToken: Self.clusterToken)
         services = Array(repeating: nil, count: nodeCount)
@@ -58,26 +70,39 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
             replica: replica, environment: environment, limits: limits,
             electionTimeout: .microseconds(Int64(tickMicros) * 10), logger: Self.silent, faults: faults[node] ?? EtcdServiceFaults())
         if founding { service.bootstrap() }
+        service.appliedRevisionObserver = { [unowned self] revision, events in
+            watchChecker.applied(revision: revision, events: events, node: node)
+        }
         services[node] = service
         return service
     }
 
     /// For `SeedSweep` and `Simulator`.
     public static let factory: SimulatedServiceFactory = { nodeCount, options in
-        EtcdSimulatedService(nodeCount: nodeCount, tickMicros: options.tickMicros)
+        EtcdSimulatedService(nodeCount: nodeCount, tickMicros: options.tickMicros, seed: options.seed, keyCount: options.keyCount)
     }
 
     /// The service with deliberate defects on some nodes (by slot; `allNodes` for every one).
     public static func factory(faults: EtcdServiceFaults, onNodes slots: Set<Int>? = nil) -> SimulatedServiceFactory {
         { nodeCount, options in
             let chosen = slots ?? Set(0..<nodeCount)
-            return EtcdSimulatedService(nodeCount: nodeCount, tickMicros: options.tickMicros, faults: Dictionary(uniqueKeysWithValues: chosen.map { ($0, faults) }))
+            return EtcdSimulatedService(
+                nodeCount: nodeCount, tickMicros: options.tickMicros, seed: options.seed, keyCount: options.keyCount,
+                faults: Dictionary(uniqueKeysWithValues: chosen.map { ($0, faults) }))
         }
     }
 
     static let silent = Logger(label: "synod.simulation") { _ in SwiftLogNoOpLogHandler() }
 
-    public func crashed(node: Int) { services[node] = nil }
+    /// The member's watch streams die with it; their watchers resume elsewhere.
+    public func crashed(node: Int) {
+        services[node] = nil
+        for index in watchers.indices where watchers[index].node == node {
+            watchers[index].node = nil
+            watchers[index].stream = nil
+            connect(watcher: index, preferring: node + 1)
+        }
+    }
 
     public func appliedIndex(node: Int) -> LogIndex { services[node]?.appliedIndexOnReplica ?? 0 }
 
@@ -88,6 +113,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
 
     public func submit(_ input: KeyValueModel.Input, client: Int, sequence: UInt64, to node: Int, answer: @escaping (ServiceAnswer) -> Void) {
         guard let service = services[node] else { return }
+        watchActivity(near: node)
         let reply = Reply(answer)
         switch input {
         case .get(let key):
@@ -101,7 +127,13 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
                 }
             }
         case .put(let key, let value):
-            service.submit(.put(PutRequest(key: Array(key.utf8), value: Array(value.utf8)))) { [self] result in
+            // Now and then the put is a txn that also writes a key outside the registers, so a
+            // revision holds several events (a prefix watcher must get them in one reply).
+            let put = PutRequest(key: Array(key.utf8), value: Array(value.utf8))
+            let command: Command = random.chance(0.2)
+                ? .txn(TxnRequest(success: [.put(put), .put(PutRequest(key: Array("k-side".utf8), value: Array(value.utf8)))]))
+                : .put(put)
+            service.submit(command) { [self] result in
                 switch result {
                 case .success(let write):
                     answered(node: node, revision: write.revision)
@@ -147,8 +179,70 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         revisionsAnswered[node] = max(revisionsAnswered[node], revision)
     }
 
+    // MARK: Watches
+
+    /// Watchers come and go with the clients' work: now and then a new watcher, a progress
+    /// request, or a reconnection of a watcher whose member died.
+    private func watchActivity(near node: Int) {
+        for index in watchers.indices where watchers[index].node == nil { connect(watcher: index, preferring: node) }
+        if watchers.count < Self.watchersMax && random.chance(0.01) { addWatcher(on: node) }
+        if !watchers.isEmpty && random.chance(0.02) {
+            let watcher = watchers[random.int(in: 0..<watchers.count)]
+            if let member = watcher.node, let stream = watcher.stream { _ = services[member]?.requestWatchProgress(on: stream) }
+        }
+    }
+
+    /// A watcher of one key or of every key, from a past revision, the next one, or a future one.
+    private func addWatcher(on node: Int) {
+        guard let service = services[node] else { return }
+        let revision = service.appliedKeyspace.revision
+        let single = random.chance(0.5)
+        let key = single ? Array("k\(random.int(in: 0..<keyCount))".utf8) : Array("k".utf8)
+        let start: Int64
+        switch random.int(in: 0..<3) {
+        case 0: start = Int64(random.int(in: 1..<Int(max(2, revision + 1))))
+        case 1: start = 0
+        default: start = revision + Int64(random.int(in: 1..<6))
+        }
+        let watcher = SimulatedWatcher(
+            index: watchers.count, key: key, rangeEnd: single ? [] : Array("l".utf8), requestedStart: start,
+            firstAllowed: max(start, 1), delivered: max(start, 1) - 1)
+        watchers.append(watcher)
+        connect(watcher: watcher.index, preferring: node)
+    }
+
+    /// Opens the watcher's stream on the first running member from `preferring` on, from its
+    /// start revision or, when resuming, from the revision after the last it was given.
+    private func connect(watcher index: Int, preferring first: Int) {
+        let count = services.count
+        guard let member = (0..<count).map({ ($0 + first) % count }).first(where: { services[$0] != nil }), let service = services[member] else { return }
+        watchers[index].generation += 1
+        let generation = watchers[index].generation
+        if watchers[index].watchID != nil || watchers[index].requestedStart == 0 && watchers[index].delivered > 0 {
+            // Resuming, as clientv3 does on another endpoint: from the revision after the last.
+            watchers[index].requestedStart = watchers[index].delivered + 1
+            watchers[index].firstAllowed = watchers[index].delivered + 1
+        }
+        watchers[index].watchID = nil
+        let stream = service.openWatchStream { [unowned self] reply in
+            guard watchers[index].generation == generation else { return }
+            watchChecker.check(reply, watcher: &watchers[index])
+        }
+        watchers[index].node = member
+        watchers[index].stream = stream
+        _ = service.createWatch(on: stream, key: watchers[index].key, rangeEnd: watchers[index].rangeEnd, startRevision: watchers[index].requestedStart)
+    }
+
+    public func counters() -> [String: Int] { ["watch_events": watchChecker.eventsChecked] }
+
     /// Running members at the same revision hold the same keyspace.
     public func finalViolations() -> [String] {
+        violations += watchChecker.violations
+        for watcher in watchers {
+            guard let member = watcher.node, watcher.watchID != nil, let service = services[member] else { continue }
+            watchChecker.checkCaughtUp(watcher, memberRevision: service.appliedKeyspace.revision)
+        }
+        violations += watchChecker.violations.filter { !violations.contains($0) }
         var hashes: [Int64: (node: Int, hash: UInt32)] = [:]
         for node in services.indices {
             guard let state = services[node]?.appliedKeyspace else { continue }

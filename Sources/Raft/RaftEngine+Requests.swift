@@ -62,6 +62,9 @@ extension RaftEngine {
                 emit(.forwardedProposalRejected(requestID, .notMember(message.from)), to: message.from)
                 return
             }
+            // A network may deliver a message twice; the second copy of a proposal is not a second
+            // proposal (it would apply a put twice, undoing a later one).
+            guard recentForwardedProposals.firstSight(of: requestID, from: message.from) else { return }
             propose([Proposal(id: requestID, data: data)], origin: message.from)
         case .forwardedProposalRejected(let requestID, let reason):
             answers.append(.proposalRejected(requestID, reason))

@@ -69,6 +69,9 @@ public struct RaftEngine: ConsensusEngine {
     public internal(set) var transferTarget: NodeID?
     var transferElapsedTicks = 0
 
+    /// Forwarded proposals seen lately, so a duplicated message is appended once.
+    var recentForwardedProposals = RecentProposals()
+
     // Follower state: reads forwarded to the leader and not yet answered, with the tick they were sent.
     var forwardedReads: [RequestID: UInt64] = [:]
 

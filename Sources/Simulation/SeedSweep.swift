@@ -21,6 +21,8 @@ public struct SeedSweep: Sendable {
         public var configurationsCommitted = 0
         public var leadersElected = 0
         public var failures: [SimulationReport] = []
+        /// The services' counters, summed.
+        public var counters: [String: Int] = [:]
 
         public init() {}
 
@@ -39,6 +41,7 @@ public struct SeedSweep: Sendable {
             nodesReplaced += report.nodesReplaced
             configurationsCommitted += report.configurationsCommitted
             leadersElected += report.leadersElected
+            counters.merge(report.counters, uniquingKeysWith: +)
         }
     }
 

@@ -32,10 +32,14 @@ public protocol SimulatedService: AnyObject {
     /// Checks made once the run is over, beyond the linearizability of the clients' history;
     /// returns the violations.
     func finalViolations() -> [String]
+
+    /// What the service's checkers counted, by name (`watch_events`, say), for the summary.
+    func counters() -> [String: Int]
 }
 
 extension SimulatedService {
     public func finalViolations() -> [String] { [] }
+    public func counters() -> [String: Int] { [:] }
     public var retriesWritesSafely: Bool { true }
 }
 

@@ -71,6 +71,8 @@ public struct SimulationReport: Sendable {
     /// When each operation completed, when `recordCompletionTimes` was set.
     public var completionTimes: [UInt64] = []
 
+    /// What the service's own checkers counted (`SimulatedService.counters`), by name.
+    public var counters: [String: Int] = [:]
     public var passed: Bool { violations.isEmpty }
 
     /// The settings that shaped this run, to print the command that replays it.

@@ -249,6 +249,7 @@ public final class Simulator<Engine: SimulatableEngine> {
             }
         }
         if report.violations.isEmpty { report.violations += service.finalViolations() }
+        report.counters = service.counters()
         if report.violations.isEmpty {
             switch Linearizability.check(KeyValueModel(), history: history, maxSteps: options.linearizabilityStepsMax) {
             case .linearizable: break

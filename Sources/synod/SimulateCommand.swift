@@ -73,7 +73,8 @@ struct SimulateCommand: ParsableCommand {
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         let simSeconds = Double(summary.simulatedMicros) / 1e6
         print("engine=\(engine) service=\(service) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) replaced-nodes=\(summary.nodesReplaced) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
-        print("seeds=\(summary.seeds) violations=\(summary.violations) unknown=\(summary.unknown) events=\(summary.events) faults=\(summary.faults) sim_time=\(format(simSeconds))s wall_time=\(format(wallSeconds))s")
+        let counters = summary.counters.keys.sorted().map { " \($0)=\(summary.counters[$0]!)" }.joined()
+        print("seeds=\(summary.seeds)\(counters) violations=\(summary.violations) unknown=\(summary.unknown) events=\(summary.events) faults=\(summary.faults) sim_time=\(format(simSeconds))s wall_time=\(format(wallSeconds))s")
         if summary.violations > 0 { throw ExitCode.failure }
     }
 

@@ -32,4 +32,20 @@ import Testing
         #expect(reports.allSatisfy { !$0.passed })
         #expect(reports.contains { $0.violations.contains { $0.contains("HashKV") || $0.hasPrefix("snapshot state") } })
     }
+
+    /// Each broken watch (`WatchFault`) is caught by the guarantee it breaks. A reordered reply
+    /// shows first as a gap, so reliable is an accepted verdict for it too.
+    @Test(arguments: [
+        (WatchFault.reorder, ["ordered", "reliable"]),
+        (.duplicate, ["unique"]),
+        (.split, ["atomic"]),
+        (.drop, ["reliable"]),
+        (.early, ["start revision"]),
+        (.progressAhead, ["bookmarkable"]),
+    ])
+    func aBrokenWatchIsCaught(fault: WatchFault, verdicts: [String]) {
+        let reports = sweep(EtcdSimulatedService.factory(faults: EtcdServiceFaults(watch: fault)), seeds: 8)
+        let caught = reports.flatMap(\.violations).filter { violation in verdicts.contains { violation.hasPrefix($0) } }
+        #expect(!caught.isEmpty, "\(fault): \(reports.flatMap(\.violations).prefix(3))")
+    }
 }

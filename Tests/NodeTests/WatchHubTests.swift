@@ -50,7 +50,7 @@ import Testing
 
         /// Everything queued so far, as the client would receive it.
         func received() async -> [Etcdserverpb_WatchResponse] {
-            stream.continuation.finish()
+            stream.finish()
             var collected: [Etcdserverpb_WatchResponse] = []
             for await queued in replies {
                 collected += queued.reply.responses(header: Etcdserverpb_ResponseHeader(), fragmentBytesMax: 1 << 20)
@@ -167,7 +167,7 @@ import Testing
         }
         #expect(fixture.stream.watchers.values.first?.synced == true)
         fixture.put("k", "last")
-        fixture.stream.continuation.finish()
+        fixture.stream.finish()
         while let queued = await iterator.next() { collected.append(queued) }
         let responses = collected.flatMap { $0.reply.responses(header: Etcdserverpb_ResponseHeader(), fragmentBytesMax: 1 << 20) }
         let revisions = responses.flatMap(\.events).map(\.kv.modRevision)

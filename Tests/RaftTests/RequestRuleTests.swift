@@ -148,4 +148,21 @@ import Testing
         cluster.deliverRound(to: 3)
         #expect(cluster.node(3).rejections[RequestID(9)] != nil)
     }
+
+    /// A network that delivers a forwarded proposal twice gets it appended once: a second copy
+    /// would apply an etcd put again, after later writes (found by the etcd service's simulation).
+    @Test func aDuplicatedForwardedProposalIsAppendedOnce() {
+        var cluster = RaftTestCluster(nodeCount: 3)
+        cluster.campaign(1)
+        cluster.stabilize()
+        let proposal = RaftMessage(from: NodeID(3), to: NodeID(1), term: 1, kind: .forwardedProposal(RequestID(7), Array("once".utf8)))
+        cluster.step(1, .receive(proposal))
+        cluster.step(1, .receive(proposal))
+        // The same id from another follower is another proposal.
+        cluster.step(1, .receive(RaftMessage(from: NodeID(2), to: NodeID(1), term: 1, kind: .forwardedProposal(RequestID(7), Array("other".utf8)))))
+        cluster.stabilize()
+        cluster.tick(1)
+        cluster.stabilize()
+        #expect(cluster.appliedCommands(1) == ["once", "other"])
+    }
 }

@@ -42,6 +42,8 @@ final class WatchHub {
 
     func add(_ stream: WatchStream) { streams[ObjectIdentifier(stream)] = stream }
 
+    func isRegistered(_ stream: WatchStream) -> Bool { streams[ObjectIdentifier(stream)] != nil }
+
     func remove(_ stream: WatchStream) {
         stream.closed = true
         if streams.removeValue(forKey: ObjectIdentifier(stream)) != nil { watcherCount -= stream.watchers.count }
@@ -51,7 +53,7 @@ final class WatchHub {
     func closeAll() {
         for stream in streams.values {
             stream.closed = true
-            stream.continuation.finish()
+            stream.finish()
         }
         streams.removeAll()
         watcherCount = 0

@@ -4,7 +4,7 @@ import MVCC
 /// One response on a Watch stream, as the hub decides it on the replica loop: plain values, so the
 /// loop never builds protobuf messages. The stream's writer task turns each into an
 /// `Etcdserverpb_WatchResponse` (fragmenting large ones when the watch asked for that).
-enum WatchReply: Sendable {
+public enum WatchReply: Sendable, Equatable {
     /// A watch was created (etcd: `created`).
     case created(watchID: Int64, revision: Int64)
     /// A create refused (duplicate id, empty range, a bound): etcd answers created and canceled at

@@ -22,7 +22,9 @@ final class WatchStream: @unchecked Sendable {
         var bytes: Int
     }
 
-    let continuation: AsyncStream<Queued>.Continuation
+    /// Where replies go (the gRPC stream's writer task, or an in-process client), and what ends it.
+    private let sink: @Sendable (Queued) -> Void
+    private let finishSink: @Sendable () -> Void
     private let pendingBytes = Atomic<Int>(0)
 
     // Loop state.
@@ -36,8 +38,18 @@ final class WatchStream: @unchecked Sendable {
     var heldForReorder: [Int64: WatchReply] = [:]
 
     init(continuation: AsyncStream<Queued>.Continuation) {
-        self.continuation = continuation
+        sink = { continuation.yield($0) }
+        finishSink = { continuation.finish() }
     }
+
+    /// A stream whose replies go to `sink` as they are queued.
+    init(sink: @escaping @Sendable (Queued) -> Void, finish: @escaping @Sendable () -> Void) {
+        self.sink = sink
+        finishSink = finish
+    }
+
+    /// No more replies: the server is stopping.
+    func finish() { finishSink() }
 
     /// Whether events may be queued now. A single reply larger than the bound still goes out when
     /// nothing else is waiting, or it could never be sent.
@@ -50,7 +62,7 @@ final class WatchStream: @unchecked Sendable {
         guard !closed else { return }
         let bytes = reply.sizeBytes
         pendingBytes.add(bytes, ordering: .relaxed)
-        continuation.yield(Queued(reply: reply, bytes: bytes))
+        sink(Queued(reply: reply, bytes: bytes))
     }
 
     /// The writer task wrote a reply to the client.
