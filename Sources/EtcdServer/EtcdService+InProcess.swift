@@ -29,6 +29,17 @@ extension EtcdService {
         }
     }
 
+    /// Grants a lease of at least `ttlSeconds` (the member's minimum applies), answered with its
+    /// id, TTL and the revision after the grant.
+    public func grantLease(ttlSeconds: Int64, completion: @escaping @Sendable (Result<(id: Int64, ttl: Int64, revision: Int64), InProcessFailure>) -> Void) {
+        grantLease(id: 0, ttlSeconds: ttlSeconds) { completion($0.mapError(Self.inProcessFailure)) }
+    }
+
+    /// Renews a lease at the leader, answered with its TTL (0: the lease is unknown).
+    public func keepAliveLease(_ id: Int64, completion: @escaping @Sendable (Result<Int64, InProcessFailure>) -> Void) {
+        keepAlive(id) { completion($0.mapError(Self.inProcessFailure)) }
+    }
+
     /// The index applied: replica state, for the simulator's checkers on the replica's thread.
     public var appliedIndexOnReplica: LogIndex { appliedIndex }
 

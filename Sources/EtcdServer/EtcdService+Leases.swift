@@ -40,24 +40,33 @@ extension EtcdService {
     }
 
     func grantLease(id requested: Int64, ttlSeconds: Int64) async -> Result<(id: Int64, ttl: Int64, revision: Int64), EtcdError> {
+        await withCheckedContinuation { continuation in
+            grantLease(id: requested, ttlSeconds: ttlSeconds) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// `grantLease`, answering through `completion`.
+    func grantLease(id requested: Int64, ttlSeconds: Int64, completion: @escaping @Sendable (Result<(id: Int64, ttl: Int64, revision: Int64), EtcdError>) -> Void) {
         var id = requested
         if id == 0 {
             // The proposing node picks the id; a collision is refused at apply as "lease exists".
             id = Int64(bitPattern: environment.random() >> 1) | 1
         }
         let ttl = max(ttlSeconds, minimumLeaseTTLSeconds)
-        switch await write(.leaseGrant(id: id, ttlSeconds: ttl)) {
-        case .success(let applied): return .success((id, ttl, applied.revision))
-        case .failure(let error): return .failure(error)
+        let chosen = id
+        write(.leaseGrant(id: chosen, ttlSeconds: ttl)) { answer in
+            completion(answer.map { (chosen, ttl, $0.revision) })
         }
     }
 
     /// Renews a lease at the leader; returns the TTL, 0 for an unknown lease (as etcd answers).
     func keepAlive(_ id: Int64) async -> Result<Int64, EtcdError> {
-        switch await leaderCall(.keepAlive, id) {
-        case .success(let values): return .success(values[0])
-        case .failure(let error): return .failure(error)
-        }
+        await withCheckedContinuation { continuation in keepAlive(id) { continuation.resume(returning: $0) } }
+    }
+
+    /// `keepAlive`, answering through `completion`.
+    func keepAlive(_ id: Int64, completion: @escaping @Sendable (Result<Int64, EtcdError>) -> Void) {
+        leaderCall(.keepAlive, id) { completion($0.map { $0[0] }) }
     }
 
     /// Seconds left and the granted TTL; nil for an unknown lease.
@@ -69,25 +78,32 @@ extension EtcdService {
     }
 
     private func leaderCall(_ call: LeaseCall, _ id: Int64) async -> Result<[Int64], EtcdError> {
+        await withCheckedContinuation { continuation in leaderCall(call, id) { continuation.resume(returning: $0) } }
+    }
+
+    /// A lease call answered by the leader: here on the loop when this node leads, else as a peer
+    /// call to the leader.
+    private func leaderCall(_ call: LeaseCall, _ id: Int64, completion: @escaping @Sendable (Result<[Int64], EtcdError>) -> Void) {
         var writer = ByteWriter()
         writer.write(call.rawValue)
         writer.write(id)
         let payload = writer.bytes
         let status = replica.status
-        let answer: [UInt8]?
         if status.isLeader {
-            answer = await onLoop { $0.leaseCall(payload) }
+            if !replica.perform({ [self] in completion(Self.leaseAnswer(leaseCall(payload))) }) { completion(.failure(.timeout)) }
         } else if let leader = status.leader {
             let callID = nextRequestID()
-            answer = await withCheckedContinuation { continuation in
-                guard pendingCalls.register(callID, deadline: deadline, context: (), { continuation.resume(returning: $0) }) else {
-                    return continuation.resume(returning: nil)
-                }
-                replica.call(leader, callID: callID.rawValue, payload: payload)
+            guard pendingCalls.register(callID, deadline: deadline, context: (), { completion(Self.leaseAnswer($0)) }) else {
+                return completion(.failure(.timeout))
             }
+            replica.call(leader, callID: callID.rawValue, payload: payload)
         } else {
-            return .failure(.noLeader)
+            completion(.failure(.noLeader))
         }
+    }
+
+    /// Decodes a lease call's answer (nil: none came in time).
+    private static func leaseAnswer(_ answer: [UInt8]?) -> Result<[Int64], EtcdError> {
         guard let answer else { return .failure(.timeout) }
         var reader = ByteReader(answer)
         var values: [Int64] = []
@@ -102,14 +118,19 @@ extension EtcdService {
         var reader = ByteReader(payload)
         var writer = ByteWriter()
         // A call this node cannot answer (it is not the leader, or the payload is unreadable) tells
-        // the caller to ask again, wherever the leader is now.
-        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64(), replica.status.isLeader else {
+        // the caller to ask again, wherever the leader is now. A new leader answers only once it
+        // has applied an entry of its own term: until then, a revocation its predecessor proposed
+        // may still be committed, and a renewal answered now would be undone by it.
+        let status = replica.status
+        guard let rawCall = reader.readByte(), let call = LeaseCall(rawValue: rawCall), let id = reader.readInt64(),
+              status.isLeader, appliedTerm == status.term else {
             return Self.notLeaderPayload
         }
         let now = self.now
         switch call {
         case .keepAlive:
-            writer.write(lessor.renew(id, now: now) ?? 0)
+            // The `ignoreLeaseRenewals` fault answers as if renewed, and renews nothing.
+            writer.write((faults.ignoreLeaseRenewals ? lessor.ttl(id) : lessor.renew(id, now: now)) ?? 0)
             writer.write(Int64(0))
         case .timeToLive:
             writer.write(lessor.remainingSeconds(id, now: now) ?? -1)

@@ -82,12 +82,14 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
     // Loop state.
     var store = MVCCStore()
     var appliedIndex: LogIndex = 0
+    /// The term of the last entry applied (a leader serves lease calls once it is its own).
+    var appliedTerm: Term = 0
     var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
     var lessor = Lessor()
     let watches: WatchHub
-    /// Told each revision's events as they apply, on the loop: the simulator's watch checker
-    /// learns the committed history from it. Nil on a node.
-    public var appliedRevisionObserver: ((Int64, [Event]) -> Void)?
+    /// Told of each command that applied, with the revision after it and its events, on the loop:
+    /// the simulator's watch and lease checkers learn the committed history from it. Nil on a node.
+    public var appliedCommandObserver: ((Command, Int64, [Event]) -> Void)?
     /// Fired when the node begins to stop; streaming handlers end on it.
     let shutdown = ShutdownSignal()
     var wasLeader = false
@@ -202,6 +204,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         for entry in entries {
             precondition(entry.index == appliedIndex + 1, "applying \(entry.index) after \(appliedIndex)")
             appliedIndex = entry.index
+            appliedTerm = entry.term
             if entry.kind == .configuration { appliedConfiguration(entry) }
             guard entry.kind == .command else { continue }
             let proposal: EtcdProposal
@@ -218,7 +221,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             if ContinuousClock.now - started > Self.slowApplyDuration { metrics.slowApplies.increment() }
             if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
             applied(proposal.command, result)
-            if let appliedRevisionObserver, !store.lastAppliedEvents.isEmpty { appliedRevisionObserver(store.revision, store.lastAppliedEvents) }
+            if let appliedCommandObserver, case .success = result { appliedCommandObserver(proposal.command, store.revision, store.lastAppliedEvents) }
             watches.dispatch(store.lastAppliedEvents, revision: store.revision)
             if proposal.requestID.rawValue != 0 {
                 pendingWrites.resolve(proposal.requestID, result.map { ($0, store.revision) }.mapError { .store($0) })
@@ -258,6 +261,7 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
             preconditionFailure("snapshot \(snapshot.metadata) does not decode: \(error)")
         }
         appliedIndex = snapshot.metadata.index
+        appliedTerm = snapshot.metadata.term
         // A snapshot from before the store kept members (format 2) has none: the flags' table stands.
         if store.members.isEmpty, !membersByID.isEmpty { store.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue))) }
         membersChanged()

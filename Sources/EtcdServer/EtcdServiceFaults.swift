@@ -10,12 +10,16 @@ public struct EtcdServiceFaults: Sendable, Equatable {
     /// The member answers linearizable ranges from its own store without confirming it leads
     /// (`SYNOD_STORE_FAULT=stale-reads`): reads that may be stale.
     public var staleReads = false
+    /// The leader answers keep-alives with the lease's TTL but does not renew it
+    /// (`SYNOD_STORE_FAULT=ignore-lease-renewals`): leases kept alive expire.
+    public var ignoreLeaseRenewals = false
     /// A broken watch (`SYNOD_WATCH_FAULT`; see `WatchFault`).
     public var watch: WatchFault?
 
-    public init(alterPuts: Bool = false, staleReads: Bool = false, watch: WatchFault? = nil) {
+    public init(alterPuts: Bool = false, staleReads: Bool = false, ignoreLeaseRenewals: Bool = false, watch: WatchFault? = nil) {
         self.alterPuts = alterPuts
         self.staleReads = staleReads
+        self.ignoreLeaseRenewals = ignoreLeaseRenewals
         self.watch = watch
     }
 
@@ -30,6 +34,7 @@ public struct EtcdServiceFaults: Sendable, Equatable {
         case "": break
         case "alter-puts": faults.alterPuts = true
         case "stale-reads": faults.staleReads = true
+        case "ignore-lease-renewals": faults.ignoreLeaseRenewals = true
         case let other: unknown.append("\(storeEnvironmentVariable)=\(other)")
         }
         let watch = WatchFault.fromEnvironment()

@@ -14,7 +14,8 @@ import Simulation
 /// Besides the history's linearizability, it checks that the revision a member answers with never
 /// goes back, that running members at the same revision hold the same keyspace (HashKV), and etcd's
 /// watch guarantees (`WatchChecker`) for watchers from past, present and future revisions, each
-/// resumed on another member when its own dies.
+/// resumed on another member when its own dies, and lease safety (`LeaseChecker`) for leases kept
+/// alive and leases left to expire, each with a key attached.
 ///
 /// `@unchecked Sendable`: the service's completions are `Sendable`, but in the simulator they all
 /// run on its one thread.
@@ -40,9 +41,25 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     /// The service's own choices (when to watch, what, from where), from the run's seed.
     private var random: SeededRandom
     let keyCount: Int
+    /// Leases the service grants (at most `leasesMax` per run), and their checker.
+    private var leases: [ManagedLease] = []
+    static let leasesMax = 3
+    private var leaseChecker = LeaseChecker()
+    /// Virtual time as the services read it, and when the heal phase begins.
+    private var clock: (@Sendable () -> ContinuousClock.Instant)?
+    private var healedAt: ContinuousClock.Instant?
+    let faultPhase: Duration
 
-    public init(nodeCount: Int, tickMicros: UInt64, seed: UInt64 = 0, keyCount: Int = 3, faults: [Int: EtcdServiceFaults] = [:]) {
+    struct ManagedLease {
+        var id: Int64
+        var ttl: Duration
+        var keptAlive: Bool
+        var lastRenewal: ContinuousClock.Instant
+    }
+
+    public init(nodeCount: Int, tickMicros: UInt64, seed: UInt64 = 0, keyCount: Int = 3, faultPhaseTicks: Int = 0, faults: [Int: EtcdServiceFaults] = [:]) {
         self.faults = faults
+        faultPhase = .microseconds(Int64(tickMicros) * Int64(faultPhaseTicks))
         random = SeededRandom(seed: seed ^ 0x6574_6364)
         self.keyCount = keyCount
         founders = (1...nodeCount).map { Self.member(id: NodeID(UInt64($0)), slot: $0 - 1) }
@@ -70,8 +87,14 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
             replica: replica, environment: environment, limits: limits,
             electionTimeout: .microseconds(Int64(tickMicros) * 10), logger: Self.silent, faults: faults[node] ?? EtcdServiceFaults())
         if founding { service.bootstrap() }
-        service.appliedRevisionObserver = { [unowned self] revision, events in
-            watchChecker.applied(revision: revision, events: events, node: node)
+        if clock == nil {
+            // The first start is at virtual time zero.
+            clock = environment.now
+            healedAt = environment.now() + faultPhase
+        }
+        service.appliedCommandObserver = { [unowned self] command, revision, events in
+            if !events.isEmpty { watchChecker.applied(revision: revision, events: events, node: node) }
+            if case .leaseRevoke(let id) = command, let clock { leaseChecker.revoked(id, events: events, at: clock()) }
         }
         services[node] = service
         return service
@@ -79,7 +102,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
 
     /// For `SeedSweep` and `Simulator`.
     public static let factory: SimulatedServiceFactory = { nodeCount, options in
-        EtcdSimulatedService(nodeCount: nodeCount, tickMicros: options.tickMicros, seed: options.seed, keyCount: options.keyCount)
+        EtcdSimulatedService(nodeCount: nodeCount, tickMicros: options.tickMicros, seed: options.seed, keyCount: options.keyCount, faultPhaseTicks: options.faultPhaseTicks)
     }
 
     /// The service with deliberate defects on some nodes (by slot; `allNodes` for every one).
@@ -88,7 +111,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
             let chosen = slots ?? Set(0..<nodeCount)
             return EtcdSimulatedService(
                 nodeCount: nodeCount, tickMicros: options.tickMicros, seed: options.seed, keyCount: options.keyCount,
-                faults: Dictionary(uniqueKeysWithValues: chosen.map { ($0, faults) }))
+                faultPhaseTicks: options.faultPhaseTicks, faults: Dictionary(uniqueKeysWithValues: chosen.map { ($0, faults) }))
         }
     }
 
@@ -114,6 +137,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     public func submit(_ input: KeyValueModel.Input, client: Int, sequence: UInt64, to node: Int, answer: @escaping (ServiceAnswer) -> Void) {
         guard let service = services[node] else { return }
         watchActivity(near: node)
+        leaseActivity(near: node)
         let reply = Reply(answer)
         switch input {
         case .get(let key):
@@ -233,16 +257,45 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         _ = service.createWatch(on: stream, key: watchers[index].key, rangeEnd: watchers[index].rangeEnd, startRevision: watchers[index].requestedStart)
     }
 
-    public func counters() -> [String: Int] { ["watch_events": watchChecker.eventsChecked] }
+    public func counters() -> [String: Int] { ["watch_events": watchChecker.eventsChecked, "lease_expiries": leaseChecker.expiries] }
 
-    /// Running members at the same revision hold the same keyspace.
+    // MARK: Leases
+
+    /// Now and then a lease (kept alive, or left to expire) with a key attached; renewals of the
+    /// kept ones every third of their TTL, through whichever member the clients are using.
+    private func leaseActivity(near node: Int) {
+        guard let service = services[node], let clock else { return }
+        let now = clock()
+        if leases.count < Self.leasesMax && random.chance(0.005) {
+            let keptAlive = random.chance(0.5)
+            service.grantLease(ttlSeconds: 1) { [unowned self] result in
+                guard case .success(let grant) = result else { return }
+                leaseChecker.granted(grant.id, ttlSeconds: grant.ttl, keptAlive: keptAlive, invokedAt: now)
+                leases.append(ManagedLease(id: grant.id, ttl: .seconds(grant.ttl), keptAlive: keptAlive, lastRenewal: now))
+                let key = Array("klease/\(grant.id)".utf8)
+                service.submit(.put(PutRequest(key: key, value: Array("held".utf8), lease: grant.id))) { [unowned self] put in
+                    if case .success = put { leaseChecker.attached(key, to: grant.id) }
+                }
+            }
+        }
+        for index in leases.indices where leases[index].keptAlive && now - leases[index].lastRenewal >= leases[index].ttl / 3 {
+            leases[index].lastRenewal = now
+            let id = leases[index].id
+            service.keepAliveLease(id) { [unowned self] result in
+                if case .success(let ttl) = result { leaseChecker.renewed(id, ttlSeconds: ttl, invokedAt: now) }
+            }
+        }
+    }
+
+    /// The checks at the end: leases left alone expired, watchers caught up with their members,
+    /// and running members at the same revision hold the same keyspace.
     public func finalViolations() -> [String] {
-        violations += watchChecker.violations
+        if let clock, let healedAt { leaseChecker.checkExpired(now: clock(), healedAt: healedAt, margin: .seconds(10)) }
         for watcher in watchers {
             guard let member = watcher.node, watcher.watchID != nil, let service = services[member] else { continue }
             watchChecker.checkCaughtUp(watcher, memberRevision: service.appliedKeyspace.revision)
         }
-        violations += watchChecker.violations.filter { !violations.contains($0) }
+        violations += leaseChecker.violations + watchChecker.violations
         var hashes: [Int64: (node: Int, hash: UInt32)] = [:]
         for node in services.indices {
             guard let state = services[node]?.appliedKeyspace else { continue }

@@ -48,4 +48,11 @@ import Testing
         let caught = reports.flatMap(\.violations).filter { violation in verdicts.contains { violation.hasPrefix($0) } }
         #expect(!caught.isEmpty, "\(fault): \(reports.flatMap(\.violations).prefix(3))")
     }
+
+    /// A leader that answers keep-alives without renewing lets leases kept alive expire: the
+    /// lease checker sees a revocation earlier than the renewal's TTL allows.
+    @Test func leasesRevokedDespiteRenewalsAreCaught() {
+        let reports = sweep(EtcdSimulatedService.factory(faults: EtcdServiceFaults(ignoreLeaseRenewals: true)), seeds: 12)
+        #expect(reports.contains { $0.violations.contains { $0.contains("was revoked") && $0.contains("after the renewal") } })
+    }
 }
