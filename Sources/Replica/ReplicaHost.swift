@@ -14,28 +14,39 @@ import ConsensusCore
 ///
 /// The host owns no clock, thread or file: time comes in with events, and the disk and the network
 /// are the caller's `ReplicaEffects`.
+///
+/// Its stepping and performing are `@inlinable`, so the node and the simulator get a copy
+/// specialised for their engine and effects (generic code across modules otherwise looks up type
+/// metadata at every call, an eighth of the simulator's time).
 public final class ReplicaHost<Engine: ConsensusEngine> {
     public typealias Event = EngineEvent<Engine.Message>
     public typealias Action = EngineAction<Engine.Message, Engine.HardState>
 
-    /// The engine, stepped in place (a copy would copy its log).
-    public private(set) var engine: Engine
+    /// The engine, stepped in place (a copy would copy its log). Set only by the host.
+    public var engine: Engine
     /// Where committed entries, read answers, refusals and snapshots go.
     public weak var application: (any ReplicaApplication)?
-    /// Told of every step with its event, its actions and the status before it: the simulator's
-    /// trace and per-step protocol checks. Nil on a node.
-    public var stepObserver: ((Event, [Action], EngineStatus, borrowing Engine) -> Void)?
+    /// Told of every step with its event, its actions and the status before and after it: the
+    /// simulator's trace and per-step protocol checks (which read `engine` only when the status
+    /// says a rule could have been broken: reading it from outside copies it). Nil on a node.
+    public var stepObserver: ((Event, [Action], _ before: EngineStatus, _ after: EngineStatus) -> Void)?
+
+    /// The engine's status after its last step. Kept here because reading a computed property of
+    /// a struct held by a class copies the struct first: the whole engine, its log included. Set
+    /// only by the host (public so its inlinable steps can).
+    public var status: EngineStatus
 
     public init(engine: Engine) {
         self.engine = engine
+        status = engine.status
     }
 
-    public var status: EngineStatus { engine.status }
 
     /// Steps `events`, then `proposals` as one proposal (or one batch), and performs the actions.
     /// Returns the events the actions fed back (an overlapping write made durable, a snapshot
     /// saved), for the caller to run in its next batch. Throws when `effects` reports the process
     /// died part-way; nothing after that point was performed.
+    @inlinable
     public func run<Effects: ReplicaEffects>(
         _ events: [Event], proposals: [Proposal] = [], effects: inout Effects
     ) throws(ReplicaInterrupted) -> [Event] where Effects.Engine == Engine {
@@ -47,21 +58,24 @@ public final class ReplicaHost<Engine: ConsensusEngine> {
         return try perform(actions, effects: &effects)
     }
 
-    private func step(_ event: Event) -> [Action] {
-        guard let stepObserver else { return engine.step(event) }
-        let before = engine.status
-        let actions = engine.step(event)
-        stepObserver(event, actions, before, engine)
+    @inlinable
+    func step(_ event: Event) -> [Action] {
+        let before = status
+        let actions: [Action]
+        (actions, status) = engine.stepReportingStatus(event)
+        stepObserver?(event, actions, before, status)
         return actions
     }
 
     /// Tells the application the batch is over, with the engine's status and the driver's time:
     /// leadership changes, lease expiry and request deadlines are the application's to notice.
+    @inlinable
     public func finishBatch(now: ContinuousClock.Instant) {
-        application?.afterIteration(status: engine.status, now: now)
+        application?.afterIteration(status: status, now: now)
     }
 
-    private func perform<Effects: ReplicaEffects>(
+    @inlinable
+    func perform<Effects: ReplicaEffects>(
         _ actions: [Action], effects: inout Effects
     ) throws(ReplicaInterrupted) -> [Event] where Effects.Engine == Engine {
         var mustSyncFirst = false
@@ -77,7 +91,7 @@ public final class ReplicaHost<Engine: ConsensusEngine> {
         if mustSyncFirst { try effects.sync() }
         var outgoing: [Engine.Message] = []
         var followUps: [Event] = []
-        let status = engine.status
+        let status = self.status
         for action in actions {
             switch action {
             case .persist:
@@ -112,5 +126,14 @@ public final class ReplicaHost<Engine: ConsensusEngine> {
             followUps.append(.persisted(last.index, term: last.term))
         }
         return followUps
+    }
+}
+
+extension ConsensusEngine {
+    /// Steps and reads the status in one in-place access (see `ReplicaHost.status`).
+    @inlinable
+    mutating func stepReportingStatus(_ event: EngineEvent<Message>) -> ([EngineAction<Message, HardState>], EngineStatus) {
+        let actions = step(event)
+        return (actions, status)
     }
 }

@@ -24,6 +24,8 @@ public protocol SimulatableEngine: ConsensusEngine {
     /// Checks a rule of the engine's own protocol after a step, given the status before it; nil when
     /// the rule holds. Cluster-wide properties are checked by `SafetyChecker`; this catches a broken
     /// rule at the step that breaks it, long before its consequences become visible to clients.
+    /// Asked after each step in which the node, leading, advanced its commit index (reading an
+    /// engine out of its host copies it, so not after every step).
     func protocolViolation(since previous: EngineStatus) -> String?
 }
 

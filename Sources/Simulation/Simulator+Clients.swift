@@ -61,7 +61,7 @@ extension Simulator {
     func attempt(client index: Int) {
         guard var operation = clients[index].operation else { return }
         let node = clients[index].preferredNode
-        guard nodes[node].engine != nil else {
+        guard nodes[node].host != nil else {
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
             operation.currentAttemptDeadline = now + options.tickMicros
             clients[index].operation = operation

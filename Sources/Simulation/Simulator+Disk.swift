@@ -18,7 +18,7 @@ extension Simulator {
     func diskSynced(node: Int, incarnation: UInt64, index: LogIndex, term: Term) {
         // A crash in between lost the write, or kept what the crash model kept; the new process
         // never hears of it.
-        guard nodes[node].engine != nil, nodes[node].incarnation == incarnation else { return }
+        guard nodes[node].host != nil, nodes[node].incarnation == incarnation else { return }
         if nodes[node].storage.hasUnsyncedWrites {
             let first = nodes[node].storage.lastIndex + 1
             nodes[node].storage.sync()
@@ -35,7 +35,7 @@ extension Simulator {
     /// disk: the property that overlapping writes must not break. Checked where the commit advances,
     /// so an engine that counts its own unsynced copy is caught at once.
     func checkCommitIsDurable(leader: Int, status: EngineStatus) {
-        guard let membership = nodes[leader].engine?.membership else { return }
+        guard let membership = nodes[leader].host?.engine.membership else { return }
         let commit = status.commitIndex
         let durable = membership.quorum.committedIndex { id -> LogIndex? in
             // A replaced identity or a corrupted disk acknowledged while its disk was sound.
@@ -59,11 +59,11 @@ extension Simulator {
     /// a majority without it, so the group stays within the faults it tolerates.
     func corruptSomeDisk() {
         guard report.disksCorrupted == 0, let leader = currentLeader else { return }
-        let membership = nodes[leader].engine!.membership
+        let membership = nodes[leader].host!.engine.membership
         guard !membership.isJoint, membership.voters.count >= 3 else { return }
         let victim = random.int(in: 0..<nodeCount)
         guard victim != leader || random.chance(0.3) else { return }
-        if nodes[victim].engine != nil { crash(node: victim, reason: "disk corruption found") }
+        if nodes[victim].host != nil { crash(node: victim, reason: "disk corruption found") }
         nodes[victim].storage.isCorrupted = true
         report.disksCorrupted += 1
         note("fault: a bit flipped in an old record of n\(victim + 1)'s log")
@@ -76,7 +76,7 @@ extension Simulator {
         for slot in 0..<nodeCount where nodes[slot].refusesToStart {
             guard let leader = currentLeader else { return }
             let id = nodeIDs[slot]
-            if nodes[leader].engine!.membership.members.contains(id) {
+            if nodes[leader].host!.engine.membership.members.contains(id) {
                 note("operator: n\(slot + 1) refuses to start; removing \(id)")
                 step(node: leader, .changeMembership(nextOperatorRequest(), .remove(id)))
                 continue

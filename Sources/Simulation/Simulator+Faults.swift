@@ -9,9 +9,9 @@ extension Simulator {
         if time < healTime { schedule(.fault, at: time) }
     }
 
-    var liveNodes: [Int] { (0..<nodeCount).filter { nodes[$0].engine != nil } }
+    var liveNodes: [Int] { (0..<nodeCount).filter { nodes[$0].host != nil } }
     /// Down nodes that can be restarted; a node that refuses to start waits for its replacement.
-    var crashedNodes: [Int] { (0..<nodeCount).filter { nodes[$0].engine == nil && !nodes[$0].refusesToStart } }
+    var crashedNodes: [Int] { (0..<nodeCount).filter { nodes[$0].host == nil && !nodes[$0].refusesToStart } }
 
     func injectFault() {
         report.faults += 1
@@ -62,7 +62,7 @@ extension Simulator {
         // While a node refuses to start, the operator's removal is the only change: any other could
         // need the dead node's vote to commit and stall the group for good.
         guard let leader = currentLeader, report.disksCorrupted == report.nodesReplaced else { return }
-        let membership = nodes[leader].engine!.membership
+        let membership = nodes[leader].host!.engine.membership
         let candidates = nodeIDs
         let outsiders = candidates.filter { !membership.members.contains($0) }
         let learners = membership.learners.sorted()
@@ -87,7 +87,7 @@ extension Simulator {
     /// Asks the leader to hand leadership to another voter.
     func transferLeadership() {
         guard let leader = currentLeader else { return }
-        let candidates = nodes[leader].engine!.membership.voters.filter { $0 != nodeIDs[leader] }.sorted()
+        let candidates = nodes[leader].host!.engine.membership.voters.filter { $0 != nodeIDs[leader] }.sorted()
         guard !candidates.isEmpty else { return }
         let target = candidates[random.int(in: 0..<candidates.count)]
         note("fault: n\(leader + 1) asked to transfer leadership to \(target)")
@@ -103,7 +103,7 @@ extension Simulator {
 
     /// The running node that leads the highest term, if any.
     var currentLeader: Int? {
-        liveNodes.filter { nodes[$0].engine!.status.isLeader }.max { nodes[$0].engine!.status.term < nodes[$1].engine!.status.term }
+        liveNodes.filter { nodes[$0].host!.status.isLeader }.max { nodes[$0].host!.status.term < nodes[$1].host!.status.term }
     }
 
     func restartSomeNode() {
@@ -131,7 +131,7 @@ extension Simulator {
     }
 
     func restart(node: Int) {
-        precondition(nodes[node].engine == nil, "restarting running node n\(node + 1)")
+        precondition(nodes[node].host == nil, "restarting running node n\(node + 1)")
         if nodes[node].storage.isCorrupted {
             // Recovery found a record whose checksum fails before the log's tail: the node must not
             // guess which committed entries it lost, so it stays down until the operator replaces it.

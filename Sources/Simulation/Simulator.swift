@@ -134,10 +134,10 @@ public final class Simulator<Engine: SimulatableEngine> {
             if node == 0 && report.disksCorrupted > report.nodesReplaced && now / options.tickMicros % operatorPeriodTicks == 0 {
                 replaceRefusingNodes()
             }
-            if nodes[node].engine != nil { step(node: node, .tick) }
+            if nodes[node].host != nil { step(node: node, .tick) }
         case .deliver(let message, let node):
             // A message to a replaced identity is lost with that identity.
-            if nodes[node].engine != nil && nodeIDs[node] == message.to { step(node: node, .receive(message)) }
+            if nodes[node].host != nil && nodeIDs[node] == message.to { step(node: node, .receive(message)) }
         case .diskSynced(let node, let incarnation, let index, let term):
             diskSynced(node: node, incarnation: incarnation, index: index, term: term)
         case .clientWake(let client, let generation):
@@ -174,8 +174,11 @@ public final class Simulator<Engine: SimulatableEngine> {
         if let snapshot { service.restore(snapshot) }
         let application = CheckedApplication(simulator: self, node: node, inner: service)
         host.application = application
-        host.stepObserver = { [unowned self] event, actions, before, engine in
-            if let violation = engine.protocolViolation(since: before) { checker.fail(violation) }
+        host.stepObserver = { [unowned self, unowned host] event, actions, before, after in
+            // Engines' own rules are about leaders moving their commit index (Raft's Figure 8).
+            if after.isLeader && after.commitIndex > before.commitIndex, let violation = host.engine.protocolViolation(since: before) {
+                checker.fail(violation)
+            }
             trace.record(.step(node: node, event: event, actions: actions), at: now)
         }
         nodes[node].host = host
