@@ -1,9 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Modules follow the purity line: ConsensusCore, Raft and Linearizability are pure (no clocks, I/O,
-// threads or global randomness); Simulation is the deterministic shell that drives engines; `synod`
-// is the command-line front end.
+// Modules follow the purity line: ConsensusCore, Raft, Replica, MVCC, BoltSnapshot and
+// Linearizability are pure (no clocks, I/O, threads or global randomness); Simulation and
+// EtcdSimulation are the deterministic shells that drive them; `synod` is the command-line front end.
 let package = Package(
     name: "Synod",
     platforms: [.macOS(.v14)],
@@ -51,18 +51,15 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        // The shell that runs an engine for real: peer transport, the replica loop over the disk
-        // log, the etcd state machine and its gRPC services.
+        // The shell that runs an engine for real: the peer transport, and the replica loop that
+        // drives a ReplicaHost over the disk log and the transport.
         .target(
             name: "Node",
             dependencies: [
-                "ConsensusCore", "Raft", "Replica", "Storage", "EtcdAPI",
+                "ConsensusCore", "Raft", "Replica", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The etcd key-value state machine: revisions, ranges, txns, compaction, leases. Pure.
@@ -109,9 +106,7 @@ let package = Package(
             name: "synod",
             dependencies: [
                 "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
-                "BoltSnapshot", "MVCC", "EtcdSimulation",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                "EtcdSimulation",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
