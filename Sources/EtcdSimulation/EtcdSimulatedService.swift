@@ -138,6 +138,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         guard let service = services[node] else { return }
         watchActivity(near: node)
         leaseActivity(near: node)
+        compactionActivity(near: node)
         let reply = Reply(answer)
         switch input {
         case .get(let key):
@@ -251,13 +252,38 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         let stream = service.openWatchStream { [unowned self] reply in
             guard watchers[index].generation == generation else { return }
             watchChecker.check(reply, watcher: &watchers[index])
+            if watchers[index].node == nil, let old = watchers[index].stream {
+                // Canceled for compaction: the stream goes; the watcher resumes at the next activity.
+                watchers[index].stream = nil
+                services[member]?.closeWatchStream(old)
+            }
         }
         watchers[index].node = member
         watchers[index].stream = stream
         _ = service.createWatch(on: stream, key: watchers[index].key, rangeEnd: watchers[index].rangeEnd, startRevision: watchers[index].requestedStart)
     }
 
-    public func counters() -> [String: Int] { ["watch_events": watchChecker.eventsChecked, "lease_expiries": leaseChecker.expiries] }
+    public func counters() -> [String: Int] {
+        ["watch_events": watchChecker.eventsChecked, "lease_expiries": leaseChecker.expiries, "compactions": compactions, "watch_compaction_cancels": watchChecker.compactionCancels]
+    }
+
+    // MARK: Compaction
+
+    /// The revision compacted last, and how often.
+    private var compactedRevision: Int64 = 0
+    private var compactions = 0
+
+    /// Now and then a compaction, keeping the last 20 revisions: watchers from older revisions are
+    /// then canceled with the compacted revision and resume from it.
+    private func compactionActivity(near node: Int) {
+        guard random.chance(0.003), let service = services[node] else { return }
+        let target = service.appliedKeyspace.revision - 20
+        guard target > compactedRevision else { return }
+        compactedRevision = target
+        service.submit(.compact(revision: target)) { [unowned self] result in
+            if case .success = result { compactions += 1 }
+        }
+    }
 
     // MARK: Leases
 
