@@ -44,7 +44,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     /// Leases the service grants (at most `leasesMax` per run), and their checker.
     private var leases: [ManagedLease] = []
     static let leasesMax = 3
-    private var leaseChecker = LeaseChecker()
+    private var leaseChecker: LeaseChecker
     /// Virtual time as the services read it, and when the heal phase begins.
     private var clock: (@Sendable () -> ContinuousClock.Instant)?
     private var healedAt: ContinuousClock.Instant?
@@ -60,6 +60,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     public init(nodeCount: Int, tickMicros: UInt64, seed: UInt64 = 0, keyCount: Int = 3, faultPhaseTicks: Int = 0, faults: [Int: EtcdServiceFaults] = [:]) {
         self.faults = faults
         faultPhase = .microseconds(Int64(tickMicros) * Int64(faultPhaseTicks))
+        leaseChecker = LeaseChecker(staleLeaderAllowance: .microseconds(Int64(tickMicros) * Self.electionTimeoutTicks))
         random = SeededRandom(seed: seed ^ 0x6574_6364)
         self.keyCount = keyCount
         founders = (1...nodeCount).map { Self.member(id: NodeID(UInt64($0)), slot: $0 - 1) }
@@ -75,6 +76,9 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
 
     public var retriesWritesSafely: Bool { false }
 
+    /// The simulated Raft's election timeout, in ticks.
+    static let electionTimeoutTicks: Int64 = 10
+
     public func start(node: Int, id: NodeID, replica: any ReplicaHandle, environment: ReplicaEnvironment) -> any ReplicaApplication {
         let founding = founders.contains { $0.id == id }
         var limits = EtcdService.Limits()
@@ -85,7 +89,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
             identity: founders.first { $0.id == id } ?? Self.member(id: id, slot: node),
             members: founding ? founders : [], clusterID: clusterID, clusterToken: Self.clusterToken,
             replica: replica, environment: environment, limits: limits,
-            electionTimeout: .microseconds(Int64(tickMicros) * 10), logger: Self.silent, faults: faults[node] ?? EtcdServiceFaults())
+            electionTimeout: .microseconds(Int64(tickMicros) * Self.electionTimeoutTicks), logger: Self.silent, faults: faults[node] ?? EtcdServiceFaults())
         if founding { service.bootstrap() }
         if clock == nil {
             // The first start is at virtual time zero.
@@ -253,6 +257,9 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
             guard watchers[index].generation == generation else { return }
             watchChecker.check(reply, watcher: &watchers[index])
             if watchers[index].node == nil, let old = watchers[index].stream {
+                // Nothing more from this stream counts (a progress notification for a stream whose
+                // only watch is gone says nothing about the watcher).
+                watchers[index].generation += 1
                 // Canceled for compaction: the stream goes; the watcher resumes at the next activity.
                 watchers[index].stream = nil
                 services[member]?.closeWatchStream(old)
