@@ -43,7 +43,11 @@ extension EtcdService {
     /// The index applied: replica state, for the simulator's checkers on the replica's thread.
     public var appliedIndexOnReplica: LogIndex { appliedIndex }
 
-    /// The revision applied and the keyspace's hash there (etcd's HashKV), likewise.
+    /// The revision applied, likewise.
+    public var appliedRevisionOnReplica: Int64 { store.revision }
+
+    /// The revision applied and the keyspace's hash there (etcd's HashKV), likewise. Walks the
+    /// whole store: for the checks at the end of a run.
     public var appliedKeyspace: (revision: Int64, hashKV: UInt32) {
         let hash = (try? EtcdBackendFormat.hashKV(of: store, revision: store.revision).get().hash) ?? 0
         return (store.revision, hash)

@@ -224,7 +224,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     /// A watcher of one key or of every key, from a past revision, the next one, or a future one.
     private func addWatcher(on node: Int) {
         guard let service = services[node] else { return }
-        let revision = service.appliedKeyspace.revision
+        let revision = service.appliedRevisionOnReplica
         let single = random.chance(0.5)
         let key = single ? Array("k\(random.int(in: 0..<keyCount))".utf8) : Array("k".utf8)
         let start: Int64
@@ -284,7 +284,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     /// then canceled with the compacted revision and resume from it.
     private func compactionActivity(near node: Int) {
         guard random.chance(0.003), let service = services[node] else { return }
-        let target = service.appliedKeyspace.revision - 20
+        let target = service.appliedRevisionOnReplica - 20
         guard target > compactedRevision else { return }
         compactedRevision = target
         service.submit(.compact(revision: target)) { [unowned self] result in
@@ -326,7 +326,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         if let clock, let healedAt { leaseChecker.checkExpired(now: clock(), healedAt: healedAt, margin: .seconds(10)) }
         for watcher in watchers {
             guard let member = watcher.node, watcher.watchID != nil, let service = services[member] else { continue }
-            watchChecker.checkCaughtUp(watcher, memberRevision: service.appliedKeyspace.revision)
+            watchChecker.checkCaughtUp(watcher, memberRevision: service.appliedRevisionOnReplica)
         }
         violations += leaseChecker.violations + watchChecker.violations
         var hashes: [Int64: (node: Int, hash: UInt32)] = [:]

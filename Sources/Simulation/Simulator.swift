@@ -167,9 +167,8 @@ public final class Simulator<Engine: SimulatableEngine> {
         let host = ReplicaHost(engine: engine)
         let handle = SimulatedReplicaHandle(simulator: self, node: node, incarnation: nodes[node].incarnation)
         let seed = random.next()
-        let epoch = self.epoch
         let clock = VirtualClock(simulator: self)
-        let environment = ReplicaEnvironment.simulated(seed: seed) { epoch.advanced(by: .microseconds(clock.micros)) }
+        let environment = ReplicaEnvironment.simulated(seed: seed) { clock.instant }
         let service = self.service.start(node: node, id: nodeIDs[node], replica: handle, environment: environment)
         if let snapshot { service.restore(snapshot) }
         let application = CheckedApplication(simulator: self, node: node, inner: service)
@@ -186,7 +185,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         nodes[node].application = application
     }
 
-    /// Virtual time in microseconds, for the service's clock.
+    /// Now, as an instant on the services' clock (only differences of instants matter).
     var virtualInstant: ContinuousClock.Instant { epoch.advanced(by: .microseconds(now)) }
 
     /// Runs `work` with `to`'s application after the network's delay from `from` (as often as the
@@ -273,5 +272,5 @@ public final class Simulator<Engine: SimulatableEngine> {
 final class VirtualClock<Engine: SimulatableEngine>: @unchecked Sendable {
     unowned let simulator: Simulator<Engine>
     init(simulator: Simulator<Engine>) { self.simulator = simulator }
-    var micros: Int64 { Int64(simulator.now) }
+    var instant: ContinuousClock.Instant { simulator.virtualInstant }
 }
