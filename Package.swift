@@ -118,10 +118,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
-        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "EtcdSimulation", "EtcdServer"]),
+        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "Replica", "Simulation", "EtcdSimulation", "EtcdServer"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are
         // restored and served by etcd, and etcd's snapshots are read by us.

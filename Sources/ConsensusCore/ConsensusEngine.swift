@@ -165,6 +165,9 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
     /// The node the client used is not a member of the group (it was removed, or has not joined
     /// yet), so it cannot serve the request; another node can.
     case notMember(NodeID)
+    /// The host refused the proposal before the engine saw it: it belongs to no service, or its
+    /// payload does not decode (it would otherwise be appended and then refused by every replica).
+    case invalidProposal(String)
 
     public var description: String {
         switch self {
@@ -182,6 +185,7 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
         case .leadershipTransferInProgress(let target): return "leadership transfer to \(target) in progress"
         case .transferTargetNotVoter(let node): return "\(node) is not a voter"
         case .notMember(let node): return "\(node) is not a member"
+        case .invalidProposal(let reason): return "invalid proposal: \(reason)"
         }
     }
 }

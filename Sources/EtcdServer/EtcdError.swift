@@ -86,6 +86,7 @@ enum EtcdError: Error, Sendable {
         case .notEnoughActiveMembers: self = .member(.notEnoughActiveMembers)
         case .transferTargetNotVoter: self = .badLeaderTransferee
         case .invalidMembershipChange: self = .notCapable
+        case .invalidProposal(let reason): self = .invalidRequest(reason)
         }
     }
 }

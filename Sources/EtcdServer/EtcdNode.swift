@@ -7,6 +7,7 @@ import MVCC
 import NIOCore
 import Node
 import Raft
+import Replica
 import ServiceLifecycle
 import Storage
 
@@ -19,6 +20,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
     let logger: Logger
     public let service: EtcdService
     let loop: ReplicaLoop<RaftEngine>
+    /// The services on the log; the loop holds it weakly.
+    let router: ServiceRouter
     let transport: PeerTransport<RaftMessage>
 
     public init(configuration: EtcdNodeConfiguration, logger: Logger) throws {
@@ -61,19 +64,28 @@ public final class EtcdNode: Service, @unchecked Sendable {
         raft.strictReconfigurationCheck = configuration.strictReconfigCheck
         var seed = SystemRandomNumberGenerator()
         var engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
-        engine.acceptsSnapshot = { data in (try? MVCCStore(snapshot: data)) != nil }
+        engine.acceptsSnapshot = { data in
+            CompositeSnapshot.accepts(data) { tag, part in tag == .etcd ? EtcdService.acceptsSnapshotPart(part) : true }
+        }
         loop = ReplicaLoop(id: own.id, engine: engine, storage: storage, tickInterval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)
 
+        // Every service this node hosts shares the log through the router; etcd is the one today.
+        let router = ServiceRouter()
+        self.router = router
+        router.skippedEntryObserver = { [logger] entry in
+            logger.error("skipping committed entry \(entry.index): no service here owns its tag (0x\(String(entry.data.first ?? 0, radix: 16)))")
+        }
         var limits = EtcdService.Limits()
         limits.requestBytesMax = configuration.maxRequestBytes
         limits.quotaBytes = Int(configuration.effectiveQuotaBackendBytes)
         limits.requestTimeout = .seconds(5) + .milliseconds(2 * configuration.electionTimeoutMillis)
         let service = EtcdService(
             identity: own, members: joining ? [] : members, clusterID: clusterID ?? 0, clusterToken: configuration.initialClusterToken,
-            replica: loop, limits: limits,
+            replica: router.handle(for: .etcd, over: loop), limits: limits,
             electionTimeout: .milliseconds(configuration.electionTimeoutMillis), logger: logger
         )
         self.service = service
+        router.add(service)
         let fsyncDurations = service.metrics.walFsyncDurations
         let fsyncBuckets = service.walFsyncLatency
         loop.syncObserver = { duration in
@@ -86,7 +98,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
         service.autoCompaction = try configuration.autoCompaction()
         service.corruptCheckInterval = try configuration.corruptCheckInterval()
         if !joining { service.bootstrap() }
-        if let snapshot = durable.snapshot { service.restore(snapshot) }
+        if let snapshot = durable.snapshot { router.restore(snapshot) }
 
         let peers = try members.map { member in
             let address = try HostPort(url: member.peerURLs[0])
@@ -111,7 +123,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
                 throw EtcdNodeConfiguration.Problem.invalid("--listen-peer-urls \(url): \(error)")
             }
         }
-        loop.start(application: service, transport: transport)
+        loop.start(application: router, transport: transport)
         let clientAddresses = try configuration.listenClientURLs.map { url in
             let address = try HostPort(url: url)
             return (host: address.host, port: address.port)

@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Threads: everything named "loop state" is touched only on the replica's thread; gRPC handlers
 /// reach it through `PendingRequests` (a lock) and `ReplicaHandle.perform`.
-public final class EtcdService: ReplicaApplication, @unchecked Sendable {
+public final class EtcdService: HostedService, @unchecked Sendable {
     public struct Limits: Sendable {
         /// etcd's --max-request-bytes: the largest request accepted (1.5 MiB).
         public var requestBytesMax = 1_572_864
@@ -179,8 +179,9 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         metrics = EtcdMetrics(memberID: identity.id.rawValue, serverVersion: MaintenanceService.apiVersion)
     }
 
+    /// Request and call ids carry the etcd tag in their top byte, for the host's `ServiceRouter`.
     func nextRequestID() -> RequestID {
-        RequestID(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+        ServiceTag.etcd.requestID(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)
     }
 
     /// Now, as the environment tells it.
@@ -198,7 +199,14 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
         return header
     }
 
-    // MARK: ReplicaApplication (loop thread)
+    // MARK: HostedService (loop thread)
+
+    public var tag: ServiceTag { .etcd }
+
+    public func acceptsSnapshotPart(_ part: [UInt8]) -> Bool { Self.acceptsSnapshotPart(part) }
+
+    /// Whether a snapshot part restores into a store (a sendable check, for the engine).
+    public static func acceptsSnapshotPart(_ part: [UInt8]) -> Bool { part.isEmpty || (try? MVCCStore(snapshot: part)) != nil }
 
     public func apply(_ entries: [Entry], status: EngineStatus) {
         for entry in entries {
@@ -256,7 +264,8 @@ public final class EtcdService: ReplicaApplication, @unchecked Sendable {
 
     public func restore(_ snapshot: Snapshot) {
         do {
-            store = try MVCCStore(snapshot: snapshot.data)
+            // A snapshot with no etcd part (taken where no etcd service ran) is an empty store.
+            store = snapshot.data.isEmpty ? MVCCStore() : try MVCCStore(snapshot: snapshot.data)
         } catch {
             preconditionFailure("snapshot \(snapshot.metadata) does not decode: \(error)")
         }

@@ -2,6 +2,7 @@ import BoltSnapshot
 import ConsensusCore
 import Foundation
 import MVCC
+import Replica
 import Raft
 import Storage
 
@@ -54,7 +55,7 @@ public enum SnapshotRestore {
         let voters = members.map { EtcdMember.memberID(peerURLs: $0.peerURLs, clusterToken: configuration.initialClusterToken) }
         let snapshot = Snapshot(
             metadata: SnapshotMetadata(index: 1, term: 1, membership: Membership(voters: voters)),
-            data: store.snapshot())
+            data: CompositeSnapshot(parts: [.etcd: store.snapshot()]).encoded)
         let walDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("member")
         try FileManager.default.createDirectory(atPath: walDirectory, withIntermediateDirectories: true)
         var storage = try DiskStorage<RaftHardState>(directory: try PosixDirectory(path: walDirectory), initial: RaftHardState())

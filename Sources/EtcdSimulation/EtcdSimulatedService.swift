@@ -27,6 +27,11 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     let clusterID: UInt64
     /// Each node's running service; nil while crashed.
     private var services: [EtcdService?]
+    /// Each live node's services on its log (the host holds its application weakly).
+    private var routers: [ServiceRouter?]
+    /// A second service hosted beside etcd on every node, sharing its log (tests that a service is
+    /// added without touching the first). Given the node's slot, its router and its replica.
+    public var companion: ((_ node: Int, _ router: ServiceRouter, _ replica: any ReplicaHandle) -> any HostedService)?
     /// The highest revision each member answered a linearizable request with, across restarts.
     private var revisionsAnswered: [Int64]
     private var violations: [String] = []
@@ -66,6 +71,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         founders = (1...nodeCount).map { Self.member(id: NodeID(UInt64($0)), slot: $0 - 1) }
         clusterID = EtcdMember.clusterID(members: founders.map(\.id), clusterToken: Self.clusterToken)
         services = Array(repeating: nil, count: nodeCount)
+        routers = Array(repeating: nil, count: nodeCount)
         revisionsAnswered = Array(repeating: 0, count: nodeCount)
         self.tickMicros = tickMicros
     }
@@ -81,6 +87,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
 
     public func start(node: Int, id: NodeID, replica: any ReplicaHandle, environment: ReplicaEnvironment) -> any ReplicaApplication {
         let founding = founders.contains { $0.id == id }
+        let router = ServiceRouter()
         var limits = EtcdService.Limits()
         // Shorter than a client's attempt (40 ticks), so a write that went unanswered is reported
         // as indeterminate by the service rather than retried by the client.
@@ -88,7 +95,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         let service = EtcdService(
             identity: founders.first { $0.id == id } ?? Self.member(id: id, slot: node),
             members: founding ? founders : [], clusterID: clusterID, clusterToken: Self.clusterToken,
-            replica: replica, environment: environment, limits: limits,
+            replica: router.handle(for: .etcd, over: replica), environment: environment, limits: limits,
             electionTimeout: .microseconds(Int64(tickMicros) * Self.electionTimeoutTicks), logger: Self.silent, faults: faults[node] ?? EtcdServiceFaults())
         if founding { service.bootstrap() }
         if clock == nil {
@@ -101,7 +108,10 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
             if case .leaseRevoke(let id) = command, let clock { leaseChecker.revoked(id, events: events, at: clock()) }
         }
         services[node] = service
-        return service
+        router.add(service)
+        if let companion { router.add(companion(node, router, replica)) }
+        routers[node] = router
+        return router
     }
 
     /// For `SeedSweep` and `Simulator`.
@@ -124,6 +134,7 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     /// The member's watch streams die with it; their watchers resume elsewhere.
     public func crashed(node: Int) {
         services[node] = nil
+        routers[node] = nil
         for index in watchers.indices where watchers[index].node == node {
             watchers[index].node = nil
             watchers[index].stream = nil
@@ -133,9 +144,11 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
 
     public func appliedIndex(node: Int) -> LogIndex { services[node]?.appliedIndexOnReplica ?? 0 }
 
+    /// The digest of the node's composite snapshot, every hosted service's part: what the host's
+    /// snapshots record, so applied and snapshotted states compare alike.
     public func stateDigest(node: Int) -> UInt64 {
-        guard let service = services[node] else { return 0 }
-        return Digest.of(service.snapshotWriter()())
+        guard let router = routers[node] else { return 0 }
+        return Digest.of(router.snapshotWriter()())
     }
 
     public func submit(_ input: KeyValueModel.Input, client: Int, sequence: UInt64, to node: Int, answer: @escaping (ServiceAnswer) -> Void) {

@@ -124,6 +124,8 @@ extension Simulator {
             break
         case .membershipChangeInProgress, .learnerNotCaughtUp, .invalidMembershipChange, .transferTargetNotVoter, .notEnoughActiveMembers:
             preconditionFailure("a client request was refused as an operator request: \(String(describing: reason))")
+        case .invalidProposal(let why):
+            preconditionFailure("the simulated service proposed what its host refuses: \(why)")
         }
         // Retry after a short pause rather than at once, as a real client backs off.
         operation.currentAttemptDeadline = now + options.tickMicros

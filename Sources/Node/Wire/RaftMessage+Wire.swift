@@ -224,6 +224,7 @@ extension RequestRejection: WireCodable {
         case .transferTargetNotVoter(let target): writer.write(UInt8(12)); node(target)
         case .notMember(let member): writer.write(UInt8(13)); node(member)
         case .notEnoughActiveMembers(let active, let needed): writer.write(UInt8(14)); writer.write(UInt64(truncatingIfNeeded: active)); writer.write(UInt64(truncatingIfNeeded: needed))
+        case .invalidProposal(let reason): writer.write(UInt8(15)); writer.writeBytes(Array(reason.utf8.prefix(WireBounds.textBytesMax)))
         }
     }
 
@@ -253,6 +254,7 @@ extension RequestRejection: WireCodable {
         case 12: self = .transferTargetNotVoter(try reader.nodeID("target"))
         case 13: self = .notMember(try reader.nodeID("member"))
         case 14: self = .notEnoughActiveMembers(active: try count(), needed: try count())
+        case 15: self = .invalidProposal(String(decoding: try reader.require(reader.readBytes(maxCount: WireBounds.textBytesMax), "reason"), as: UTF8.self))
         default: throw WireDecodingError("unknown rejection code \(code)")
         }
     }
