@@ -34,6 +34,9 @@ let package = Package(
     targets: [
         .target(name: "ConsensusCore"),
         .target(name: "Raft", dependencies: ["ConsensusCore"]),
+        // Raft's messages on the wire, in our own binary format: pure, and apart from the engine so
+        // that the shells that carry bytes (Node) import no engine.
+        .target(name: "RaftWire", dependencies: ["ConsensusCore", "Raft"]),
         .target(name: "Linearizability"),
         // The replica host: what a replica does with its engine's actions, written once for the
         // node and the simulator. Pure, like the engines.
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "ConsensusCore", "Raft", "Replica", "Storage",
+                "ConsensusCore", "Replica", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,7 +74,7 @@ let package = Package(
         .target(
             name: "EtcdServer",
             dependencies: [
-                "ConsensusCore", "Raft", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
+                "ConsensusCore", "Raft", "RaftWire", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,8 +93,20 @@ let package = Package(
         .target(
             name: "Simulation",
             dependencies: [
-                "ConsensusCore", "Raft", "Replica", "Linearizability",
+                "ConsensusCore", "Replica", "Linearizability",
                 .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        // Raft's test kit: its simulator conformance and step checks, the peer-message fuzzer, and the
+        // in-memory cluster its engine benchmarks run on.
+        .target(name: "RaftTestKit", dependencies: ["ConsensusCore", "Raft", "Simulation"]),
+        // The engine registry: each engine's name, capabilities, safety properties, wire codec,
+        // simulator runner, node factory and benchmark, for `serve`, `up`, `sim` and `bench`.
+        .target(
+            name: "Engines",
+            dependencies: [
+                "ConsensusCore", "Raft", "RaftWire", "RaftTestKit", "Simulation", "EtcdServer",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The real etcd service under the simulator: EtcdService on every simulated node.
@@ -105,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "synod",
             dependencies: [
-                "ConsensusCore", "Raft", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
+                "ConsensusCore", "Raft", "RaftWire", "RaftTestKit", "Engines", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
                 "EtcdSimulation",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
@@ -120,9 +135,10 @@ let package = Package(
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
-        .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Linearizability"]),
+        .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation", "Linearizability"]),
+        .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
-        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "Replica", "Simulation", "EtcdSimulation", "EtcdServer"]),
+        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "EtcdSimulation", "EtcdServer"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are
         // restored and served by etcd, and etcd's snapshots are read by us.
@@ -131,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "ConsensusCore", "Raft", "Replica", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod", "MVCC", "BoltSnapshot",
+                "ConsensusCore", "Raft", "RaftWire", "Replica", "Storage", "Node", "EtcdServer", "EtcdAPI", "Linearizability", "synod", "MVCC", "BoltSnapshot",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,7 +156,7 @@ let package = Package(
             ]
         ),
         // The crash test runs the `synod` executable as a child process and kills it.
-        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Raft", "Simulation", "Storage", "synod"]),
+        .testTarget(name: "StorageTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation", "Storage", "synod"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -48,11 +48,33 @@ public enum EngineEvent<Message: EngineMessage>: Sendable {
 public struct Proposal: Sendable, Equatable {
     public var id: RequestID
     public var data: [UInt8]
+    /// Who asked, for engines that execute a client's request at most once and answer the client
+    /// from every replica (PBFT). Raft ignores it: its front ends answer from the node the client
+    /// asked.
+    public var client: ClientIdentity?
 
-    public init(id: RequestID, data: [UInt8]) {
+    public init(id: RequestID, data: [UInt8], client: ClientIdentity? = nil) {
         self.id = id
         self.data = data
+        self.client = client
     }
+}
+
+/// A client as an engine knows it: its id, the sequence number (PBFT's timestamp) of this request,
+/// and an optional authenticator over both and the operation (PBFT's client MAC or signature),
+/// which the engine checks through an injected verifier.
+public struct ClientIdentity: Sendable, Hashable, CustomStringConvertible {
+    public var clientID: UInt64
+    public var sequence: UInt64
+    public var authenticator: [UInt8]?
+
+    public init(clientID: UInt64, sequence: UInt64, authenticator: [UInt8]? = nil) {
+        self.clientID = clientID
+        self.sequence = sequence
+        self.authenticator = authenticator
+    }
+
+    public var description: String { "client \(clientID)#\(sequence)" }
 }
 
 /// What a shell must write durably for an engine, in this order: the snapshot, the removal of
@@ -133,6 +155,26 @@ public enum EngineAction<Message: EngineMessage, HardState: Sendable & Equatable
     case createSnapshot(SnapshotMetadata)
     /// Replace the state machine's state with the snapshot's; it has applied through its index.
     case restoreSnapshot(Snapshot)
+    /// The entry at `index` (applied by this step or an earlier one) executed the client's request:
+    /// this replica answers the client itself, whichever replica the client asked. PBFT's clients
+    /// wait for f + 1 matching answers; engines that answer from one node never return it.
+    case answerClient(ClientIdentity, index: LogIndex)
+}
+
+/// An engine's own reason for refusing a request: the engine's name, a code stable across
+/// versions (it crosses the wire), and a message for people.
+public struct EngineRejection: Sendable, Hashable, CustomStringConvertible {
+    public var engine: String
+    public var code: UInt16
+    public var message: String
+
+    public init(engine: String, code: UInt16, message: String) {
+        self.engine = engine
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(engine): \(message)" }
 }
 
 /// Why an engine refused a client request. A refusal is definite: the request had no effect.
@@ -165,6 +207,10 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
     /// The node the client used is not a member of the group (it was removed, or has not joined
     /// yet), so it cannot serve the request; another node can.
     case notMember(NodeID)
+    /// A reason only one engine has (a Paxos ballot preempted, a PBFT view change in progress).
+    /// The reasons above are common: every engine with a leader, a log and membership changes
+    /// gives them in the same situations, and front ends map them to their own errors.
+    case engineSpecific(EngineRejection)
     /// The host refused the proposal before the engine saw it: it belongs to no service, or its
     /// payload does not decode (it would otherwise be appended and then refused by every replica).
     case invalidProposal(String)
@@ -186,6 +232,7 @@ public enum RequestRejection: Error, Sendable, Hashable, CustomStringConvertible
         case .transferTargetNotVoter(let node): return "\(node) is not a voter"
         case .notMember(let node): return "\(node) is not a member"
         case .invalidProposal(let reason): return "invalid proposal: \(reason)"
+        case .engineSpecific(let rejection): return "\(rejection)"
         }
     }
 }
@@ -267,6 +314,7 @@ extension EngineAction: CustomStringConvertible {
         case .proposalRejected(let id, let reason): return "proposal-rejected \(id): \(reason)"
         case .createSnapshot(let metadata): return "create-\(metadata)"
         case .restoreSnapshot(let snapshot): return "restore \(snapshot)"
+        case .answerClient(let client, let index): return "answer \(client) at \(index)"
         }
     }
 }

@@ -87,6 +87,7 @@ enum EtcdError: Error, Sendable {
         case .transferTargetNotVoter: self = .badLeaderTransferee
         case .invalidMembershipChange: self = .notCapable
         case .invalidProposal(let reason): self = .invalidRequest(reason)
+        case .engineSpecific: self = .noLeader
         }
     }
 }

@@ -7,6 +7,7 @@ import MVCC
 import NIOCore
 import Node
 import Raft
+import RaftWire
 import Replica
 import ServiceLifecycle
 import Storage

@@ -3,6 +3,7 @@ import Foundation
 import MVCC
 import Node
 import Raft
+import RaftWire
 
 /// Membership: etcd's Cluster service on top of the engine's membership changes.
 ///

@@ -32,4 +32,11 @@ public protocol ReplicaApplication: AnyObject {
     /// again. While exhausted, the application must stop accepting writes that add data: the log
     /// has only what is left of its current segment.
     func storageSpace(exhausted: Bool)
+    /// The entry at `index`, applied, executed `client`'s request: answer the client from this
+    /// replica (PBFT's f + 1 matching replies). Engines that answer from one node never ask.
+    func answerClient(_ client: ClientIdentity, index: LogIndex)
+}
+
+extension ReplicaApplication {
+    public func answerClient(_ client: ClientIdentity, index: LogIndex) {}
 }

@@ -119,6 +119,8 @@ public final class ReplicaHost<Engine: ConsensusEngine> {
                 }
             case .restoreSnapshot(let snapshot):
                 application?.restore(snapshot)
+            case .answerClient(let client, let index):
+                application?.answerClient(client, index: index)
             }
         }
         if !outgoing.isEmpty { effects.send(outgoing) }

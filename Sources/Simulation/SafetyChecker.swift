@@ -78,6 +78,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     /// After storage of `node` changed: every stored (index, term) must sit on the same prefix as on
     /// every other node that stored it.
     mutating func checkLogMatching(node: Int, storage: SimulatedStorage<Engine.HardState>, from firstIndex: LogIndex) {
+        guard Engine.safetyProperties.contains(.logMatching) else { return }
         let start = max(firstIndex, storage.offsetIndex + 1)
         guard start <= storage.lastIndex else { return }
         for index in start...storage.lastIndex {
@@ -119,12 +120,12 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     /// - Parameter storage: read only when the node has just become leader, so the common path does
     ///   not copy the node's storage.
     mutating func checkStatus(node: Int, status: EngineStatus, applied: LogIndex, storage: () -> SimulatedStorage<Engine.HardState>) {
-        if status.isLeader {
+        if status.isLeader, Engine.safetyProperties.contains(.electionSafety) {
             if let other = leaderOfTerm[status.term], other != node {
                 fail("election safety: n\(other + 1) and n\(node + 1) both lead term \(status.term)")
             }
             leaderOfTerm[status.term] = node
-            if ledTerm[node] != status.term {
+            if ledTerm[node] != status.term, Engine.safetyProperties.contains(.leaderCompleteness) {
                 ledTerm[node] = status.term
                 checkLeaderCompleteness(node: node, term: status.term, storage: storage())
             }

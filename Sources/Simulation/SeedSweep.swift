@@ -1,9 +1,12 @@
 import ConsensusCore
-import Raft
 
-/// The engines the simulator can drive, by the name the command line uses.
-public enum SimulatedEngineKind: String, Sendable, CaseIterable {
-    case raft
+/// Runs one seed of the simulator with some engine: what an engine's registry entry gives the
+/// simulator, so nothing here names an engine.
+public typealias SimulationRunner = @Sendable (_ options: SimulationOptions, _ service: SimulatedServiceFactory?) -> SimulationReport
+
+extension Simulator {
+    /// The runner for `Engine`.
+    public static var runner: SimulationRunner { { options, service in Simulator(options: options, service: service).run() } }
 }
 
 /// Runs many seeds and totals what they found.
@@ -45,13 +48,13 @@ public struct SeedSweep: Sendable {
         }
     }
 
-    public var engine: SimulatedEngineKind
+    public var engine: SimulationRunner
     public var seeds: Range<UInt64>
     public var template: SimulationOptions
     /// The service the nodes run; the simulator's own key-value service when nil.
     public var service: SimulatedServiceFactory?
 
-    public init(engine: SimulatedEngineKind, seeds: Range<UInt64>, template: SimulationOptions, service: SimulatedServiceFactory? = nil) {
+    public init(engine: @escaping SimulationRunner, seeds: Range<UInt64>, template: SimulationOptions, service: SimulatedServiceFactory? = nil) {
         self.engine = engine
         self.seeds = seeds
         self.template = template
@@ -62,9 +65,7 @@ public struct SeedSweep: Sendable {
     public func run(seed: UInt64) -> SimulationReport {
         var options = template
         options.seed = seed
-        switch engine {
-        case .raft: return Simulator<RaftEngine>(options: options, service: service).run()
-        }
+        return engine(options, service)
     }
 
     /// Runs the seeds in order; `progress` sees each report as it is produced and returns false to stop.

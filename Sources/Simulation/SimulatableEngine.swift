@@ -5,6 +5,9 @@ import ConsensusCore
 public protocol SimulatableEngine: ConsensusEngine {
     static var engineName: String { get }
     static var emptyHardState: HardState { get }
+    /// The engine's own safety properties, which the checker checks besides the common ones
+    /// (`SafetyProperty.common`); a property not promised is not checked.
+    static var safetyProperties: Set<SafetyProperty> { get }
 
     /// The configuration this node believes in force; the fault scheduler plans changes from the leader's.
     var membership: Membership { get }

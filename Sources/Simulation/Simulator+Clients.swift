@@ -118,7 +118,7 @@ extension Simulator {
         switch reason {
         case .notLeader(let leader?):
             clients[index].preferredNode = slot(of: leader) ?? random.int(in: 0..<nodeCount)
-        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut, .notMember, nil:
+        case .notLeader(nil), .noLeader, .leaderChanged, .timedOut, .notMember, .engineSpecific, nil:
             clients[index].preferredNode = random.int(in: 0..<nodeCount)
         case .proposalTooLarge, .uncommittedLogFull, .tooManyPendingRequests, .leadershipTransferInProgress:
             break

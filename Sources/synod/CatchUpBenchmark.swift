@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RaftTestKit
 import Simulation
 
 struct CatchUpBenchmark: ParsableCommand {

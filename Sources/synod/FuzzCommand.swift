@@ -1,4 +1,5 @@
 import ArgumentParser
+import RaftTestKit
 import Simulation
 
 /// `synod fuzz peer`: feeds Raft engines random well-formed peer messages under honest load, for

@@ -7,6 +7,8 @@ import NIOCore
 import NIOPosix
 import Node
 import Raft
+import RaftWire
+import RaftTestKit
 import Simulation
 
 /// `synod fuzz peer-live`: the peer fuzzer against a running node, over its real peer port, so the

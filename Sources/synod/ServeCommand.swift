@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engines
 import EtcdServer
 import Foundation
 import Logging
@@ -13,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "With no flags: a single-node cluster, data in ./synod-data, clients on 127.0.0.1:2379."
     )
 
+    @Option(help: "The consensus engine: \(EngineRegistry.names.joined(separator: ", ")). Every member of a cluster must run the same one.") var engine: String = "raft"
     @Option(help: "Human-readable name for this member.") var name: String?
     @Option(name: .customLong("data-dir"), help: "Path to the data directory.") var dataDirectory: String?
     @Option(name: .customLong("listen-client-urls"), help: "URL to listen on for client traffic.") var listenClientURLs: String?
@@ -39,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-outputs"), help: "stderr, stdout, default (stderr), or file paths, comma-separated.") var logOutputs: String = "default"
 
     func run() async throws {
+        let descriptor: EngineDescriptor
+        do { descriptor = try EngineRegistry.lookup(engine) } catch { throw ValidationError("--engine: \(error)") }
         var settings = EtcdNodeConfiguration()
         if let configFile { try ConfigFile.apply(path: configFile, to: &settings) }
         try apply(to: &settings)
@@ -58,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "synod.\(settings.name)")
         logger.logLevel = level
         if let files = FileDescriptorLimit.raiseToHardLimit() { logger.info("open-file limit \(files.soft) (hard \(files.hard))") }
-        let node = try EtcdNode(configuration: settings, logger: logger)
+        let node = try descriptor.etcdNode(settings, logger)
         let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engines
 import EtcdSimulation
 import Foundation
 import Simulation
@@ -9,7 +10,7 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Run the deterministic simulator over many seeds and report safety, linearizability and liveness violations."
     )
 
-    @Option(help: "The engine to simulate: \(SimulatedEngineKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The engine to simulate: \(EngineRegistry.names.joined(separator: ", ")).")
     var engine: String = "raft"
 
     @Option(help: "The service the nodes run: etcd (the real etcd service: MVCC store, lessor, watches) or kv (the simulator's own registers, faster).")
@@ -40,9 +41,7 @@ struct SimulateCommand: ParsableCommand {
     var failFast = false
 
     func validate() throws {
-        guard SimulatedEngineKind(rawValue: engine) != nil else {
-            throw ValidationError("unknown engine '\(engine)'; expected one of \(SimulatedEngineKind.allCases.map(\.rawValue))")
-        }
+        guard EngineRegistry.named(engine) != nil else { throw ValidationError("\(EngineRegistry.UnknownEngine(name: engine))") }
         guard ["etcd", "kv"].contains(service) else { throw ValidationError("unknown service '\(service)'; expected etcd or kv") }
         if let nodes, !(1...7).contains(nodes) { throw ValidationError("--nodes must be between 1 and 7, not \(nodes)") }
         guard healTicks > 200 else { throw ValidationError("--heal-ticks must exceed the 200-tick liveness bound") }
@@ -58,7 +57,7 @@ struct SimulateCommand: ParsableCommand {
         template.clientCount = clients
         template.recordFullTrace = trace
         let sweep = SeedSweep(
-            engine: SimulatedEngineKind(rawValue: engine)!, seeds: seed..<(seed + seeds), template: template,
+            engine: try EngineRegistry.lookup(engine).simulate, seeds: seed..<(seed + seeds), template: template,
             service: service == "etcd" ? EtcdSimulatedService.factory : nil)
         let progress = ProgressBar(total: Int(seeds))
         let started = ContinuousClock.now

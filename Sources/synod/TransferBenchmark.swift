@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Raft
+import RaftTestKit
 import Simulation
 
 struct TransferBenchmark: ParsableCommand {

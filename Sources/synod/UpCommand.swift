@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engines
 import Foundation
 import Synchronization
 
@@ -20,12 +21,14 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory for the nodes' data (one subdirectory each).") var dataDirectory: String = "synod-data"
     @Option(name: .customLong("base-port"), help: "Client port of the first node; node i listens on base + 10·i (client), +1 (peer) and +2 (metrics).") var basePort: Int = 2379
     @Option(name: .customLong("log-level"), help: "Passed to every node.") var logLevel: String = "info"
+    @Option(help: "The consensus engine every node runs: \(EngineRegistry.names.joined(separator: ", ")).") var engine: String = "raft"
 
     /// The distance between two nodes' client ports.
     static let portsPerNode = 10
 
     func validate() throws {
         guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
+        guard EngineRegistry.named(engine) != nil else { throw ValidationError("\(EngineRegistry.UnknownEngine(name: engine))") }
         guard basePort > 0, basePort + Self.portsPerNode * (nodes - 1) + 2 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
     }
 
@@ -42,7 +45,7 @@ struct UpCommand: AsyncParsableCommand {
             let process = Process()
             process.executableURL = executable
             process.arguments = [
-                "serve", "--name", name, "--data-dir", (dataDirectory as NSString).appendingPathComponent(name),
+                "serve", "--engine", engine, "--name", name, "--data-dir", (dataDirectory as NSString).appendingPathComponent(name),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--listen-metrics-urls", dashboard,
                 "--initial-cluster", cluster, "--initial-cluster-token", "synod-up", "--log-level", logLevel,

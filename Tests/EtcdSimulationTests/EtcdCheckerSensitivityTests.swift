@@ -1,6 +1,7 @@
 import EtcdServer
 import EtcdSimulation
 import Raft
+import RaftTestKit
 import Simulation
 import Testing
 

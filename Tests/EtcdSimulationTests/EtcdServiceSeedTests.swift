@@ -1,6 +1,7 @@
 import ConsensusCore
 import EtcdSimulation
 import Raft
+import RaftTestKit
 import Simulation
 import Testing
 
@@ -20,7 +21,7 @@ import Testing
         template.faultPhaseTicks = 300
         template.healPhaseTicks = 300
         let first = 700_000 + batch * Self.seedsPerBatch
-        let sweep = SeedSweep(engine: .raft, seeds: first..<(first + Self.seedsPerBatch), template: template, service: EtcdSimulatedService.factory)
+        let sweep = SeedSweep(engine: Simulator<RaftEngine>.runner, seeds: first..<(first + Self.seedsPerBatch), template: template, service: EtcdSimulatedService.factory)
         let summary = sweep.run()
         for failure in summary.failures {
             Issue.record("seed \(failure.seed) (\(failure.nodeCount) nodes): \(failure.violations.joined(separator: "; "))\nreplay: \(failure.replayCommand(engine: "raft", service: "etcd", clients: template.clientCount))\n\(failure.traceTail.suffix(30).joined(separator: "\n"))")

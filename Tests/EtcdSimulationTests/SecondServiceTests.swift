@@ -3,6 +3,7 @@ import EtcdServer
 import EtcdSimulation
 import Raft
 import Replica
+import RaftTestKit
 import Simulation
 import Testing
 

@@ -2,6 +2,7 @@ import ConsensusCore
 import NIOCore
 import Node
 import Raft
+import RaftWire
 import Testing
 
 /// The peer protocol's one codec: whole frames only, never a partial one consumed, and bad bytes

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Raft
+import RaftWire
 import Foundation
 import Testing
 @testable import Node

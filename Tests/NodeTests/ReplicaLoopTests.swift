@@ -4,6 +4,7 @@ import Logging
 import Node
 import Replica
 import Raft
+import RaftWire
 import Storage
 import Synchronization
 import Testing

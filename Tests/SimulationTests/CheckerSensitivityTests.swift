@@ -1,5 +1,6 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
 import Simulation
 import Testing
 
@@ -44,6 +45,7 @@ struct DefectiveRaft<Defect: RaftDefect>: SimulatableEngine {
     var inner: RaftEngine
     static var engineName: String { Defect.name }
     static var emptyHardState: RaftHardState { RaftHardState() }
+    static var safetyProperties: Set<SafetyProperty> { RaftEngine.safetyProperties }
     var status: EngineStatus { inner.status }
     var membership: Membership { inner.membership }
 
@@ -84,6 +86,7 @@ struct SelfTrustingRaft: SimulatableEngine {
     var inner: RaftEngine
     static var engineName: String { "self-trusting-raft" }
     static var emptyHardState: RaftHardState { RaftHardState() }
+    static var safetyProperties: Set<SafetyProperty> { RaftEngine.safetyProperties }
     var status: EngineStatus { inner.status }
     var membership: Membership { inner.membership }
 

@@ -1,3 +1,4 @@
+import RaftTestKit
 import Simulation
 import Testing
 

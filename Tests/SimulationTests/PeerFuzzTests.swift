@@ -1,4 +1,5 @@
 import Raft
+import RaftTestKit
 import Simulation
 import Testing
 

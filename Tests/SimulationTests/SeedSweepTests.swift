@@ -1,3 +1,5 @@
+import Raft
+import RaftTestKit
 import Simulation
 import Testing
 
@@ -16,7 +18,7 @@ import Testing
         template.faultPhaseTicks = 300
         template.healPhaseTicks = 300
         let first = 1 + UInt64(batch) * Self.seedsPerBatch
-        let sweep = SeedSweep(engine: .raft, seeds: first..<(first + Self.seedsPerBatch), template: template)
+        let sweep = SeedSweep(engine: Simulator<RaftEngine>.runner, seeds: first..<(first + Self.seedsPerBatch), template: template)
         let summary = sweep.run()
         #expect(summary.seeds == Int(Self.seedsPerBatch))
         for failure in summary.failures {

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
 import Simulation
 import Storage
 import Testing

@@ -112,6 +112,11 @@ public final class ServiceRouter: ReplicaApplication {
         return service.acceptsForwardedProposal(data)
     }
 
+    /// Every service hears it; the one that applied the client's request at `index` answers.
+    public func answerClient(_ client: ClientIdentity, index: LogIndex) {
+        for service in services { service.answerClient(client, index: index) }
+    }
+
     public func storageSpace(exhausted: Bool) {
         for service in services { service.storageSpace(exhausted: exhausted) }
     }

@@ -185,6 +185,8 @@ struct RaftTestCluster {
                 created = Snapshot(metadata: metadata, data: Array(commands.joined(separator: "\n").utf8))
             case .restoreSnapshot(let snapshot):
                 nodes[id]!.applied = Self.restoredEntries(snapshot)
+            case .answerClient:
+                break
             }
         }
         if let created {

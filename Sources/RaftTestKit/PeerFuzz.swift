@@ -1,5 +1,6 @@
 import ConsensusCore
 import Raft
+import Simulation
 
 /// Runs a 3-node Raft cluster under honest load while a fuzzer feeds its engines peer messages.
 ///

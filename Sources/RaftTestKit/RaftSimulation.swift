@@ -1,9 +1,13 @@
 import ConsensusCore
 import Raft
+import Simulation
 
 extension RaftEngine: SimulatableEngine {
     public static var engineName: String { "raft" }
     public static var emptyHardState: RaftHardState { RaftHardState() }
+    public static var safetyProperties: Set<SafetyProperty> {
+        SafetyProperty.common.union([.electionSafety, .logMatching, .leaderCompleteness, .protocolRules])
+    }
 
     public static func start(id: NodeID, voters: [NodeID], profile: UInt64, random: SeededRandom, restoring: DurableState<RaftHardState>?) -> RaftEngine {
         RaftEngine(configuration: configuration(id: id, voters: voters, profile: profile), random: random, restoring: restoring)

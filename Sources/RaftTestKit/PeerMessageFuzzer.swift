@@ -1,5 +1,6 @@
 import ConsensusCore
 import Raft
+import Simulation
 
 /// What the fuzzer knows of the node it aims at: enough to draw fields near the node's own state.
 /// In the simulator it is read from the engine; against a live node, from its Status answers.

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Raft
+import Simulation
 
 /// Engine-level benchmarks over `InMemoryCluster`. They return figures; the command line prints them.
 public enum EngineBenchmarks {

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Raft
+import Simulation
 
 /// A Raft cluster with no I/O and no simulated time, for benchmarks of the engine itself: messages
 /// go through one FIFO queue and are delivered at once, persists are free, and each node applies to a
@@ -135,7 +136,7 @@ public struct InMemoryCluster {
             case .restoreSnapshot(let snapshot):
                 machines[node] = BenchmarkStateMachine(restoring: snapshot.data)
                 snapshotsInstalled += 1
-            case .persist, .readReady, .readRejected, .proposalRejected:
+            case .persist, .readReady, .readRejected, .proposalRejected, .answerClient:
                 break
             }
         }

@@ -1,5 +1,3 @@
-import ConsensusCore
-
 /// A message that crosses the network between Synod nodes in our own binary format. Decoding never
 /// traps: every byte comes from outside and may be garbage.
 public protocol WireCodable {
@@ -29,21 +27,21 @@ extension WireCodable {
 }
 
 /// Bounds on what a decoder accepts, so a hostile length cannot make a node allocate without limit.
-enum WireBounds {
+public enum WireBounds {
     /// One entry's payload: etcd's largest request (1.5 MiB) with room for larger configured limits.
-    static let entryBytesMax = 64 << 20
-    static let entriesPerMessageMax = 1 << 16
-    static let snapshotChunkBytesMax = 64 << 20
-    static let textBytesMax = 4096
+    public static let entryBytesMax = 64 << 20
+    public static let entriesPerMessageMax = 1 << 16
+    public static let snapshotChunkBytesMax = 64 << 20
+    public static let textBytesMax = 4096
 }
 
 extension ByteReader {
-    mutating func require<T>(_ value: T?, _ what: @autoclosure () -> String) throws(WireDecodingError) -> T {
+    public mutating func require<T>(_ value: T?, _ what: @autoclosure () -> String) throws(WireDecodingError) -> T {
         guard let value else { throw WireDecodingError("truncated or invalid \(what())") }
         return value
     }
 
-    mutating func nodeID(_ what: String) throws(WireDecodingError) -> NodeID {
+    public mutating func nodeID(_ what: String) throws(WireDecodingError) -> NodeID {
         let raw = try require(readUInt64(), what)
         guard raw != 0 else { throw WireDecodingError("\(what) is node 0") }
         return NodeID(raw)
