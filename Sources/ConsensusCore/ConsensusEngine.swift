@@ -90,6 +90,10 @@ public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
     /// Entries to write. If non-empty, every stored entry at or after `entries[0].index` is replaced:
     /// this is how a follower overwrites a conflicting suffix.
     public var entries: [Entry]
+    /// Entries written at their own index, each replacing only what that index held: holes are
+    /// allowed and later entries stay. A Multi-Paxos acceptor accepts slots out of order, and a
+    /// slot may be accepted before the ones below it are known. Written after `entries`.
+    public var slots: [Entry]
     /// New hard state (for Raft: term, vote, commit), or nil when it has not changed.
     public var hardState: HardState?
     /// When set, nothing the engine sends in this step depends on this write being durable, so the
@@ -105,8 +109,10 @@ public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
         snapshot: Snapshot? = nil,
         discardEntriesThrough: LogIndex? = nil,
         truncateEntriesAfter: LogIndex? = nil,
-        overlapsSends: Bool = false
+        overlapsSends: Bool = false,
+        slots: [Entry] = []
     ) {
+        self.slots = slots
         self.hardState = hardState
         self.overlapsSends = overlapsSends
         self.entries = entries
@@ -121,7 +127,7 @@ public struct PersistRequest<HardState: Sendable & Equatable>: Sendable {
     }
 
     public var isEmpty: Bool {
-        hardState == nil && entries.isEmpty && snapshot == nil && discardEntriesThrough == nil && truncateEntriesAfter == nil
+        hardState == nil && entries.isEmpty && slots.isEmpty && snapshot == nil && discardEntriesThrough == nil && truncateEntriesAfter == nil
     }
 }
 
@@ -285,7 +291,8 @@ extension ConsensusEngine {
 public struct DurableState<HardState: Sendable & Equatable>: Sendable {
     public var hardState: HardState
     public var snapshot: Snapshot?
-    /// Entries after the snapshot (entries at or below its index are ignored).
+    /// Entries after the snapshot (entries at or below its index are ignored), in index order:
+    /// contiguous, except for holes an engine's slot writes left (`PersistRequest.slots`).
     public var entries: [Entry]
 
     public init(hardState: HardState, entries: [Entry], snapshot: Snapshot? = nil) {

@@ -17,6 +17,11 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     /// The log-matching checker compares these instead of whole logs.
     private var prefixDigests: [UInt64] = []
 
+    /// Entries written at their own index (`PersistRequest.slots`), in index order, holes allowed.
+    /// Kept apart from `entries` (the contiguous log the log-matching checker digests); an engine
+    /// writes one or the other.
+    public private(set) var slotEntries: [Entry] = []
+
     /// Writes accepted but not yet synced, in write order. More than one only when a leader's writes
     /// overlap its sends (`PersistRequest.overlapsSends`); a sync makes all of them durable.
     private var pending: [PendingWrite] = []
@@ -56,7 +61,12 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
         return prefixDigests[Int(index - offsetIndex) - 1]
     }
 
-    public var durableState: DurableState<HardState> { DurableState(hardState: hardState, entries: entries, snapshot: snapshot) }
+    public var durableState: DurableState<HardState> {
+        guard !slotEntries.isEmpty else { return DurableState(hardState: hardState, entries: entries, snapshot: snapshot) }
+        var merged = entries
+        for slot in slotEntries { merged.placeSlot(slot) }
+        return DurableState(hardState: hardState, entries: merged, snapshot: snapshot)
+    }
 
     /// Buffers a write. `snapshotPrefixDigest` is the digest of the committed log prefix through the
     /// request's snapshot, which the storage cannot compute itself when the snapshot replaces its log.
@@ -70,8 +80,12 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     }
 
     public mutating func sync() {
-        for write in pending { keep(write, entryCount: write.request.entries.count, hardState: true, snapshot: true) }
+        for write in pending { keepWhole(write) }
         pending.removeAll()
+    }
+
+    private mutating func keepWhole(_ write: PendingWrite) {
+        keep(write, entryCount: write.request.entries.count, slotCount: write.request.slots.count, hardState: true, snapshot: true)
     }
 
     /// A crash: unsynced writes are lost, except perhaps a prefix of them chosen by `random`. Writes
@@ -79,17 +93,19 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     public mutating func crash(random: inout SeededRandom) {
         guard !pending.isEmpty else { return }
         let whole = pending.count > 1 ? random.int(in: 0..<pending.count) : 0
-        for write in pending.prefix(whole) { keep(write, entryCount: write.request.entries.count, hardState: true, snapshot: true) }
+        for write in pending.prefix(whole) { keepWhole(write) }
         let torn = pending[whole]
         pending.removeAll()
         let request = torn.request
         let snapshotSurvives = random.chance(0.5)
         let survivingEntries = snapshotSurvives || request.snapshot == nil ? random.int(in: 0..<(request.entries.count + 1)) : 0
-        let hardStateSurvives = survivingEntries == request.entries.count && (snapshotSurvives || request.snapshot == nil) && random.chance(0.5)
-        keep(torn, entryCount: survivingEntries, hardState: hardStateSurvives, snapshot: snapshotSurvives)
+        let allEntries = survivingEntries == request.entries.count && (snapshotSurvives || request.snapshot == nil)
+        let survivingSlots = allEntries ? random.int(in: 0..<(request.slots.count + 1)) : 0
+        let hardStateSurvives = allEntries && survivingSlots == request.slots.count && random.chance(0.5)
+        keep(torn, entryCount: survivingEntries, slotCount: survivingSlots, hardState: hardStateSurvives, snapshot: snapshotSurvives)
     }
 
-    private mutating func keep(_ write: PendingWrite, entryCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
+    private mutating func keep(_ write: PendingWrite, entryCount: Int, slotCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
         let request = write.request
         if keepSnapshot || request.snapshot == nil {
             if let newSnapshot = request.snapshot {
@@ -102,7 +118,10 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
                     offsetTerm = newSnapshot.metadata.term
                     offsetDigest = write.snapshotDigest
                 }
+                slotEntries.removeFirst(slotEntries.position(after: newSnapshot.metadata.index))
             }
+            if let after = request.truncateEntriesAfter { slotEntries.removeSubrange(slotEntries.position(after: after)...) }
+            if let through = request.discardEntriesThrough { slotEntries.removeFirst(slotEntries.position(after: through)) }
             if let through = request.discardEntriesThrough, through > offsetIndex {
                 let count = Int(through - offsetIndex)
                 offsetDigest = prefixDigests[count - 1]
@@ -125,6 +144,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
                 prefixDigests.append(Digest.combine(previous, Digest.of(entry)))
             }
         }
+        for slot in request.slots.prefix(slotCount) where slot.index > offsetIndex { slotEntries.placeSlot(slot) }
         if keepHardState, let newHardState = request.hardState { hardState = newHardState }
     }
 

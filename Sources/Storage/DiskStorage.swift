@@ -39,6 +39,7 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
         if let snapshot = request.snapshot { records.append(.snapshotMarker(index: snapshot.metadata.index, term: snapshot.metadata.term)) }
         if let after = request.truncateEntriesAfter { records.append(.truncate(after: after)) }
         records += request.entries.map { .entry($0) }
+        records += request.slots.map { .slot($0) }
         if let hardState = request.hardState { records.append(.hardState(hardState.durableBytes)) }
         try log.append(records)
         unsynced.append(request)
@@ -55,11 +56,10 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
         if let snapshot = durableState.snapshot { try log.releaseSegments(coveredBy: snapshot.metadata.index) }
     }
 
-    /// Entries are contiguous, so a suffix is found by arithmetic, not by a scan: this runs on every
-    /// write of a busy node.
+    /// Found by arithmetic when the entries are contiguous, and by binary search when slot writes
+    /// left holes: this runs on every write of a busy node.
     private mutating func removeEntries(after index: LogIndex) {
-        guard let first = durableState.entries.first else { return }
-        let keep = index < first.index ? 0 : Int(index - first.index + 1)
+        let keep = durableState.entries.position(after: index)
         if keep < durableState.entries.count { durableState.entries.removeSubrange(keep...) }
     }
 
@@ -70,13 +70,14 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
             durableState.entries.removeAll { $0.index <= snapshot.metadata.index }
         }
         if let after = request.truncateEntriesAfter { removeEntries(after: after) }
-        if let through = request.discardEntriesThrough, let first = durableState.entries.first, through >= first.index {
-            durableState.entries.removeFirst(min(Int(through - first.index + 1), durableState.entries.count))
+        if let through = request.discardEntriesThrough {
+            durableState.entries.removeFirst(durableState.entries.position(after: through))
         }
         if let first = request.entries.first {
             removeEntries(after: first.index - 1)
             durableState.entries += request.entries
         }
+        for slot in request.slots { durableState.entries.placeSlot(slot) }
         if let hardState = request.hardState { durableState.hardState = hardState }
     }
 }

@@ -11,6 +11,8 @@ public enum WALRecord: Sendable, Equatable {
     case snapshotMarker(index: LogIndex, term: Term)
     /// Every entry after `index` is void: a follower's log that an installed snapshot replaced.
     case truncate(after: LogIndex)
+    /// An entry at its own index, replacing only that index (`PersistRequest.slots`): holes allowed.
+    case slot(Entry)
 
     /// Type tags on disk. Zero is reserved: a preallocated segment is zero-filled, and a zero tag
     /// marks where the written part ends.
@@ -20,6 +22,7 @@ public enum WALRecord: Sendable, Equatable {
         case hardState = 3
         case snapshotMarker = 4
         case truncate = 5
+        case slot = 6
     }
 
     var tag: Tag {
@@ -29,6 +32,7 @@ public enum WALRecord: Sendable, Equatable {
         case .hardState: return .hardState
         case .snapshotMarker: return .snapshotMarker
         case .truncate: return .truncate
+        case .slot: return .slot
         }
     }
 
@@ -45,7 +49,7 @@ public enum WALRecord: Sendable, Equatable {
         case .segmentHeader(let previous, let number):
             bytes.appendLittleEndian(previous)
             bytes.appendLittleEndian(number)
-        case .entry(let entry):
+        case .entry(let entry), .slot(let entry):
             bytes.appendLittleEndian(entry.index)
             bytes.appendLittleEndian(entry.term)
             bytes.append(entry.kind.rawValue)
@@ -67,13 +71,14 @@ public enum WALRecord: Sendable, Equatable {
         switch tag {
         case .segmentHeader:
             record = reader.readUInt32().flatMap { previous in reader.readUInt64().map { .segmentHeader(previousChecksum: previous, segmentNumber: $0) } }
-        case .entry:
+        case .entry, .slot:
             guard let index = reader.readUInt64(), let term = reader.readUInt64(), let rawKind = reader.readByte() else {
                 return .failure(.malformedPayload("entry shorter than its header"))
             }
             guard let kind = EntryKind(rawValue: rawKind) else { return .failure(.malformedPayload("unknown entry kind \(rawKind)")) }
             guard index > 0 else { return .failure(.malformedPayload("entry index 0")) }
-            return .success(.entry(Entry(index: index, term: term, kind: kind, data: reader.readRest())))
+            let entry = Entry(index: index, term: term, kind: kind, data: reader.readRest())
+            return .success(tag == .slot ? .slot(entry) : .entry(entry))
         case .hardState:
             return .success(.hardState(reader.readRest()))
         case .truncate:

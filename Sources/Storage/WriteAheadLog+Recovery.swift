@@ -91,7 +91,7 @@ extension WriteAheadLog {
                 segmentFile.close()
             }
         }
-        if let first = recovered.entries.first, first.index > (recovered.snapshotValue?[0] ?? 0) + 1 {
+        if !recovered.holdsSlots, let first = recovered.entries.first, first.index > (recovered.snapshotValue?[0] ?? 0) + 1 {
             throw .corruptRecord(file: segments.first?.name ?? "", offset: 0, reason: .malformedPayload("entries start at \(first.index) but no snapshot covers what precedes them"))
         }
         return recovered
@@ -118,6 +118,11 @@ extension WriteAheadLog {
             lastHardState = record
         case .truncate(let index):
             recovered.entries.removeAll { $0.index > index }
+        case .slot(let entry):
+            recovered.holdsSlots = true
+            guard entry.index > recovered.snapshotValue?[0] ?? 0 else { return }
+            recovered.entries.placeSlot(entry)
+            segments[segments.count - 1].lastEntryIndex = max(segments[segments.count - 1].lastEntryIndex, entry.index)
         case .snapshotMarker(let index, let term):
             recovered.snapshotValue = [index, term]
             recovered.entries.removeAll { $0.index <= index }
@@ -125,9 +130,9 @@ extension WriteAheadLog {
         case .entry(let entry):
             let snapshotIndex = recovered.snapshotValue?[0] ?? 0
             guard entry.index > snapshotIndex else { return }
-            if let first = recovered.entries.first, entry.index <= recovered.entries.last!.index {
+            if let last = recovered.entries.last, entry.index <= last.index {
                 // A later entry at an earlier index overwrites the conflicting suffix.
-                recovered.entries.removeSubrange(Int(entry.index - first.index)...)
+                recovered.entries.removeSubrange(recovered.entries.position(after: entry.index - 1)...)
             }
             // The first segment left may follow released ones, so its first entry may start past the
             // snapshot marker that appears later in it; `recover` checks that no gap remains.

@@ -16,8 +16,10 @@ public final class WriteAheadLog {
         public var hardState: [UInt8]?
         public var snapshot: (index: LogIndex, term: Term)? { snapshotValue.map { ($0[0], $0[1]) } }
         var snapshotValue: [UInt64]?
-        /// Entries after the snapshot, contiguous.
+        /// Entries after the snapshot, in index order: contiguous, unless slot records left holes.
         public var entries: [Entry] = []
+        /// Whether the log holds slot records, whose holes are no corruption.
+        var holdsSlots = false
         /// Set when the last segment ended in a torn record, which recovery cut off.
         public var tornTail: (file: String, offset: Int)? { tornTailValue.map { ($0.file, $0.offset) } }
         var tornTailValue: TornTail?
@@ -176,7 +178,7 @@ public final class WriteAheadLog {
         switch record {
         case .hardState: lastHardState = record
         case .snapshotMarker: lastSnapshotMarker = record
-        case .entry(let entry): segments[segments.count - 1].lastEntryIndex = max(segments[segments.count - 1].lastEntryIndex, entry.index)
+        case .entry(let entry), .slot(let entry): segments[segments.count - 1].lastEntryIndex = max(segments[segments.count - 1].lastEntryIndex, entry.index)
         case .segmentHeader, .truncate: break
         }
     }

@@ -85,3 +85,75 @@ import Testing
         #expect(RaftHardState(durableBytes: [1, 2, 3]) == nil)
     }
 }
+
+/// Slot writes (`PersistRequest.slots`), as a Multi-Paxos acceptor makes them: out of order, with
+/// holes, a slot rewritten at a higher ballot. Both storages keep the same sparse log, and the disk
+/// recovers it across restarts (a hole is no corruption).
+@Suite struct SlotPersistContractTests {
+    static func slot(_ index: LogIndex, ballot: Term) -> Entry { Entry(index: index, term: ballot, data: Array("s\(index)b\(ballot)".utf8)) }
+    static let membership = Membership(voters: [NodeID(1)])
+
+    static let script: [PersistRequest<RaftHardState>] = [
+        PersistRequest(hardState: RaftHardState(term: 1, vote: nil, commit: 0), entries: [], slots: [slot(5, ballot: 1), slot(2, ballot: 1)]),
+        PersistRequest(hardState: nil, entries: [], slots: [slot(9, ballot: 1)]),
+        PersistRequest(hardState: RaftHardState(term: 2, vote: nil, commit: 0), entries: [], slots: [slot(5, ballot: 2), slot(3, ballot: 2)]),
+        PersistRequest(hardState: nil, entries: [], truncateEntriesAfter: 8),
+        PersistRequest(
+            hardState: nil, entries: [],
+            snapshot: Snapshot(metadata: SnapshotMetadata(index: 2, term: 1, membership: membership), data: Array("state@2".utf8)),
+            discardEntriesThrough: 2),
+        PersistRequest(hardState: nil, entries: [], slots: [slot(12, ballot: 3)]),
+    ]
+
+    static let expectedIndexes: [[LogIndex]] = [[2, 5], [2, 5, 9], [2, 3, 5, 9], [2, 3, 5], [3, 5], [3, 5, 12]]
+
+    @Test func bothStoragesKeepTheSameSparseLogAndTheDiskRecoversIt() throws {
+        var simulated = SimulatedStorage(hardState: RaftHardState())
+        let directory = FaultyDirectory(seed: 3)
+        var disk = try DiskStorage(directory: directory, initial: RaftHardState(), segmentBytesMax: 4096)
+        for (step, request) in Self.script.enumerated() {
+            simulated.write(request)
+            simulated.sync()
+            try disk.write(request)
+            try disk.sync()
+            let expected = ReplicaStorageContractTests.normalized(simulated.durableState)
+            #expect(expected.2.map(\.index) == Self.expectedIndexes[step], "step \(step)")
+            let live = ReplicaStorageContractTests.normalized(disk.durableState)
+            #expect(live.0 == expected.0 && live.1 == expected.1 && live.2 == expected.2, "step \(step): live disk state differs")
+            directory.crash()
+            let reopened = ReplicaStorageContractTests.normalized(try DiskStorage(directory: directory, initial: RaftHardState(), segmentBytesMax: 4096).durableState)
+            #expect(reopened.0 == expected.0 && reopened.1 == expected.1 && reopened.2 == expected.2, "step \(step): recovered state differs")
+            disk = try DiskStorage(directory: directory, initial: RaftHardState(), segmentBytesMax: 4096)
+        }
+        // The rewrite at a higher ballot won.
+        #expect(simulated.durableState.entries.first { $0.index == 5 }?.term == 2)
+    }
+
+    /// A crash keeps synced slots and at most a prefix of the unsynced ones, never a later one alone.
+    @Test func aCrashKeepsSyncedSlotsAndAPrefixOfTheRest() {
+        for seed in UInt64(0)..<200 {
+            var storage = SimulatedStorage(hardState: RaftHardState())
+            storage.write(PersistRequest(hardState: nil, entries: [], slots: [Self.slot(4, ballot: 1)]))
+            storage.sync()
+            storage.write(PersistRequest(hardState: nil, entries: [], slots: [Self.slot(7, ballot: 1), Self.slot(8, ballot: 1), Self.slot(1, ballot: 1)]))
+            var random = SeededRandom(seed: seed)
+            storage.crash(random: &random)
+            let indexes = storage.durableState.entries.map(\.index)
+            #expect(indexes.contains(4), "seed \(seed)")
+            let survivors = indexes.filter { $0 != 4 }
+            #expect([[], [7], [7, 8], [1, 7, 8]].contains(survivors), "seed \(seed): \(indexes)")
+        }
+    }
+}
+
+@Suite struct EntryPositionTests {
+    @Test func positionsAgreeWithALinearScanWithAndWithoutHoles() {
+        let contiguous = (3...9).map { Entry(index: LogIndex($0), term: 1) }
+        let sparse = [2, 3, 7, 8, 20].map { Entry(index: LogIndex($0), term: 1) }
+        for entries in [contiguous, sparse, []] {
+            for index in LogIndex(0)...25 {
+                #expect(entries.position(after: index) == (entries.firstIndex { $0.index > index } ?? entries.count), "after \(index)")
+            }
+        }
+    }
+}
