@@ -32,7 +32,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
-        .target(name: "ConsensusCore"),
+        // The one byte and integer codec: little- and big-endian fixed widths, LEB128 varints.
+        .target(name: "Bytes"),
+        .target(name: "ConsensusCore", dependencies: ["Bytes"]),
         .target(name: "Raft", dependencies: ["ConsensusCore"]),
         // Raft's messages on the wire, in our own binary format: pure, and apart from the engine so
         // that the shells that carry bytes (Node) import no engine.
@@ -66,10 +68,10 @@ let package = Package(
             ]
         ),
         // The etcd key-value state machine: revisions, ranges, txns, compaction, leases. Pure.
-        .target(name: "MVCC"),
+        .target(name: "MVCC", dependencies: ["Bytes"]),
         // etcd 3.4's backend file (a bbolt database) and snapshot framing, read and written as pure
         // codecs, with etcd's HashKV: snapshots etcd's tools and etcd itself read, both ways.
-        .target(name: "BoltSnapshot"),
+        .target(name: "BoltSnapshot", dependencies: ["Bytes"]),
         // The etcd v3 API on a node: the service the replica loop applies to, and its gRPC services.
         .target(
             name: "EtcdServer",
@@ -142,7 +144,7 @@ let package = Package(
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are
         // restored and served by etcd, and etcd's snapshots are read by us.
-        .testTarget(name: "BoltSnapshotTests", dependencies: ["BoltSnapshot"]),
+        .testTarget(name: "BoltSnapshotTests", dependencies: ["BoltSnapshot", "Bytes"]),
         // Node tests include real clusters of `synod serve` processes, hence the executable.
         .testTarget(
             name: "NodeTests",

@@ -1,3 +1,5 @@
+import Bytes
+
 /// The contents of a meta page: which tree is current and how far the file extends.
 struct BoltMeta: Equatable {
     var pageSize: UInt32

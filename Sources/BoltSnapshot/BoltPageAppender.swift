@@ -1,3 +1,5 @@
+import Bytes
+
 /// A leaf element about to be written: user data, or (when `isBucket`) a sub-bucket's header.
 struct BoltLeafEntry {
     var key: [UInt8]

@@ -1,3 +1,5 @@
+import Bytes
+
 /// Where a bucket's tree starts: a page of the file, or a leaf page stored inline in the parent's
 /// value (the byte range of that page within the file).
 enum BoltBucketRoot {

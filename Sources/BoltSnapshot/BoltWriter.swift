@@ -1,3 +1,5 @@
+import Bytes
+
 /// Writes a complete bbolt file laid out as `bbolt compact` would lay it out: two meta pages, an
 /// empty freelist, then every bucket's tree packed into consecutive pages with nothing free, so the
 /// file is exactly as long as the pages it uses. Leaves are filled as far as a page allows; bbolt

@@ -1,52 +1,8 @@
-// Fixed-width integer loads and stores over byte arrays. bbolt lays out its structs in the host's
-// byte order, which on every platform etcd ships for is little-endian; etcd's own keys (revisions,
-// lease IDs, the consistent index) are big-endian. Loads return nil rather than trap when the bytes
-// run short, so that every decoder can turn a short read into a clear error.
+import Bytes
 
-extension Array where Element == UInt8 {
-    mutating func appendLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
-        for byteIndex in 0..<(T.bitWidth / 8) {
-            append(UInt8(truncatingIfNeeded: value >> (byteIndex * 8)))
-        }
-    }
-
-    mutating func appendBigEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
-        for byteIndex in (0..<(T.bitWidth / 8)).reversed() {
-            append(UInt8(truncatingIfNeeded: value >> (byteIndex * 8)))
-        }
-    }
-
-    /// Overwrites `T.bitWidth / 8` bytes at `offset`, which the caller has already allocated.
-    mutating func storeLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
-        for byteIndex in 0..<(T.bitWidth / 8) {
-            self[offset + byteIndex] = UInt8(truncatingIfNeeded: value >> (byteIndex * 8))
-        }
-    }
-}
-
-extension RandomAccessCollection where Element == UInt8, Index == Int {
-    /// The little-endian integer at `offset`, or nil when it does not lie wholly inside the bytes.
-    func loadLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
-        let width = T.bitWidth / 8
-        guard offset >= startIndex, offset <= endIndex - width else { return nil }
-        var value: T = 0
-        for byteIndex in 0..<width {
-            value |= T(self[offset + byteIndex]) << (byteIndex * 8)
-        }
-        return value
-    }
-
-    /// The big-endian integer at `offset`, or nil when it does not lie wholly inside the bytes.
-    func loadBigEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
-        let width = T.bitWidth / 8
-        guard offset >= startIndex, offset <= endIndex - width else { return nil }
-        var value: T = 0
-        for byteIndex in 0..<width {
-            value = value << 8 | T(self[offset + byteIndex])
-        }
-        return value
-    }
-}
+// bbolt lays out its structs in the host's byte order, which on every platform etcd ships for is
+// little-endian; etcd's own keys (revisions, lease IDs, the consistent index) are big-endian. The
+// integer loads and stores are `Bytes`'s; what is bbolt's own is below.
 
 /// Bytewise lexicographic order, the order bbolt keeps keys in (Go's `bytes.Compare`).
 func bytewiseLess<A: Collection<UInt8>, B: Collection<UInt8>>(_ left: A, _ right: B) -> Bool {

@@ -1,3 +1,5 @@
+import Bytes
+
 /// Converts between etcd 3.4 backend files and `EtcdBackendContents`.
 ///
 /// A file written here passes `etcdctl snapshot status`, and `etcdctl snapshot restore` turns it

@@ -1,3 +1,5 @@
+import Bytes
+
 /// leasepb.Lease, stored in the "lease" bucket under the 8-byte big-endian lease ID. Keys name
 /// their lease in their own records; the lease record keeps only its TTLs.
 public struct EtcdLease: Equatable, Sendable {

@@ -1,3 +1,5 @@
+import Bytes
+
 /// An etcd MVCC revision: `main` counts write transactions, `sub` the changes within one.
 public struct EtcdRevision: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var main: Int64

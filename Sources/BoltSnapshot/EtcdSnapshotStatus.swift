@@ -1,3 +1,5 @@
+import Bytes
+
 /// What `etcdctl snapshot status` (3.4) prints for a snapshot file, computed the same way, so that
 /// Synod can describe its own snapshots in etcd's terms and tests can compare the two.
 public struct EtcdSnapshotStatus: Equatable, Sendable {

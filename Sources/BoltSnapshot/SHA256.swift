@@ -1,3 +1,5 @@
+import Bytes
+
 /// SHA-256 (FIPS 180-4), in plain Swift so that this module needs no crypto library. etcd ends a
 /// snapshot stream with the SHA-256 of the database bytes, and `etcdctl snapshot restore` checks it.
 public struct SHA256: Sendable {

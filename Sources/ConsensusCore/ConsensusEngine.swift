@@ -46,6 +46,9 @@ public enum EngineEvent<Message: EngineMessage>: Sendable {
 
 /// One client command offered for the log.
 public struct Proposal: Sendable, Equatable {
+    /// Unique per node, also across the node's restarts (front ends start their counters at a
+    /// random point): a leader drops a forwarded proposal whose sender and id it saw lately, so a
+    /// reused id would never be answered.
     public var id: RequestID
     public var data: [UInt8]
     /// Who asked, for engines that execute a client's request at most once and answer the client

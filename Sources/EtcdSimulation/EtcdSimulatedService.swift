@@ -81,6 +81,8 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
     }
 
     public var retriesWritesSafely: Bool { false }
+    /// Deletes and multi-key txns (atomic puts and reads of two keys) join the workload.
+    public var takesMultiKeyOperations: Bool { true }
 
     /// The simulated Raft's election timeout, in ticks.
     static let electionTimeoutTicks: Int64 = 10
@@ -201,6 +203,41 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
                 case .failure(let failure):
                     reply.send(Self.answer(failure))
                 }
+            }
+        case .delete, .putAll, .getAll:
+            submitMultiKey(input, to: node, service: service, reply: reply)
+        }
+    }
+
+    /// Deletes and multi-key txns: answered when their entry applies on `node`, like every write.
+    private func submitMultiKey(_ input: KeyValueModel.Input, to node: Int, service: EtcdService, reply: Reply) {
+        let command: Command
+        switch input {
+        case .delete(let key): command = .deleteRange(DeleteRangeRequest(key: Array(key.utf8)))
+        case .putAll(let keys, let value): command = .txn(TxnRequest(success: keys.map { .put(PutRequest(key: Array($0.utf8), value: Array(value.utf8))) }))
+        case .getAll(let keys): command = .txn(TxnRequest(success: keys.map { .range(RangeRequest(key: Array($0.utf8))) }))
+        case .get, .put, .compareAndSet: preconditionFailure("\(input) is not a multi-key operation")
+        }
+        service.submit(command) { [self] result in
+            switch result {
+            case .success(let write):
+                let output: KeyValueModel.Output
+                switch (input, write.outcome) {
+                case (.delete, .deleteRange(let deleted)): output = .deleted(deleted.deleted > 0)
+                case (.putAll, .txn): output = .ok
+                case (.getAll, .txn(let outcome)):
+                    output = .values(outcome.responses.map { response in
+                        guard case .range(let range) = response else { return nil }
+                        return range.kvs.first.map { String(decoding: $0.value, as: UTF8.self) }
+                    })
+                default:
+                    violations.append("n\(node + 1) answered \(input) with \(write.outcome)")
+                    return reply.send(.unknown)
+                }
+                answered(node: node, revision: write.revision)
+                reply.send(.output(output))
+            case .failure(let failure):
+                reply.send(Self.answer(failure))
             }
         }
     }

@@ -1,4 +1,6 @@
-/// The primitives of the command and snapshot formats: LEB128 varints (signed values zig-zag
+import Bytes
+
+/// The primitives of the command and snapshot formats: LEB128 varints (`Bytes`) (signed values zig-zag
 /// encoded, so small negative revisions stay short), single bytes, and length-prefixed byte strings.
 struct WireWriter {
     private(set) var bytes: [UInt8] = []
@@ -9,18 +11,9 @@ struct WireWriter {
 
     mutating func writeByte(_ byte: UInt8) { bytes.append(byte) }
 
-    mutating func writeUnsigned(_ value: UInt64) {
-        var rest = value
-        while rest >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        bytes.append(UInt8(rest))
-    }
+    mutating func writeUnsigned(_ value: UInt64) { bytes.appendVarint(value) }
 
-    mutating func writeSigned(_ value: Int64) {
-        writeUnsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
-    }
+    mutating func writeSigned(_ value: Int64) { bytes.appendZigZag(value) }
 
     mutating func writeCount(_ count: Int) { writeUnsigned(UInt64(count)) }
 
@@ -62,9 +55,6 @@ struct WireReader {
     var remaining: Int { bytes.count - offset }
     var isAtEnd: Bool { offset == bytes.count }
 
-    /// The longest LEB128 encoding of a 64-bit value.
-    static let varintBytesMax = 10
-
     mutating func readByte() throws(WireFormatError) -> UInt8 {
         guard offset < bytes.count else { throw .truncated(offset: offset) }
         defer { offset += 1 }
@@ -72,27 +62,16 @@ struct WireReader {
     }
 
     mutating func readUnsigned() throws(WireFormatError) -> UInt64 {
-        let start = offset
-        var value: UInt64 = 0
-        for index in 0..<Self.varintBytesMax {
-            let byte = try readByte()
-            let payload = UInt64(byte & 0x7F)
-            // The tenth byte carries bit 63 only.
-            if index == Self.varintBytesMax - 1 && payload > 1 { throw .malformedVarint(offset: start) }
-            value |= payload << (7 * UInt64(index))
-            guard byte & 0x80 == 0 else { continue }
-            // A last byte of zero after the first is an overlong encoding; refusing it keeps every
-            // value's encoding unique, so decoding and re-encoding gives back the same bytes.
-            if byte == 0 && index > 0 { throw .malformedVarint(offset: start) }
+        switch Varint.decode(bytes, at: offset) {
+        case .value(let value, let length):
+            offset += length
             return value
+        case .truncated: throw .truncated(offset: bytes.count)
+        case .malformed: throw .malformedVarint(offset: offset)
         }
-        throw .malformedVarint(offset: start)
     }
 
-    mutating func readSigned() throws(WireFormatError) -> Int64 {
-        let encoded = try readUnsigned()
-        return Int64(bitPattern: (encoded >> 1) ^ (0 &- (encoded & 1)))
-    }
+    mutating func readSigned() throws(WireFormatError) -> Int64 { Varint.zigZagDecoded(try readUnsigned()) }
 
     /// A count of items that each take at least one byte, so it cannot exceed the bytes left.
     mutating func readCount() throws(WireFormatError) -> Int {

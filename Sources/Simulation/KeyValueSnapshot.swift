@@ -18,6 +18,10 @@ extension KeyValueStateMachine {
             case .ok: output = "ok"
             case .value(let value): output = "value \(value ?? "-")"
             case .compareAndSet(let succeeded): output = "cas \(succeeded ? 1 : 0)"
+            case .deleted, .values:
+                // The key-value service takes no deletes or multi-key operations
+                // (`takesMultiKeyOperations`), so no session ends with one.
+                preconditionFailure("the key-value service recorded \(session.output)")
             }
             lines.append("session \(client) \(session.sequence) \(output)")
         }

@@ -36,15 +36,28 @@ struct SimulatedClient {
     }
 
     /// Draws the next operation: reads, puts and compare-and-sets over a few keys, with values
-    /// unique per write so the linearizability search stays sharp.
-    mutating func nextInput(keyCount: Int, random: inout SeededRandom) -> KeyValueModel.Input {
+    /// unique per write so the linearizability search stays sharp; with `multiKey`, also deletes
+    /// and atomic puts and reads of the first two keys (`multiKeyGroup`).
+    mutating func nextInput(keyCount: Int, multiKey: Bool, random: inout SeededRandom) -> KeyValueModel.Input {
         sequence += 1
         let key = "k\(random.int(in: 0..<keyCount))"
         let value = "v\(index).\(sequence)"
-        switch random.int(in: 0..<10) {
+        switch random.int(in: 0..<(multiKey ? 13 : 10)) {
         case 0..<4: return .get(key: key)
         case 4..<8: return .put(key: key, value: value)
-        default: return .compareAndSet(key: key, expected: lastSeen[key], new: value)
+        case 8, 9: return .compareAndSet(key: key, expected: lastSeen[key], new: value)
+        case 10: return .delete(key: key)
+        case 11: return .putAll(keys: Self.multiKeyGroup(keyCount: keyCount), value: value)
+        default: return .getAll(keys: Self.multiKeyGroup(keyCount: keyCount))
         }
+    }
+
+    /// The keys multi-key operations touch: the first two (one key alone when there is one).
+    static func multiKeyGroup(keyCount: Int) -> [String] { (0..<min(2, max(1, keyCount))).map { "k\($0)" } }
+
+    /// The linearizability model's partitions for multi-key operations.
+    static func multiKeyPartitions(keyCount: Int) -> [String: String] {
+        let group = multiKeyGroup(keyCount: keyCount)
+        return Dictionary(uniqueKeysWithValues: group.map { ($0, group.joined(separator: "+")) })
     }
 }

@@ -35,12 +35,16 @@ public protocol SimulatedService: AnyObject {
 
     /// What the service's checkers counted, by name (`watch_events`, say), for the summary.
     func counters() -> [String: Int]
+    /// Whether the service also takes deletes and atomic operations on several keys (the first
+    /// two keys, which then form one partition of the linearizability check).
+    var takesMultiKeyOperations: Bool { get }
 }
 
 extension SimulatedService {
     public func finalViolations() -> [String] { [] }
     public func counters() -> [String: Int] { [:] }
     public var retriesWritesSafely: Bool { true }
+    public var takesMultiKeyOperations: Bool { false }
 }
 
 /// Makes the service for one run, given the run's cluster size and options.

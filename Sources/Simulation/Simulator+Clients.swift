@@ -41,7 +41,7 @@ extension Simulator {
     /// operation by then, so liveness is required of the service, not of one lost request.
     func startOperation(client index: Int, inheritedDeadline: UInt64? = nil) {
         guard now <= lastIssueTime || inheritedDeadline != nil else { return }
-        let input = clients[index].nextInput(keyCount: options.keyCount, random: &random)
+        let input = clients[index].nextInput(keyCount: options.keyCount, multiKey: service.takesMultiKeyOperations, random: &random)
         let deadlineTicks = healed ? UInt64(options.livenessBoundTicks) : faultPhaseDeadlineTicks
         let operation = SimulatedClient.Operation(
             input: input,
@@ -142,6 +142,8 @@ extension Simulator {
         case (.get(let key), .value(let value?)): clients[index].lastSeen[key] = value
         case (.put(let key, let value), _): clients[index].lastSeen[key] = value
         case (.compareAndSet(let key, _, let new), .compareAndSet(succeeded: true)): clients[index].lastSeen[key] = new
+        case (.delete(let key), _): clients[index].lastSeen[key] = nil
+        case (.putAll(let keys, let value), _): for key in keys { clients[index].lastSeen[key] = value }
         default: break
         }
         trace.record(.client(index, sequence: sequence, .complete(operation.input, output)), at: now)

@@ -253,7 +253,8 @@ public final class Simulator<Engine: SimulatableEngine> {
         if report.violations.isEmpty { report.violations += service.finalViolations() }
         report.counters = service.counters()
         if report.violations.isEmpty {
-            switch Linearizability.check(KeyValueModel(), history: history, maxSteps: options.linearizabilityStepsMax) {
+            let model = KeyValueModel(groups: service.takesMultiKeyOperations ? SimulatedClient.multiKeyPartitions(keyCount: options.keyCount) : [:])
+            switch Linearizability.check(model, history: history, maxSteps: options.linearizabilityStepsMax) {
             case .linearizable: break
             case .notLinearizable(let key, let explanation):
                 report.violations.append("linearizability: key \(key): \(explanation)")

@@ -97,6 +97,9 @@ struct Trace<Engine: SimulatableEngine> {
         case .get(let key): return "get \(key)"
         case .put(let key, let value): return "put \(key)=\(value)"
         case .compareAndSet(let key, let expected, let new): return "cas \(key) \(expected ?? "<absent>")->\(new)"
+        case .delete(let key): return "delete \(key)"
+        case .putAll(let keys, let value): return "put \(keys.joined(separator: ","))=\(value)"
+        case .getAll(let keys): return "get \(keys.joined(separator: ","))"
         }
     }
 
@@ -105,6 +108,8 @@ struct Trace<Engine: SimulatableEngine> {
         case .ok: return "ok"
         case .value(let value): return value ?? "<absent>"
         case .compareAndSet(let succeeded): return succeeded ? "swapped" : "not swapped"
+        case .deleted(let existed): return existed ? "deleted" : "absent"
+        case .values(let values): return values.map { $0 ?? "<absent>" }.joined(separator: ",")
         }
     }
 

@@ -145,12 +145,6 @@ public final class WriteAheadLog {
             try file?.sync()
             try directory?.sync()
         }
-
-        /// One sync for several points taken in order: the newest file, and the directory if any
-        /// point needed it.
-        public static func merged(_ points: [SyncPoint]) -> SyncPoint {
-            SyncPoint(file: points.last?.file, directory: points.lazy.compactMap(\.directory).first)
-        }
     }
 
     /// Releases segments whose entries a durable snapshot through `index` covers: their files are

@@ -1,4 +1,5 @@
 @testable import BoltSnapshot
+import Bytes
 import XCTest
 
 /// Damaged files must end in an error or a result, never a trap or a hang. A trap would end the

@@ -1,4 +1,5 @@
 @testable import BoltSnapshot
+import Bytes
 import XCTest
 
 final class BoltRoundTripTests: XCTestCase {

@@ -69,7 +69,7 @@ import Testing
         }
         #expect(key == "x")
         #expect(explanation.contains("prefix has 2 operation(s)"), "\(explanation)")
-        #expect(explanation.contains("leaves the state \"b\""), "\(explanation)")
+        #expect(explanation.contains("leaves the state {x: \"b\"}"), "\(explanation)")
         #expect(explanation.contains("client 2 get(x) -> \"a\" (invoked at 40, completed at 50)"), "\(explanation)")
     }
 }

@@ -63,8 +63,13 @@ import Testing
             try cluster.start(victim)
             let caughtUp = try await Self.waitUntilServes(connections.kv(victim), key: "k-final", after: connections.kv(survivors[0]))
             #expect(caughtUp, "the restarted node never caught up:\n\(cluster.log(victim).suffix(2000))")
-            if snapshotCount != nil {
+            if let snapshotCount {
+                // How many writes the timed load made depends on the machine's other work; enough
+                // more to pass the snapshot threshold make the check independent of it (bounded).
+                try await Self.writeFiller(count: snapshotCount + 50, through: connections.kv(survivors[0]))
                 for member in [0, 1, 2] {
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while cluster.snapshotFiles(member).isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
                     #expect(!cluster.snapshotFiles(member).isEmpty, "n\(member + 1) never saved a snapshot")
                 }
             }
@@ -129,6 +134,16 @@ import Testing
             put.value = Data("v".utf8)
             if (try? await kv.put(put, options: options)) != nil { recorder.acknowledged(unique) }
             if !succeeded { endpoint = (endpoint + 1) % 3 }
+        }
+    }
+
+    /// `count` small puts, one at a time, to push every member's log past its snapshot threshold.
+    static func writeFiller(count: Int, through writer: Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>) async throws {
+        for index in 0..<count {
+            var put = Etcdserverpb_PutRequest()
+            put.key = Data("filler/\(index % 16)".utf8)
+            put.value = Data("\(index)".utf8)
+            _ = try await writer.put(put, options: EtcdConnections.options(timeout: .seconds(10)))
         }
     }
 
