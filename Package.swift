@@ -95,13 +95,13 @@ let package = Package(
         .target(
             name: "Simulation",
             dependencies: [
-                "ConsensusCore", "Replica", "Linearizability",
+                "ConsensusCore", "Replica", "Linearizability", "Storage",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         // Raft's test kit: its simulator conformance and step checks, the peer-message fuzzer, and the
         // in-memory cluster its engine benchmarks run on.
-        .target(name: "RaftTestKit", dependencies: ["ConsensusCore", "Raft", "Simulation"]),
+        .target(name: "RaftTestKit", dependencies: ["ConsensusCore", "Raft", "Replica", "Simulation"]),
         // The engine registry: each engine's name, capabilities, safety properties, wire codec,
         // simulator runner, node factory and benchmark, for `serve`, `up`, `sim` and `bench`.
         .target(
@@ -136,11 +136,11 @@ let package = Package(
         ),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
-        .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft"], exclude: ["testdata"]),
-        .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation", "Linearizability"]),
+        .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation"], exclude: ["testdata"]),
+        .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability"]),
         .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
-        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "EtcdSimulation", "EtcdServer"]),
+        .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "EtcdSimulation", "EtcdServer", "MVCC"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are
         // restored and served by etcd, and etcd's snapshots are read by us.

@@ -2,7 +2,9 @@ import ConsensusCore
 
 /// What the simulator needs from an engine beyond `ConsensusEngine`: how to start one, and how to
 /// tell whether a message it sends depends on state that is not yet durable.
-public protocol SimulatableEngine: ConsensusEngine {
+/// Its hard state has a disk encoding, so a run may keep it in the node's own write-ahead log
+/// (`SimulatedDisk.wal`).
+public protocol SimulatableEngine: ConsensusEngine where HardState: DurableCoding {
     static var engineName: String { get }
     static var emptyHardState: HardState { get }
     /// The engine's own safety properties, which the checker checks besides the common ones

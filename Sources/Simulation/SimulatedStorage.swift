@@ -40,7 +40,27 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
         self.hardState = hardState
     }
 
+    /// The model of a disk that holds `durable`, all of it synced: what a node's write-ahead log
+    /// recovered after a crash (`WALDisk`). Entries contiguous from the snapshot on form the log;
+    /// any after a hole are slot entries. `snapshotPrefixDigest` is the committed log's digest at
+    /// the snapshot's index.
+    public init(restoring durable: DurableState<HardState>, snapshotPrefixDigest: UInt64) {
+        self.init(hardState: durable.hardState)
+        let first = (durable.snapshot?.metadata.index ?? 0) + 1
+        var contiguous = 0
+        while contiguous < durable.entries.count, durable.entries[contiguous].index == first + LogIndex(contiguous) { contiguous += 1 }
+        let request = PersistRequest(
+            hardState: durable.hardState, entries: Array(durable.entries.prefix(contiguous)), snapshot: durable.snapshot,
+            slots: Array(durable.entries.dropFirst(contiguous))
+        )
+        write(request, snapshotPrefixDigest: snapshotPrefixDigest)
+        sync()
+    }
+
     public var lastIndex: LogIndex { offsetIndex + LogIndex(entries.count) }
+
+    /// Writes accepted and not yet synced, in write order: what a crash may lose.
+    public var unsyncedRequests: [PersistRequest<HardState>] { pending.map(\.request) }
 
     public var hasUnsyncedWrites: Bool { !pending.isEmpty }
 

@@ -26,6 +26,11 @@ public struct SimulationOptions: Sendable {
     public var recordCompletionTimes = false
     /// Search budget of the linearizability checker.
     public var linearizabilityStepsMax = 2_000_000
+    /// What stands for each node's disk.
+    public var disk: SimulatedDisk = .model
+    /// With `disk == .wal`: disks that acknowledge fsync without making anything durable. A broken
+    /// disk, for showing that the recovery check catches lost synced data.
+    public var disksIgnoreSyncs = false
 
     public init(seed: UInt64) { self.seed = seed }
 
@@ -39,6 +44,15 @@ public struct SimulationOptions: Sendable {
         options.livenessBoundTicks = min(200, ticks - 1)
         return options
     }
+}
+
+/// What stands for a simulated node's disk.
+public enum SimulatedDisk: String, Sendable, CaseIterable {
+    /// `SimulatedStorage` alone: the engine contract's model of a disk, fast.
+    case model
+    /// The node's own `DiskStorage` (write-ahead log and snapshot files) over a `FaultyDirectory`,
+    /// checked against the model at every crash (`WALDisk`).
+    case wal
 }
 
 /// What one run found.
@@ -71,7 +85,9 @@ public struct SimulationReport: Sendable {
     /// When each operation completed, when `recordCompletionTimes` was set.
     public var completionTimes: [UInt64] = []
 
-    /// What the service's own checkers counted (`SimulatedService.counters`), by name.
+    /// What the service's own checkers counted (`SimulatedService.counters`), and the simulator's
+    /// own counts (`wal_recoveries`: crashes after which a node's write-ahead log was recovered and
+    /// checked), by name.
     public var counters: [String: Int] = [:]
     public var passed: Bool { violations.isEmpty }
 
@@ -79,10 +95,12 @@ public struct SimulationReport: Sendable {
     public var faultPhaseTicks = 0
     public var healPhaseTicks = 0
     public var nodeCountGiven: Int?
+    public var disk: SimulatedDisk = .model
 
     public func replayCommand(engine: String, service: String, clients: Int) -> String {
         var command = "synod sim --engine \(engine) --service \(service) --seed \(seed) --ticks \(faultPhaseTicks + healPhaseTicks) --heal-ticks \(healPhaseTicks) --clients \(clients)"
         if let nodeCountGiven { command += " --nodes \(nodeCountGiven)" }
+        if disk != .model { command += " --disk \(disk.rawValue)" }
         return command + " --trace"
     }
 }

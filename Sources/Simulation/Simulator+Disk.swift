@@ -22,6 +22,7 @@ extension Simulator {
         if nodes[node].storage.hasUnsyncedWrites {
             let first = nodes[node].storage.lastIndex + 1
             nodes[node].storage.sync()
+            syncWAL(node: node)
             checker.checkLogMatching(node: node, storage: nodes[node].storage, from: first)
         }
         if nodes[node].armedCrash == .afterSync {
@@ -84,6 +85,7 @@ extension Simulator {
             let replacement = NodeID(id.rawValue + 8)
             nodeIDs[slot] = replacement
             nodes[slot].storage = SimulatedStorage(hardState: Engine.emptyHardState)
+            if nodes[slot].wal != nil { nodes[slot].wal = makeWALDisk(node: slot) }
             nodes[slot].refusesToStart = false
             report.nodesReplaced += 1
             note("operator: wiped n\(slot + 1)'s disk; it rejoins as \(replacement)")

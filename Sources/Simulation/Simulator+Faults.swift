@@ -116,7 +116,11 @@ extension Simulator {
         nodes[node].host = nil
         nodes[node].incarnation += 1
         nodes[node].armedCrash = nil
-        nodes[node].storage.crash(random: &random)
+        if nodes[node].wal != nil {
+            recoverWAL(node: node)
+        } else {
+            nodes[node].storage.crash(random: &random)
+        }
         // Volatile state dies with the process; clients waiting on it time out and retry elsewhere.
         nodes[node].handle = nil
         nodes[node].application = nil

@@ -18,6 +18,9 @@ public final class Simulator<Engine: SimulatableEngine> {
         /// The process's service, checked (the host holds it weakly).
         var application: CheckedApplication<Engine>?
         var storage: SimulatedStorage<Engine.HardState>
+        /// The node's real log and snapshot files on a faulty in-memory disk, when the run asks
+        /// for them (`SimulatedDisk.wal`); `storage` then follows what they recover.
+        var wal: WALDisk<Engine.HardState>?
         /// Crash this node the next time it persists, before or after syncing.
         var armedCrash: ArmedCrash?
         /// Counts this node's process lives, so a disk completion scheduled before a crash is not
@@ -95,7 +98,9 @@ public final class Simulator<Engine: SimulatableEngine> {
         report.faultPhaseTicks = options.faultPhaseTicks
         report.healPhaseTicks = options.healPhaseTicks
         report.nodeCountGiven = options.nodeCount
+        report.disk = options.disk
         self.random = random
+        for index in 0..<nodeCount where options.disk == .wal { nodes[index].wal = makeWALDisk(node: index) }
         for index in 0..<nodeCount {
             startHost(node: index, engine: Engine.start(id: nodeIDs[index], voters: bootstrapVoters, profile: profile, random: self.random.fork(), restoring: nil), snapshot: nil)
             // Nodes tick out of phase with each other, as real clocks would.
@@ -251,7 +256,7 @@ public final class Simulator<Engine: SimulatableEngine> {
             }
         }
         if report.violations.isEmpty { report.violations += service.finalViolations() }
-        report.counters = service.counters()
+        report.counters.merge(service.counters(), uniquingKeysWith: +)
         if report.violations.isEmpty {
             let model = KeyValueModel(groups: service.takesMultiKeyOperations ? SimulatedClient.multiKeyPartitions(keyCount: options.keyCount) : [:])
             switch Linearizability.check(model, history: history, maxSteps: options.linearizabilityStepsMax) {

@@ -13,8 +13,9 @@ public struct DiskStorage<HardState: Sendable & Equatable & DurableCoding>: Repl
     public let tornTail: (file: String, offset: Int)?
 
     /// Opens the storage in `directory`, recovering what it holds, or starts empty with `initial`.
-    public init(directory: StorageDirectory, initial: HardState, segmentBytesMax: Int = 64 << 20) throws(StorageError) {
-        let (log, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: segmentBytesMax)
+    /// `deterministic` keeps all work on the caller's thread (`WriteAheadLog.open`), for the simulator.
+    public init(directory: StorageDirectory, initial: HardState, segmentBytesMax: Int = 64 << 20, deterministic: Bool = false) throws(StorageError) {
+        let (log, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: segmentBytesMax, preparesSegmentsInline: deterministic)
         self.log = log
         self.snapshots = SnapshotStore(directory: directory)
         self.tornTail = recovered.tornTail

@@ -21,6 +21,10 @@ import Foundation
 /// instance, so that a log abandoned after a (simulated) crash can never be zero-filling the file
 /// its successor has made a segment. Opening a log removes leftovers. Running out of space surfaces
 /// here, at rotation, before any record is written to the new segment.
+///
+/// The simulator runs the log over a `FaultyDirectory` and needs every run of a seed to be the same:
+/// there the preparer works `inline`, on the caller's thread, and names its files by counting
+/// (no log is ever abandoned mid-preparation there, as nothing runs in the background).
 final class SegmentPreparer: @unchecked Sendable {
     static let filePrefix = "segment-prepared-"
     static let recycledPrefix = "segment-recycled-"
@@ -28,10 +32,12 @@ final class SegmentPreparer: @unchecked Sendable {
     /// next; more would only hold disk space.
     static let recycledFilesMax = 2
 
-    let fileName = SegmentPreparer.filePrefix + UUID().uuidString + ".tmp"
+    let fileName: String
 
     private let directory: StorageDirectory
     private let bytes: Int
+    /// Prepares on the caller's thread, with names that do not depend on a random UUID.
+    private let inline: Bool
     private let condition = NSCondition()
     private var outcome: Result<StorageFile, StorageError>?
     private var preparing = false
@@ -41,12 +47,23 @@ final class SegmentPreparer: @unchecked Sendable {
     /// Names of released segments waiting for reuse, oldest first. Touched by the log's thread only.
     private var recycled: [String] = []
 
-    init(directory: StorageDirectory, bytes: Int) {
+    init(directory: StorageDirectory, bytes: Int, inline: Bool = false) {
         self.directory = directory
         self.bytes = bytes
+        self.inline = inline
+        fileName = Self.filePrefix + (inline ? "inline" : UUID().uuidString) + ".tmp"
     }
 
-    /// Starts preparing a segment on a background thread, unless one is already prepared or under way.
+    /// A name with `prefix` that no file in the directory has: random on a node, counted inline.
+    private func freshName(_ prefix: String) throws(StorageError) -> String {
+        guard inline else { return prefix + UUID().uuidString + ".tmp" }
+        let taken = Set(try directory.list())
+        var number = 0
+        while taken.contains(prefix + "\(number).tmp") { number += 1 }
+        return prefix + "\(number).tmp"
+    }
+
+    /// Starts preparing a segment on a background thread (or now, inline), unless one is already prepared or under way.
     func prepareNext() {
         if !recycled.isEmpty { return }
         condition.lock()
@@ -56,20 +73,26 @@ final class SegmentPreparer: @unchecked Sendable {
         }
         preparing = true
         condition.unlock()
-        Thread.detachNewThread { [self] in
-            let prepared = Result { () throws(StorageError) in try prepare() }
-            // A segment that could not be filled (a full disk) must not hold the space it got.
-            if case .failure = prepared { try? directory.remove(fileName) }
-            condition.lock()
-            outcome = prepared
-            preparing = false
-            switch prepared {
-            case .success: lastFailure = nil
-            case .failure(let error): lastFailure = error
-            }
-            condition.broadcast()
-            condition.unlock()
+        if inline {
+            finishPreparing()
+        } else {
+            Thread.detachNewThread { [self] in finishPreparing() }
         }
+    }
+
+    private func finishPreparing() {
+        let prepared = Result { () throws(StorageError) in try prepare() }
+        // A segment that could not be filled (a full disk) must not hold the space it got.
+        if case .failure = prepared { try? directory.remove(fileName) }
+        condition.lock()
+        outcome = prepared
+        preparing = false
+        switch prepared {
+        case .success: lastFailure = nil
+        case .failure(let error): lastFailure = error
+        }
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Why the last background preparation failed, if it did (a full disk, say): the log has room
@@ -130,7 +153,7 @@ final class SegmentPreparer: @unchecked Sendable {
             try directory.remove(segmentName)
             return
         }
-        let name = Self.recycledPrefix + UUID().uuidString + ".tmp"
+        let name = try freshName(Self.recycledPrefix)
         try directory.rename(segmentName, to: name)
         recycled.append(name)
     }

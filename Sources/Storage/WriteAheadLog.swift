@@ -65,16 +65,18 @@ public final class WriteAheadLog {
         segmentPrefix + String(number).leftPadded(to: 16) + segmentSuffix
     }
 
-    init(directory: StorageDirectory, segmentBytesMax: Int) {
+    init(directory: StorageDirectory, segmentBytesMax: Int, preparesSegmentsInline: Bool) {
         precondition(segmentBytesMax >= 4096, "segments of \(segmentBytesMax) bytes are too small")
         self.directory = directory
         self.segmentBytesMax = segmentBytesMax
-        self.preparer = SegmentPreparer(directory: directory, bytes: segmentBytesMax)
+        self.preparer = SegmentPreparer(directory: directory, bytes: segmentBytesMax, inline: preparesSegmentsInline)
     }
 
     /// Opens the log in `directory`, recovering what it holds; an empty directory starts a new log.
-    public static func open(directory: StorageDirectory, segmentBytesMax: Int = 64 << 20) throws(StorageError) -> (WriteAheadLog, Recovered) {
-        let log = WriteAheadLog(directory: directory, segmentBytesMax: segmentBytesMax)
+    /// `preparesSegmentsInline` zero-fills the next segment on the caller's thread, with counted
+    /// names: the simulator's deterministic disks (see `SegmentPreparer`).
+    public static func open(directory: StorageDirectory, segmentBytesMax: Int = 64 << 20, preparesSegmentsInline: Bool = false) throws(StorageError) -> (WriteAheadLog, Recovered) {
+        let log = WriteAheadLog(directory: directory, segmentBytesMax: segmentBytesMax, preparesSegmentsInline: preparesSegmentsInline)
         let recovered = try log.recover()
         try log.preparer.adoptLeftovers()
         if log.file == nil { try log.startSegment(previousChecksum: log.checksum) }

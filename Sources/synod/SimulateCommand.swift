@@ -34,6 +34,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Simulated clients per seed.")
     var clients: Int = 4
 
+    @Option(help: "Each node's disk: model (the simulator's model of a disk, fast) or wal (the node's own write-ahead log and snapshot files on a faulty in-memory disk, recovered and checked at every crash).")
+    var disk: SimulatedDisk = .model
+
     @Flag(help: "Print every event of every seed (use with one seed).")
     var trace = false
 
@@ -56,6 +59,7 @@ struct SimulateCommand: ParsableCommand {
         template.faultPhaseTicks = ticks - template.healPhaseTicks
         template.clientCount = clients
         template.recordFullTrace = trace
+        template.disk = disk
         let sweep = SeedSweep(
             engine: try EngineRegistry.lookup(engine).simulate, seeds: seed..<(seed + seeds), template: template,
             service: service == "etcd" ? EtcdSimulatedService.factory : nil)
@@ -71,7 +75,7 @@ struct SimulateCommand: ParsableCommand {
         let wall = ContinuousClock.now - started
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         let simSeconds = Double(summary.simulatedMicros) / 1e6
-        print("engine=\(engine) service=\(service) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) replaced-nodes=\(summary.nodesReplaced) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
+        print("engine=\(engine) service=\(service) disk=\(disk.rawValue) seeds=\(summary.seeds) operations=\(summary.operationsCompleted) leaders=\(summary.leadersElected) configurations=\(summary.configurationsCommitted) snapshot-restores=\(summary.snapshotsRestored) replaced-nodes=\(summary.nodesReplaced) events/s=\(Int(Double(summary.events) / max(wallSeconds, 1e-9))) speedup=\(Int(simSeconds / max(wallSeconds, 1e-9)))x")
         let counters = summary.counters.keys.sorted().map { " \($0)=\(summary.counters[$0]!)" }.joined()
         print("seeds=\(summary.seeds)\(counters) violations=\(summary.violations) unknown=\(summary.unknown) events=\(summary.events) faults=\(summary.faults) sim_time=\(format(simSeconds))s wall_time=\(format(wallSeconds))s")
         if summary.violations > 0 { throw ExitCode.failure }
@@ -86,3 +90,5 @@ struct SimulateCommand: ParsableCommand {
 
     func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }
+
+extension SimulatedDisk: ExpressibleByArgument {}
