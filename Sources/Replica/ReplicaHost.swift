@@ -58,6 +58,17 @@ public final class ReplicaHost<Engine: ConsensusEngine> {
         return try perform(actions, effects: &effects)
     }
 
+    /// Performs what a call on the engine's own API returns (Raft's `campaignNow`) as it would a
+    /// step's actions: for harnesses that drive an engine by hand. The step observer is not told.
+    @inlinable
+    public func run<Effects: ReplicaEffects>(
+        engineCall: (inout Engine) -> [Action], effects: inout Effects
+    ) throws(ReplicaInterrupted) -> [Event] where Effects.Engine == Engine {
+        let actions = engineCall(&engine)
+        status = engine.status
+        return try perform(actions, effects: &effects)
+    }
+
     @inlinable
     func step(_ event: Event) -> [Action] {
         let before = status

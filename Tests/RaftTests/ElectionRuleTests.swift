@@ -1,5 +1,7 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
+import Simulation
 import Testing
 
 /// Election rules, each keyed to the paper or dissertation section that states it.

@@ -1,5 +1,7 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
+import Simulation
 import Testing
 
 /// Membership changes (dissertation chapter 4), leadership transfer (§3.10) and snapshots (§5).

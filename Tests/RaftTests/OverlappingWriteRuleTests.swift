@@ -1,5 +1,7 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
+import Simulation
 import Testing
 
 /// Raft thesis §10.2.1: a leader may write its new entries to its own disk in parallel with sending

@@ -1,5 +1,7 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
+import Simulation
 import Testing
 
 /// Replication and commitment rules.

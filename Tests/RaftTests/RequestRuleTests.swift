@@ -1,5 +1,7 @@
 import ConsensusCore
 import Raft
+import RaftTestKit
+import Simulation
 import Testing
 
 /// Client requests: linearizable reads (§6.4) and proposals, which are answered or refused, never dropped.
