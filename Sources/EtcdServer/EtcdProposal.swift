@@ -11,13 +11,13 @@ import Replica
 ///    10  ...  MVCC.Command
 ///
 /// Entries written before services were tagged start at the format version; they decode alike.
-struct EtcdProposal {
+public struct EtcdProposal: Sendable {
     static let formatVersion: UInt8 = 1
 
-    var requestID: RequestID
-    var command: Command
+    public var requestID: RequestID
+    public var command: Command
 
-    var encoded: [UInt8] {
+    public var encoded: [UInt8] {
         var writer = ByteWriter()
         writer.write(ServiceTag.etcd.rawValue)
         writer.write(Self.formatVersion)
@@ -28,7 +28,7 @@ struct EtcdProposal {
 
     /// Decodes a committed entry. Every replica wrote it through `encoded`, and the log checksums
     /// every record, so a failure here is a bug or a different version, never a client's input.
-    init(decoding bytes: [UInt8]) throws {
+    public init(decoding bytes: [UInt8]) throws {
         var reader = ByteReader(bytes, from: bytes.first == ServiceTag.etcd.rawValue ? 1 : 0)
         guard reader.readByte() == Self.formatVersion, let id = reader.readUInt64() else {
             throw CommandDecodingError.empty
@@ -37,7 +37,7 @@ struct EtcdProposal {
         command = try Command(decoding: reader.readRest())
     }
 
-    init(requestID: RequestID, command: Command) {
+    public init(requestID: RequestID, command: Command) {
         self.requestID = requestID
         self.command = command
     }

@@ -183,16 +183,10 @@ extension EtcdService {
 
     // MARK: Applying (loop thread)
 
-    /// A configuration entry applied: the store follows it, and once the change is final, whoever
-    /// waits for it here is answered.
-    func appliedConfiguration(_ entry: Entry) {
-        guard let configuration = ConfigurationEntry(decoding: entry.data) else {
-            logger.error("skipping configuration entry \(entry.index): it does not decode")
-            return
-        }
+    /// A configuration entry applied (the store's member table follows it): the transport is
+    /// told, and once the change is final, whoever waits for it here is answered.
+    func appliedConfiguration(_ configuration: ConfigurationEntry) {
         let membership = configuration.membership
-        store.applyConfiguration(
-            voters: Set(membership.allVoters.map(\.rawValue)), learners: Set(membership.learners.map(\.rawValue)))
         membersChanged()
         guard let requestID = configuration.requestID else { return }
         if membership.isJoint {

@@ -8,8 +8,9 @@ import Replica
 import Raft
 import Synchronization
 
-/// The etcd key-value service on one node: the MVCC store the log is applied to, the requests
-/// waiting for it, leases and watches. It is the `ReplicaApplication` of the node's replica (the
+/// The etcd front end on one node: it owns the replicated state machine (`EtcdStateMachine`, the
+/// MVCC store the log is applied to) and everything clients see of it: the requests waiting for
+/// it, lease timers, watches, the member list the transport dials, metrics. It is the `ReplicaApplication` of the node's replica (the
 /// node's `ReplicaLoop`, or a simulated node), which it reaches through `ReplicaHandle`; time,
 /// background work and randomness come from its `ReplicaEnvironment`, so the simulator runs this
 /// very service in virtual time.
@@ -80,10 +81,12 @@ public final class EtcdService: HostedService, @unchecked Sendable {
     var lastPublishAttempt: ContinuousClock.Instant
 
     // Loop state.
-    var store = MVCCStore()
-    var appliedIndex: LogIndex = 0
+    /// What the replicas agree on; everything else here is this member's own.
+    var machine = EtcdStateMachine()
+    var store: MVCCStore { machine.store }
+    var appliedIndex: LogIndex { machine.appliedIndex }
     /// The term of the last entry applied (a leader serves lease calls once it is its own).
-    var appliedTerm: Term = 0
+    var appliedTerm: Term { machine.appliedTerm }
     var readsAwaitingApply: [(index: LogIndex, id: RequestID)] = []
     var lessor = Lessor()
     let watches: WatchHub
@@ -119,9 +122,6 @@ public final class EtcdService: HostedService, @unchecked Sendable {
     let corruptCheckRunning = Atomic<Bool>(false)
     /// A HashKV for a peer's corruption check is being computed (see `hashKVCall`).
     let hashKVAnswering = Atomic<Bool>(false)
-    /// `SYNOD_STORE_FAULT=alter-puts`: this member applies every put with its value changed, a
-    /// deliberately diverging replica for testing the corruption check. Never set in production.
-    var alterPutsForTesting: Bool { faults.alterPuts }
     /// Deliberate defects, for the checkers' mutation tests; empty in production.
     let faults: EtcdServiceFaults
     /// Loop state of the peer round-trip probe (`EtcdService+PeerProbe`).
@@ -162,6 +162,7 @@ public final class EtcdService: HostedService, @unchecked Sendable {
         }
         if let fault = self.faults.watch { logger.warning("\(WatchFault.environmentVariable)=\(fault.rawValue): watches are deliberately broken, for testing the checkers") }
         watches = WatchHub(fault: self.faults.watch, clock: environment.now)
+        machine.altersPuts = self.faults.alterPuts
         if self.faults.alterPuts { logger.warning("SYNOD_STORE_FAULT=alter-puts: this member's store deliberately diverges, for testing the corruption check") }
         if self.faults.staleReads { logger.warning("SYNOD_STORE_FAULT=stale-reads: this member answers linearizable reads from its own store, for testing the checkers") }
         // Request ids start at a random point, so a restarted node never reuses an id that an
@@ -210,29 +211,25 @@ public final class EtcdService: HostedService, @unchecked Sendable {
 
     public func apply(_ entries: [Entry], status: EngineStatus) {
         for entry in entries {
-            precondition(entry.index == appliedIndex + 1, "applying \(entry.index) after \(appliedIndex)")
-            appliedIndex = entry.index
-            appliedTerm = entry.term
-            if entry.kind == .configuration { appliedConfiguration(entry) }
-            guard entry.kind == .command else { continue }
-            let proposal: EtcdProposal
-            do {
-                proposal = try EtcdProposal(decoding: entry.data)
-            } catch {
+            let started = ContinuousClock.now
+            switch machine.apply(entry) {
+            case .none:
+                continue
+            case .skipped(let reason):
                 // Every replica meets the same bytes and skips them alike, so the stores stay equal;
                 // a trap here would stop every member at every restart.
-                logger.error("skipping committed entry \(entry.index): it does not decode (\(error))")
-                continue
-            }
-            let started = ContinuousClock.now
-            let result = store.apply(alterPutsForTesting ? Self.altered(proposal.command) : proposal.command)
-            if ContinuousClock.now - started > Self.slowApplyDuration { metrics.slowApplies.increment() }
-            if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
-            applied(proposal.command, result)
-            if let appliedCommandObserver, case .success = result { appliedCommandObserver(proposal.command, store.revision, store.lastAppliedEvents) }
-            watches.dispatch(store.lastAppliedEvents, revision: store.revision)
-            if proposal.requestID.rawValue != 0 {
-                pendingWrites.resolve(proposal.requestID, result.map { ($0, store.revision) }.mapError { .store($0) })
+                logger.error("skipping committed entry \(entry.index): it does not decode (\(reason))")
+            case .configuration(let configuration):
+                appliedConfiguration(configuration)
+            case .command(let proposal, let result, let events):
+                if ContinuousClock.now - started > Self.slowApplyDuration { metrics.slowApplies.increment() }
+                if case .success = result { appliedWrites.wrappingAdd(1, ordering: .relaxed) }
+                applied(proposal.command, result)
+                if let appliedCommandObserver, case .success = result { appliedCommandObserver(proposal.command, store.revision, events) }
+                watches.dispatch(events, revision: store.revision)
+                if proposal.requestID.rawValue != 0 {
+                    pendingWrites.resolve(proposal.requestID, result.map { ($0, store.revision) }.mapError { .store($0) })
+                }
             }
         }
         publish()
@@ -258,21 +255,21 @@ public final class EtcdService: HostedService, @unchecked Sendable {
     }
 
     public func snapshotWriter() -> @Sendable () -> [UInt8] {
-        let copy = store  // Copy-on-write: later applies do not touch this copy.
+        let copy = machine  // Copy-on-write: later applies do not touch this copy.
         return { copy.snapshot() }
     }
 
     public func restore(_ snapshot: Snapshot) {
         do {
-            // A snapshot with no etcd part (taken where no etcd service ran) is an empty store.
-            store = snapshot.data.isEmpty ? MVCCStore() : try MVCCStore(snapshot: snapshot.data)
+            let altersPuts = machine.altersPuts
+            machine = try EtcdStateMachine(restoring: snapshot)
+            machine.altersPuts = altersPuts
         } catch {
+            // The router checked the part before the engine took the snapshot (`acceptsSnapshotPart`).
             preconditionFailure("snapshot \(snapshot.metadata) does not decode: \(error)")
         }
-        appliedIndex = snapshot.metadata.index
-        appliedTerm = snapshot.metadata.term
         // A snapshot from before the store kept members (format 2) has none: the flags' table stands.
-        if store.members.isEmpty, !membersByID.isEmpty { store.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue))) }
+        if store.members.isEmpty, !membersByID.isEmpty { machine.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue))) }
         membersChanged()
         lessor.restore(from: store, now: now)
         watches.storeReplaced()
@@ -319,13 +316,6 @@ public final class EtcdService: HostedService, @unchecked Sendable {
             }
             watches.sendProgress(now: now, revision: store.revision)
         }
-    }
-
-    /// The command a deliberately diverging member applies instead (see `alterPutsForTesting`).
-    static func altered(_ command: Command) -> Command {
-        guard case .put(var put) = command, !put.ignoreValue else { return command }
-        put.value.append(UInt8(ascii: "!"))
-        return .put(put)
     }
 
     // MARK: Reads
@@ -440,7 +430,7 @@ public final class EtcdService: HostedService, @unchecked Sendable {
 
     /// A new cluster's first configuration, from the flags (no log entry records it).
     public func bootstrap() {
-        store.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue)))
+        machine.bootstrapMembers(voters: Set(membersByID.keys.map(\.rawValue)))
         membersChanged()
     }
 

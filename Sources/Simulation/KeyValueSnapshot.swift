@@ -1,5 +1,6 @@
 import ConsensusCore
 import Linearizability
+import Replica
 
 extension KeyValueStateMachine {
     /// The state as snapshot bytes: canonical (sorted) text lines, so equal states give equal bytes
@@ -57,5 +58,16 @@ extension KeyValueStateMachine {
         }
         guard let applied else { return nil }
         restore(appliedIndex: applied, values: values, sessions: sessions)
+    }
+}
+
+extension KeyValueStateMachine: StateMachine {
+    public struct NotASnapshot: Error {}
+
+    public func snapshot() -> [UInt8] { snapshotData }
+
+    public init(restoring snapshot: Snapshot) throws {
+        guard let restored = KeyValueStateMachine(restoring: snapshot.data) else { throw NotASnapshot() }
+        self = restored
     }
 }
