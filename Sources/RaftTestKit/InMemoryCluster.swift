@@ -66,7 +66,7 @@ public final class InMemoryCluster {
         run(node) { host, effects in try host.run([event], effects: &effects) }
     }
 
-    private func run(_ node: Int, _ body: (ReplicaHost<RaftEngine>, inout InMemoryEffects) throws(ReplicaInterrupted) -> [RaftEvent]) {
+    private func run(_ node: Int, _ body: (ReplicaHost<RaftEngine>, inout InMemoryEffects) throws -> [RaftEvent]) {
         var effects = InMemoryEffects(cluster: self, node: node)
         // Nothing here interrupts a step: there is no disk to crash.
         guard let followUps = try? body(hosts[node], &effects) else { return }
@@ -151,6 +151,8 @@ public final class InMemoryCluster {
 /// The in-memory cluster's disk and network: persists cost nothing and are durable at once, and
 /// messages join the cluster's queue.
 struct InMemoryEffects: ReplicaEffects {
+    typealias Engine = RaftEngine
+
     unowned let cluster: InMemoryCluster
     let node: Int
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Membership changes (dissertation chapter 4), leadership transfer (§3.10) and snapshots (§5).
 @Suite struct MembershipRuleTests {
-    func electedCluster(_ count: Int, configure: (inout RaftConfiguration) -> Void = { _ in }) -> RaftTestCluster {
+    func electedCluster(_ count: Int, configure: @escaping (inout RaftConfiguration) -> Void = { _ in }) -> RaftTestCluster {
         var cluster = RaftTestCluster(nodeCount: count, configure: configure)
         cluster.campaign(1)
         cluster.stabilize()

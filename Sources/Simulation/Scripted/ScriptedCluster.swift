@@ -81,7 +81,7 @@ public final class ScriptedCluster<Engine: SimulatableEngine> {
         }
     }
 
-    private func run(_ id: NodeID, _ body: (ReplicaHost<Engine>, inout ScriptedEffects<Engine>) throws(ReplicaInterrupted) -> [Event]) {
+    private func run(_ id: NodeID, _ body: (ReplicaHost<Engine>, inout ScriptedEffects<Engine>) throws -> [Event]) {
         guard let host = nodes[id]?.host else { return }
         var effects = ScriptedEffects(cluster: self, node: id)
         // Nothing here interrupts a step: the storage never crashes in the middle of one.
