@@ -2,27 +2,31 @@
 /// codec of Synod (log records, snapshots, peer frames, configuration entries, the MVCC store's
 /// commands and snapshots, etcd's bbolt file) is written with. Big-endian and LEB128 varints for
 /// the formats that need them are below.
+///
+/// Everything here is `@inlinable`: these run per byte on every replicated write, and as calls
+/// into another module (generic ones unspecialised) they cost a 3-node cluster a fifth of its put
+/// throughput (docs/PERFORMANCE.md).
 public struct ByteWriter {
     public var bytes: [UInt8]
 
-    public init(bytes: [UInt8] = []) { self.bytes = bytes }
+    @inlinable public init(bytes: [UInt8] = []) { self.bytes = bytes }
 
-    public mutating func write(_ value: UInt8) { bytes.append(value) }
-    public mutating func write(_ value: UInt32) { bytes.appendLittleEndian(value) }
-    public mutating func write(_ value: UInt64) { bytes.appendLittleEndian(value) }
-    public mutating func write(_ value: Int64) { bytes.appendLittleEndian(value) }
-    public mutating func write(_ data: [UInt8]) { bytes.append(contentsOf: data) }
+    @inlinable public mutating func write(_ value: UInt8) { bytes.append(value) }
+    @inlinable public mutating func write(_ value: UInt32) { bytes.appendLittleEndian(value) }
+    @inlinable public mutating func write(_ value: UInt64) { bytes.appendLittleEndian(value) }
+    @inlinable public mutating func write(_ value: Int64) { bytes.appendLittleEndian(value) }
+    @inlinable public mutating func write(_ data: [UInt8]) { bytes.append(contentsOf: data) }
     /// A length-prefixed byte string; the reader bounds the length it accepts.
-    public mutating func writeBytes(_ data: [UInt8]) {
+    @inlinable public mutating func writeBytes(_ data: [UInt8]) {
         write(UInt32(data.count))
         write(data)
     }
-    public mutating func write(_ flag: Bool) { bytes.append(flag ? 1 : 0) }
+    @inlinable public mutating func write(_ flag: Bool) { bytes.append(flag ? 1 : 0) }
 }
 
 extension Array where Element == UInt8 {
     /// Appends a fixed-width integer little-endian, in place.
-    public mutating func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value) {
+    @inlinable public mutating func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 }
@@ -31,24 +35,26 @@ extension Array where Element == UInt8 {
 /// sees may come from a torn or corrupted disk.
 public struct ByteReader {
     public let bytes: [UInt8]
-    public private(set) var position: Int
+    /// Where the next read starts. Public to let the inlinable readers move it (so every codec
+    /// gets them specialised and inlined, not a cross-module call per byte).
+    public var position: Int
     public let end: Int
 
-    public init(_ bytes: [UInt8], from start: Int = 0, to end: Int? = nil) {
+    @inlinable public init(_ bytes: [UInt8], from start: Int = 0, to end: Int? = nil) {
         self.bytes = bytes
         self.position = start
         self.end = end ?? bytes.count
     }
 
-    public var remaining: Int { end - position }
+    @inlinable public var remaining: Int { end - position }
 
-    public mutating func readByte() -> UInt8? {
+    @inlinable public mutating func readByte() -> UInt8? {
         guard remaining >= 1 else { return nil }
         defer { position += 1 }
         return bytes[position]
     }
 
-    public mutating func readUInt32() -> UInt32? {
+    @inlinable public mutating func readUInt32() -> UInt32? {
         guard remaining >= 4 else { return nil }
         var value: UInt32 = 0
         for offset in 0..<4 { value |= UInt32(bytes[position + offset]) << (8 * UInt32(offset)) }
@@ -56,7 +62,7 @@ public struct ByteReader {
         return value
     }
 
-    public mutating func readUInt64() -> UInt64? {
+    @inlinable public mutating func readUInt64() -> UInt64? {
         guard remaining >= 8 else { return nil }
         var value: UInt64 = 0
         for offset in 0..<8 { value |= UInt64(bytes[position + offset]) << (8 * UInt64(offset)) }
@@ -64,27 +70,27 @@ public struct ByteReader {
         return value
     }
 
-    public mutating func readRest() -> [UInt8] {
+    @inlinable public mutating func readRest() -> [UInt8] {
         defer { position = end }
         return Array(bytes[position..<end])
     }
 
-    public mutating func readInt64() -> Int64? { readUInt64().map { Int64(bitPattern: $0) } }
+    @inlinable public mutating func readInt64() -> Int64? { readUInt64().map { Int64(bitPattern: $0) } }
 
-    public mutating func readBool() -> Bool? {
+    @inlinable public mutating func readBool() -> Bool? {
         guard let byte = readByte(), byte <= 1 else { return nil }
         return byte == 1
     }
 
     /// Reads `count` bytes, or nil when fewer remain.
-    public mutating func readBytes(count: Int) -> [UInt8]? {
+    @inlinable public mutating func readBytes(count: Int) -> [UInt8]? {
         guard count >= 0, remaining >= count else { return nil }
         defer { position += count }
         return Array(bytes[position..<(position + count)])
     }
 
     /// Reads a length-prefixed byte string of at most `maxCount` bytes.
-    public mutating func readBytes(maxCount: Int) -> [UInt8]? {
+    @inlinable public mutating func readBytes(maxCount: Int) -> [UInt8]? {
         guard let count = readUInt32(), Int(count) <= maxCount else { return nil }
         return readBytes(count: Int(count))
     }
@@ -93,14 +99,14 @@ public struct ByteReader {
 // Big-endian appends and in-place stores, and loads that return nil rather than trap when the bytes
 // run short, so that every decoder can turn a short read into a clear error.
 extension Array where Element == UInt8 {
-    public mutating func appendBigEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
+    @inlinable public mutating func appendBigEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
         for byteIndex in (0..<(T.bitWidth / 8)).reversed() {
             append(UInt8(truncatingIfNeeded: value >> (byteIndex * 8)))
         }
     }
 
     /// Overwrites `T.bitWidth / 8` bytes at `offset`, which the caller has already allocated.
-    public mutating func storeLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
+    @inlinable public mutating func storeLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
         for byteIndex in 0..<(T.bitWidth / 8) {
             self[offset + byteIndex] = UInt8(truncatingIfNeeded: value >> (byteIndex * 8))
         }
@@ -109,7 +115,7 @@ extension Array where Element == UInt8 {
 
 extension RandomAccessCollection where Element == UInt8, Index == Int {
     /// The little-endian integer at `offset`, or nil when it does not lie wholly inside the bytes.
-    public func loadLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
+    @inlinable public func loadLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
         let width = T.bitWidth / 8
         guard offset >= startIndex, offset <= endIndex - width else { return nil }
         var value: T = 0
@@ -120,7 +126,7 @@ extension RandomAccessCollection where Element == UInt8, Index == Int {
     }
 
     /// The big-endian integer at `offset`, or nil when it does not lie wholly inside the bytes.
-    public func loadBigEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
+    @inlinable public func loadBigEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
         let width = T.bitWidth / 8
         guard offset >= startIndex, offset <= endIndex - width else { return nil }
         var value: T = 0
@@ -134,7 +140,7 @@ extension RandomAccessCollection where Element == UInt8, Index == Int {
 /// LEB128 varints (signed values zig-zag encoded, so small negatives stay short): the MVCC store's
 /// command and snapshot formats.
 extension Array where Element == UInt8 {
-    public mutating func appendVarint(_ value: UInt64) {
+    @inlinable public mutating func appendVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -143,7 +149,7 @@ extension Array where Element == UInt8 {
         append(UInt8(rest))
     }
 
-    public mutating func appendZigZag(_ value: Int64) {
+    @inlinable public mutating func appendZigZag(_ value: Int64) {
         appendVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 }
@@ -162,7 +168,7 @@ public enum Varint {
     }
 
     /// Decodes the varint at `offset` of `bytes`.
-    public static func decode(_ bytes: [UInt8], at offset: Int) -> Decoded {
+    @inlinable public static func decode(_ bytes: [UInt8], at offset: Int) -> Decoded {
         var value: UInt64 = 0
         for index in 0..<bytesMax {
             guard offset + index < bytes.count else { return .truncated }
@@ -178,7 +184,7 @@ public enum Varint {
         return .malformed
     }
 
-    public static func zigZagDecoded(_ encoded: UInt64) -> Int64 {
+    @inlinable public static func zigZagDecoded(_ encoded: UInt64) -> Int64 {
         Int64(bitPattern: (encoded >> 1) ^ (0 &- (encoded & 1)))
     }
 }

@@ -11,7 +11,10 @@ public struct WireDecodingError: Error, Sendable, Equatable, CustomStringConvert
     public var description: String { "undecodable peer message: \(reason)" }
 }
 
+// Inlinable: these run for every peer message, in other modules, where unspecialised generic code
+// looks up type metadata at every call.
 extension WireCodable {
+    @inlinable
     public var wireBytes: [UInt8] {
         var writer = ByteWriter()
         encode(to: &writer)
@@ -19,6 +22,7 @@ extension WireCodable {
     }
 
     /// Decodes a whole buffer; trailing bytes are an error, not ignored.
+    @inlinable
     public init(wireBytes bytes: [UInt8]) throws(WireDecodingError) {
         var reader = ByteReader(bytes)
         try self.init(from: &reader)
@@ -36,11 +40,13 @@ public enum WireBounds {
 }
 
 extension ByteReader {
+    @inlinable
     public mutating func require<T>(_ value: T?, _ what: @autoclosure () -> String) throws(WireDecodingError) -> T {
         guard let value else { throw WireDecodingError("truncated or invalid \(what())") }
         return value
     }
 
+    @inlinable
     public mutating func nodeID(_ what: String) throws(WireDecodingError) -> NodeID {
         let raw = try require(readUInt64(), what)
         guard raw != 0 else { throw WireDecodingError("\(what) is node 0") }

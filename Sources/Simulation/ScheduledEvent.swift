@@ -1,4 +1,5 @@
 import ConsensusCore
+import HeapModule
 
 /// One thing the simulator will do at a point in virtual time. Ties break by scheduling order, so
 /// the run is a pure function of the seed.
@@ -26,5 +27,49 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
 
     static func == (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
         lhs.time == rhs.time && lhs.order == rhs.order
+    }
+}
+
+/// The simulator's agenda: events by time, then by scheduling order. The heap holds small keys and
+/// the events wait in a slab beside it, so sifting moves 24 bytes rather than whole events, message
+/// and all (copying events through the heap took an eighth of the simulator's time).
+struct EventQueue<Message: EngineMessage> {
+    typealias Event = ScheduledEvent<Message>
+
+    private struct Key: Comparable {
+        var time: UInt64
+        var order: UInt64
+        var slot: Int
+
+        static func < (lhs: Key, rhs: Key) -> Bool {
+            lhs.time != rhs.time ? lhs.time < rhs.time : lhs.order < rhs.order
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.time == rhs.time && lhs.order == rhs.order }
+    }
+
+    private var heap = Heap<Key>()
+    private var slab: [Event.Kind?] = []
+    /// Slots of the slab whose events have been taken.
+    private var freeSlots: [Int] = []
+
+    var count: Int { heap.count }
+
+    mutating func insert(_ event: Event) {
+        let slot: Int
+        if let reused = freeSlots.popLast() {
+            slot = reused
+            slab[slot] = event.kind
+        } else {
+            slot = slab.count
+            slab.append(event.kind)
+        }
+        heap.insert(Key(time: event.time, order: event.order, slot: slot))
+    }
+
+    mutating func popMin() -> Event? {
+        guard let key = heap.popMin(), let kind = slab[key.slot].take() else { return nil }
+        freeSlots.append(key.slot)
+        return Event(time: key.time, order: key.order, kind: kind)
     }
 }

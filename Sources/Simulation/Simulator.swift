@@ -56,7 +56,7 @@ public final class Simulator<Engine: SimulatableEngine> {
     var network: SimulatedNetwork
     var nodes: [Node]
     var clients: [SimulatedClient] = []
-    var queue = Heap<ScheduledEvent<Engine.Message>>()
+    var queue = EventQueue<Engine.Message>()
     var now: UInt64 = 0
     var nextOrder: UInt64 = 0
     var nextRequestID: UInt64 = 1
@@ -180,7 +180,7 @@ public final class Simulator<Engine: SimulatableEngine> {
         host.application = application
         host.stepObserver = { [unowned self, unowned host] event, actions, before, after in
             // Engines' own rules are about leaders moving their commit index (Raft's Figure 8).
-            if after.isLeader && after.commitIndex > before.commitIndex, Engine.safetyProperties.contains(.protocolRules), let violation = host.engine.protocolViolation(since: before) {
+            if after.isLeader && after.commitIndex > before.commitIndex, checker.checksProtocolRules, let violation = host.engine.protocolViolation(since: before) {
                 checker.fail(violation)
             }
             trace.record(.step(node: node, event: event, actions: actions), at: now)
