@@ -65,7 +65,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // The replica loop is generic over the engine (Node imports none) and instantiated by
+            // the etcd node: cross-module optimisation lets it be specialised there.
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         // The etcd key-value state machine: revisions, ranges, txns, compaction, leases. Pure.
         .target(name: "MVCC", dependencies: ["Bytes"]),
