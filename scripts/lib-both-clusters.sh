@@ -6,7 +6,7 @@
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 synod="$repo/.build/release/synod"
 reference="${REFERENCE_DIR:-$repo/../shared/reference}"
-[ -x "$synod" ] || { echo "build first: swift test -c release (or swift build -c release)" >&2; exit 1; }
+[ -x "$synod" ] || { echo "build first: swift build -c release (or swift test -c release --disable-testable-imports)" >&2; exit 1; }
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install -y etcd-server" >&2; exit 1; }
 command -v etcdctl >/dev/null || { echo "etcdctl not found: apt-get install -y etcd-client" >&2; exit 1; }
 work="$(mktemp -d /tmp/synod-vs-etcd.XXXXXX)"

@@ -21,29 +21,29 @@ public enum BoltLayout {
     public static let magic: UInt32 = 0xED0C_DAED
     public static let version: UInt32 = 2
 
-    static let pageHeaderBytes = 16
-    static let branchElementBytes = 16
-    static let leafElementBytes = 16
-    static let bucketHeaderBytes = 16
-    static let metaBytes = 64
+    package static let pageHeaderBytes = 16
+    package static let branchElementBytes = 16
+    package static let leafElementBytes = 16
+    package static let bucketHeaderBytes = 16
+    package static let metaBytes = 64
     /// The meta checksum covers the struct up to, not including, the checksum field.
-    static let metaChecksummedBytes = 56
+    package static let metaChecksummedBytes = 56
 
-    static let branchPageFlag: UInt16 = 0x01
-    static let leafPageFlag: UInt16 = 0x02
-    static let metaPageFlag: UInt16 = 0x04
-    static let freelistPageFlag: UInt16 = 0x10
+    package static let branchPageFlag: UInt16 = 0x01
+    package static let leafPageFlag: UInt16 = 0x02
+    package static let metaPageFlag: UInt16 = 0x04
+    package static let freelistPageFlag: UInt16 = 0x10
 
     /// Set in a leaf element's flags when its value is a bucket header rather than user data.
-    static let bucketLeafFlag: UInt32 = 0x01
+    package static let bucketLeafFlag: UInt32 = 0x01
 
     /// The freelist page id bbolt writes when it keeps no freelist on disk.
-    static let noFreelistPageID: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
+    package static let noFreelistPageID: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
 
     /// bbolt's own limits on a key and a value; larger ones are refused on write.
     public static let keyBytesMax = 32768
     public static let valueBytesMax = (1 << 31) - 2
 
     /// Page sizes a reader accepts. bbolt takes the OS page size, so real files use one of these.
-    static let acceptedPageSizes: [Int] = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536]
+    package static let acceptedPageSizes: [Int] = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536]
 }

@@ -1,18 +1,18 @@
 import Bytes
 
 /// The contents of a meta page: which tree is current and how far the file extends.
-struct BoltMeta: Equatable {
-    var pageSize: UInt32
-    var flags: UInt32 = 0
-    var rootPageID: UInt64
-    var rootSequence: UInt64 = 0
-    var freelistPageID: UInt64
+package struct BoltMeta: Equatable {
+    package var pageSize: UInt32
+    package var flags: UInt32 = 0
+    package var rootPageID: UInt64
+    package var rootSequence: UInt64 = 0
+    package var freelistPageID: UInt64
     /// One past the highest page id in use: the file holds exactly this many pages.
-    var highWaterPageID: UInt64
-    var transactionID: UInt64
+    package var highWaterPageID: UInt64
+    package var transactionID: UInt64
 
     /// The meta struct's 64 bytes, checksum included.
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(BoltLayout.metaBytes)
         bytes.appendLittleEndian(BoltLayout.magic)
@@ -30,7 +30,7 @@ struct BoltMeta: Equatable {
 
     /// Decodes and validates the meta struct at `offset`, the way bbolt's `meta.validate` does:
     /// magic, version, then checksum. Like bbolt, a zero checksum is taken as "not computed".
-    static func decode(_ file: [UInt8], at offset: Int, pageDescription: String) throws(BoltFormatError) -> BoltMeta {
+    package static func decode(_ file: [UInt8], at offset: Int, pageDescription: String) throws(BoltFormatError) -> BoltMeta {
         guard offset >= 0, offset <= file.count - BoltLayout.metaBytes,
               let magic = file.loadLittleEndian(UInt32.self, at: offset),
               let version = file.loadLittleEndian(UInt32.self, at: offset + 4),

@@ -1,53 +1,59 @@
 import Bytes
 
 /// A leaf element about to be written: user data, or (when `isBucket`) a sub-bucket's header.
-struct BoltLeafEntry {
-    var key: [UInt8]
-    var value: [UInt8]
-    var isBucket: Bool
+package struct BoltLeafEntry {
+    package var key: [UInt8]
+    package var value: [UInt8]
+    package var isBucket: Bool
+
+    package init(key: [UInt8], value: [UInt8], isBucket: Bool) {
+        self.key = key
+        self.value = value
+        self.isBucket = isBucket
+    }
 
     /// The bytes this element takes on its page: the element struct, its key and its value.
-    var elementBytes: Int { BoltLayout.leafElementBytes + key.count + value.count }
+    package var elementBytes: Int { BoltLayout.leafElementBytes + key.count + value.count }
 }
 
 /// A branch element about to be written: the first key of a child page, and that page.
-struct BoltBranchEntry {
-    var key: [UInt8]
-    var childPageID: UInt64
+package struct BoltBranchEntry {
+    package var key: [UInt8]
+    package var childPageID: UInt64
 
-    var elementBytes: Int { BoltLayout.branchElementBytes + key.count }
+    package var elementBytes: Int { BoltLayout.branchElementBytes + key.count }
 }
 
 /// Lays pages out one after another, handing out page ids in file order. It checks the arithmetic
 /// that sizes come from: a page's overflow count must fit its 32-bit field and the file must stay
 /// within `fileBytesMax`.
-struct BoltPageAppender {
+package struct BoltPageAppender {
     /// A bound on the file the writer builds in memory; etcd's default quota is 2 GiB and its
     /// largest allowed quota 8 GiB, so this is far above any real backend.
-    static let fileBytesMax = 1 << 40
+    package static let fileBytesMax = 1 << 40
 
-    let pageSize: Int
-    private(set) var bytes: [UInt8] = []
+    package let pageSize: Int
+    package private(set) var bytes: [UInt8] = []
 
-    init(pageSize: Int) {
+    package init(pageSize: Int) {
         self.pageSize = pageSize
     }
 
-    var nextPageID: UInt64 { UInt64(bytes.count / pageSize) }
+    package var nextPageID: UInt64 { UInt64(bytes.count / pageSize) }
 
     /// Hands over the bytes without copying them (the appender is left empty).
-    mutating func takeBytes() -> [UInt8] {
+    package mutating func takeBytes() -> [UInt8] {
         defer { bytes = [] }
         return bytes
     }
 
     /// Appends zeroed pages, to be filled in later.
-    mutating func reserve(pageCount: Int) throws(BoltWriteError) {
+    package mutating func reserve(pageCount: Int) throws(BoltWriteError) {
         _ = try startPages(coveringBytes: pageCount * pageSize)
         bytes.append(contentsOf: repeatElement(0, count: pageCount * pageSize))
     }
 
-    mutating func appendLeafPage(_ entries: ArraySlice<BoltLeafEntry>) throws(BoltWriteError) -> UInt64 {
+    package mutating func appendLeafPage(_ entries: ArraySlice<BoltLeafEntry>) throws(BoltWriteError) -> UInt64 {
         let contentBytes = entries.reduce(BoltLayout.pageHeaderBytes) { $0 + $1.elementBytes }
         let (pageID, overflow) = try startPages(coveringBytes: contentBytes)
         let start = bytes.count
@@ -69,7 +75,7 @@ struct BoltPageAppender {
         return pageID
     }
 
-    mutating func appendBranchPage(_ entries: ArraySlice<BoltBranchEntry>) throws(BoltWriteError) -> UInt64 {
+    package mutating func appendBranchPage(_ entries: ArraySlice<BoltBranchEntry>) throws(BoltWriteError) -> UInt64 {
         let contentBytes = entries.reduce(BoltLayout.pageHeaderBytes) { $0 + $1.elementBytes }
         let (pageID, overflow) = try startPages(coveringBytes: contentBytes)
         let start = bytes.count

@@ -27,7 +27,7 @@ public enum BoltReader {
 
     /// bbolt takes the page size from meta page 0; if that page is damaged, meta page 1 sits one
     /// page further on, so each accepted page size is tried for it.
-    static func findPageSize(_ file: [UInt8]) throws(BoltFormatError) -> Int {
+    package static func findPageSize(_ file: [UInt8]) throws(BoltFormatError) -> Int {
         let firstError: BoltFormatError
         do {
             let meta = try BoltMeta.decode(file, at: BoltLayout.pageHeaderBytes, pageDescription: "meta page 0")
@@ -49,7 +49,7 @@ public enum BoltReader {
 
     /// The meta with the higher txid if it validates, else the other one, as bbolt chooses; then
     /// checks that what it points at lies inside the file.
-    static func currentMeta(_ file: [UInt8], pageSize: Int) throws(BoltFormatError) -> BoltMeta {
+    package static func currentMeta(_ file: [UInt8], pageSize: Int) throws(BoltFormatError) -> BoltMeta {
         var candidates: [BoltMeta] = []
         var errors: [String] = []
         for pageID in 0..<2 {

@@ -2,29 +2,29 @@ import Bytes
 
 /// Where a bucket's tree starts: a page of the file, or a leaf page stored inline in the parent's
 /// value (the byte range of that page within the file).
-enum BoltBucketRoot {
+package enum BoltBucketRoot {
     case page(UInt64)
     case inline(Range<Int>)
 }
 
 /// A leaf element as found: its key, and where its value lies in the file.
-struct BoltFoundEntry {
-    var key: [UInt8]
-    var valueRange: Range<Int>
+package struct BoltFoundEntry {
+    package var key: [UInt8]
+    package var valueRange: Range<Int>
     /// Set when the element is a sub-bucket: its header, decoded.
-    var bucketHeader: BoltBucketRoot?
+    package var bucketHeader: BoltBucketRoot?
 }
 
 /// Walks bucket trees through a file whose meta has been validated. It remembers every page it
 /// has claimed, so a page reached twice (a cycle, or two parents) is an error rather than a loop;
 /// together with the depth bounds this makes the whole walk finite and its stack shallow.
-struct BoltTreeWalker {
-    let file: [UInt8]
-    let pageSize: Int
-    let highWaterPageID: UInt64
+package struct BoltTreeWalker {
+    package let file: [UInt8]
+    package let pageSize: Int
+    package let highWaterPageID: UInt64
     private var claimedPages: [Bool]
 
-    init(file: [UInt8], pageSize: Int, meta: BoltMeta) throws(BoltFormatError) {
+    package init(file: [UInt8], pageSize: Int, meta: BoltMeta) throws(BoltFormatError) {
         // BoltReader.currentMeta has checked this already; checking again keeps the walker safe
         // on its own, since the page bitmap below is sized by the high-water mark.
         guard pageSize > 0, meta.highWaterPageID <= UInt64(file.count / pageSize), meta.highWaterPageID >= 2 else {
@@ -42,7 +42,7 @@ struct BoltTreeWalker {
     }
 
     /// Decodes a whole bucket, its sub-buckets included.
-    mutating func bucket(named name: [UInt8], header: BoltBucketRoot, depth: Int, place: String) throws(BoltFormatError) -> BoltBucket {
+    package mutating func bucket(named name: [UInt8], header: BoltBucketRoot, depth: Int, place: String) throws(BoltFormatError) -> BoltBucket {
         guard depth <= BoltReader.bucketDepthMax else {
             throw BoltFormatError("\(place): buckets are nested more than \(BoltReader.bucketDepthMax) deep")
         }
@@ -60,7 +60,7 @@ struct BoltTreeWalker {
     }
 
     /// Every leaf element of one bucket's tree, in key order.
-    mutating func bucketEntries(root: BoltBucketRoot, place: String) throws(BoltFormatError) -> [BoltFoundEntry] {
+    package mutating func bucketEntries(root: BoltBucketRoot, place: String) throws(BoltFormatError) -> [BoltFoundEntry] {
         var entries: [BoltFoundEntry] = []
         switch root {
         case .page(let pageID):

@@ -25,7 +25,7 @@ public enum BoltWriter {
 
     /// Fills in the reserved meta and freelist pages of `pages`, whose tree is rooted at
     /// `rootPageID`, and returns the file.
-    static func finish(_ pages: inout BoltPageAppender, rootPageID: UInt64) -> [UInt8] {
+    package static func finish(_ pages: inout BoltPageAppender, rootPageID: UInt64) -> [UInt8] {
         let highWaterPageID = pages.nextPageID
         let pageSize = pages.pageSize
         var file = pages.takeBytes()
@@ -110,7 +110,7 @@ public enum BoltWriter {
 
     /// Splits elements, given by their sizes, into consecutive runs that each fit one page. An
     /// element too big for a page alone gets a page of its own, which then overflows.
-    static func packIntoPages(_ elementSizes: [Int]) -> [Range<Int>] {
+    package static func packIntoPages(_ elementSizes: [Int]) -> [Range<Int>] {
         var groups: [Range<Int>] = []
         var groupStart = 0
         var groupBytes = BoltLayout.pageHeaderBytes
@@ -130,7 +130,7 @@ public enum BoltWriter {
         return groups
     }
 
-    static func bucketHeader(rootPageID: UInt64) -> [UInt8] {
+    package static func bucketHeader(rootPageID: UInt64) -> [UInt8] {
         var header: [UInt8] = []
         header.appendLittleEndian(rootPageID)
         header.appendLittleEndian(UInt64(0))  // The bucket's sequence, which etcd never uses.

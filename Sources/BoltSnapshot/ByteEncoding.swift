@@ -5,7 +5,7 @@ import Bytes
 // integer loads and stores are `Bytes`'s; what is bbolt's own is below.
 
 /// Bytewise lexicographic order, the order bbolt keeps keys in (Go's `bytes.Compare`).
-func bytewiseLess<A: Collection<UInt8>, B: Collection<UInt8>>(_ left: A, _ right: B) -> Bool {
+package func bytewiseLess<A: Collection<UInt8>, B: Collection<UInt8>>(_ left: A, _ right: B) -> Bool {
     var leftIndex = left.startIndex
     var rightIndex = right.startIndex
     while leftIndex != left.endIndex, rightIndex != right.endIndex {
@@ -20,7 +20,7 @@ func bytewiseLess<A: Collection<UInt8>, B: Collection<UInt8>>(_ left: A, _ right
 
 /// Renders bytes for an error message: printable ASCII as is, anything else as hex, and long
 /// inputs cut short so that a message stays readable.
-func describeBytes<C: Collection<UInt8>>(_ bytes: C) -> String {
+package func describeBytes<C: Collection<UInt8>>(_ bytes: C) -> String {
     let shownBytesMax = 40
     let isPrintable = bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
     let shown = bytes.prefix(shownBytesMax)

@@ -41,14 +41,14 @@ public struct EtcdAlarm: Hashable, Sendable {
         static let alarm: UInt64 = 2
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ProtobufWriter()
         writer.appendVarintField(Field.memberID, memberID)
         writer.appendVarintField(Field.alarm, kind.rawValue)
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8], message: String) throws(ProtobufDecodingError) -> EtcdAlarm {
+    package static func decode(_ bytes: [UInt8], message: String) throws(ProtobufDecodingError) -> EtcdAlarm {
         var reader = ProtobufReader(bytes, message: message)
         var result = EtcdAlarm(memberID: 0, kind: .none)
         while let (number, value) = try reader.nextField() {

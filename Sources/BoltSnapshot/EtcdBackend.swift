@@ -31,7 +31,7 @@ public enum EtcdBackend {
 
     // MARK: - Contents to buckets
 
-    static func buckets(of contents: EtcdBackendContents) -> [BoltBucket] {
+    package static func buckets(of contents: EtcdBackendContents) -> [BoltBucket] {
         typealias Names = EtcdBackendNames
         var meta: [BoltPair] = []
         var consistentIndex: [UInt8] = []
@@ -74,7 +74,7 @@ public enum EtcdBackend {
 
     // MARK: - Buckets to contents
 
-    static func contents(of database: BoltDatabase) throws(EtcdBackendError) -> EtcdBackendContents {
+    package static func contents(of database: BoltDatabase) throws(EtcdBackendError) -> EtcdBackendContents {
         typealias Names = EtcdBackendNames
         var contents = EtcdBackendContents(clusterVersion: nil)
         for bucket in database.buckets {

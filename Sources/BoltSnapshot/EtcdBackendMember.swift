@@ -24,9 +24,9 @@ public struct EtcdBackendMember: Equatable, Sendable {
     }
 
     /// The "members" bucket key: Go's `types.ID.String()`, lowercase hex without padding.
-    var bucketKey: [UInt8] { Array(String(id, radix: 16).utf8) }
+    package var bucketKey: [UInt8] { Array(String(id, radix: 16).utf8) }
 
-    func encodedJSON() -> [UInt8] {
+    package func encodedJSON() -> [UInt8] {
         var json = "{\"id\":\(id),\"peerURLs\":" + Self.stringArray(peerURLs)
         if isLearner {
             json += ",\"isLearner\":true"
@@ -44,7 +44,7 @@ public struct EtcdBackendMember: Equatable, Sendable {
         "[" + strings.map(JSONValue.encodeString).joined(separator: ",") + "]"
     }
 
-    static func decode(key: [UInt8], json: [UInt8]) throws(EtcdBackendError) -> EtcdBackendMember {
+    package static func decode(key: [UInt8], json: [UInt8]) throws(EtcdBackendError) -> EtcdBackendMember {
         let place = "members bucket: key \(describeBytes(key))"
         guard let keyID = UInt64(String(decoding: key, as: UTF8.self), radix: 16) else {
             throw EtcdBackendError("\(place): the key is not a hexadecimal member ID")

@@ -78,13 +78,13 @@ public enum EtcdHashKV {
 
 /// One key's generations as etcd's keyIndex holds them: each generation runs from a create to
 /// the tombstone that ends it; the last generation is open and may be empty.
-struct EtcdKeyHistory {
-    private(set) var generations: [[EtcdRevision]] = []
+package struct EtcdKeyHistory {
+    package private(set) var generations: [[EtcdRevision]] = []
 
     /// Adds a "key" bucket entry as etcd's restore does: a put extends the open generation (or
     /// starts the history); a tombstone closes the open generation, and is ignored when the key
     /// has no open generation (etcd's ErrRevisionNotFound) or no history at all.
-    mutating func apply(_ record: EtcdRevisionRecord) {
+    package mutating func apply(_ record: EtcdRevisionRecord) {
         if generations.isEmpty {
             if !record.isTombstone {
                 generations = [[record.revision]]
@@ -102,7 +102,7 @@ struct EtcdKeyHistory {
     }
 
     /// keyIndex.keep(atRevision): the revision a compaction at `atRevision` would keep, if any.
-    func revisionKept(atRevision: Int64) -> EtcdRevision? {
+    package func revisionKept(atRevision: Int64) -> EtcdRevision? {
         guard let lastGeneration = generations.last, !(generations.count == 1 && lastGeneration.isEmpty) else {
             return nil
         }

@@ -41,7 +41,7 @@ public struct EtcdKeyValue: Equatable, Sendable {
     }
 
     /// Decodes mvccpb.KeyValue; unknown fields are skipped, as protobuf requires.
-    static func decode(_ bytes: [UInt8], message: String) throws(ProtobufDecodingError) -> EtcdKeyValue {
+    package static func decode(_ bytes: [UInt8], message: String) throws(ProtobufDecodingError) -> EtcdKeyValue {
         var reader = ProtobufReader(bytes, message: message)
         var result = EtcdKeyValue(key: [])
         while let (number, value) = try reader.nextField() {
@@ -84,6 +84,6 @@ public struct EtcdRevisionRecord: Equatable, Sendable {
     }
 
     /// The "key" bucket key and value, as etcd writes them.
-    var bucketKey: [UInt8] { revision.encoded(tombstone: isTombstone) }
-    var bucketValue: [UInt8] { keyValue.encoded() }
+    package var bucketKey: [UInt8] { revision.encoded(tombstone: isTombstone) }
+    package var bucketValue: [UInt8] { keyValue.encoded() }
 }

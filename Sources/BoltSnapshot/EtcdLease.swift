@@ -21,13 +21,13 @@ public struct EtcdLease: Equatable, Sendable {
         static let remainingTTL: UInt64 = 3
     }
 
-    var bucketKey: [UInt8] {
+    package var bucketKey: [UInt8] {
         var bytes: [UInt8] = []
         bytes.appendBigEndian(UInt64(bitPattern: id))
         return bytes
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ProtobufWriter()
         writer.appendVarintField(Field.id, UInt64(bitPattern: id))
         writer.appendVarintField(Field.ttl, UInt64(bitPattern: ttl))
@@ -35,7 +35,7 @@ public struct EtcdLease: Equatable, Sendable {
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8], message: String) throws(ProtobufDecodingError) -> EtcdLease {
+    package static func decode(_ bytes: [UInt8], message: String) throws(ProtobufDecodingError) -> EtcdLease {
         var reader = ProtobufReader(bytes, message: message)
         var result = EtcdLease(id: 0, ttl: 0)
         while let (number, value) = try reader.nextField() {

@@ -18,12 +18,12 @@ public struct EtcdRevision: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Bytes of a revision key: 8-byte big-endian main, '_', 8-byte big-endian sub. Big-endian
     /// makes bbolt's bytewise order the revision order (for the non-negative revisions etcd uses).
-    static let encodedBytes = 17
-    static let separator = UInt8(ascii: "_")
-    static let tombstoneMark = UInt8(ascii: "t")
+    package static let encodedBytes = 17
+    package static let separator = UInt8(ascii: "_")
+    package static let tombstoneMark = UInt8(ascii: "t")
 
     /// The "key" bucket's key for this revision; a tombstone gets an 18th byte, 't'.
-    func encoded(tombstone: Bool = false) -> [UInt8] {
+    package func encoded(tombstone: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Self.encodedBytes + 1)
         bytes.appendBigEndian(UInt64(bitPattern: main))
@@ -36,7 +36,7 @@ public struct EtcdRevision: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// Decodes a revision key, 17 bytes or 18 with the tombstone mark.
-    static func decode(_ bytes: [UInt8]) -> (revision: EtcdRevision, isTombstone: Bool)? {
+    package static func decode(_ bytes: [UInt8]) -> (revision: EtcdRevision, isTombstone: Bool)? {
         guard bytes.count == encodedBytes || bytes.count == encodedBytes + 1,
               bytes[8] == separator,
               let main = bytes.loadBigEndian(UInt64.self, at: 0),

@@ -1,7 +1,7 @@
 /// Just enough JSON for etcd's member records: a parser with a nesting bound and a string encoder
 /// that escapes exactly as Go's `encoding/json` (Go 1.19, which built etcd 3.4.23) does, so that a
 /// record we write is byte-identical to one etcd writes.
-enum JSONValue: Equatable {
+package enum JSONValue: Equatable {
     case null
     case bool(Bool)
     /// The number's text as written; the caller converts it to the type it expects.
@@ -10,7 +10,7 @@ enum JSONValue: Equatable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
-    static func == (left: JSONValue, right: JSONValue) -> Bool {
+    package static func == (left: JSONValue, right: JSONValue) -> Bool {
         switch (left, right) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -23,9 +23,9 @@ enum JSONValue: Equatable {
     }
 
     /// A bound on nesting; member records nest two deep.
-    static let depthMax = 32
+    package static let depthMax = 32
 
-    static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -36,7 +36,7 @@ enum JSONValue: Equatable {
     }
 
     /// A JSON string literal, quotes included, escaped as Go's json.Marshal escapes it.
-    static func encodeString(_ string: String) -> String {
+    package static func encodeString(_ string: String) -> String {
         var result = "\""
         for scalar in string.unicodeScalars {
             switch scalar {
@@ -66,25 +66,25 @@ enum JSONValue: Equatable {
     }
 }
 
-struct JSONError: Error {
-    var message: String
+package struct JSONError: Error {
+    package var message: String
 
-    init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 }
 
 private struct JSONParser {
-    let bytes: [UInt8]
-    var offset = 0
+    package let bytes: [UInt8]
+    package var offset = 0
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while offset < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[offset]) {
             offset += 1
         }
     }
 
-    mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+    package mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         guard depth <= JSONValue.depthMax else {
             throw JSONError("nested more than \(JSONValue.depthMax) deep at byte \(offset)")
         }

@@ -1,10 +1,10 @@
 /// The few pieces of the protobuf wire format that etcd's backend records use. The encoder writes
 /// what gogo-protobuf's generated `Marshal` writes (fields in number order, proto3 zero values
 /// left out), so that re-encoded records are byte-identical to etcd's: HashKV hashes those bytes.
-struct ProtobufWriter {
-    private(set) var bytes: [UInt8] = []
+package struct ProtobufWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    mutating func appendVarint(_ value: UInt64) {
+    package mutating func appendVarint(_ value: UInt64) {
         var remaining = value
         while remaining >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
@@ -14,13 +14,13 @@ struct ProtobufWriter {
     }
 
     /// An int64 or uint64 field; a negative int64 is its two's complement, ten bytes long.
-    mutating func appendVarintField(_ fieldNumber: UInt64, _ value: UInt64) {
+    package mutating func appendVarintField(_ fieldNumber: UInt64, _ value: UInt64) {
         guard value != 0 else { return }
         appendVarint(fieldNumber << 3 | ProtobufWireType.varint.rawValue)
         appendVarint(value)
     }
 
-    mutating func appendBytesField(_ fieldNumber: UInt64, _ value: [UInt8]) {
+    package mutating func appendBytesField(_ fieldNumber: UInt64, _ value: [UInt8]) {
         guard !value.isEmpty else { return }
         appendVarint(fieldNumber << 3 | ProtobufWireType.lengthDelimited.rawValue)
         appendVarint(UInt64(value.count))
@@ -28,7 +28,7 @@ struct ProtobufWriter {
     }
 }
 
-enum ProtobufWireType: UInt64 {
+package enum ProtobufWireType: UInt64 {
     case varint = 0
     case fixed64 = 1
     case lengthDelimited = 2
@@ -36,7 +36,7 @@ enum ProtobufWireType: UInt64 {
 }
 
 /// One decoded field: its number and its payload.
-enum ProtobufFieldValue {
+package enum ProtobufFieldValue {
     case varint(UInt64)
     case bytes(ArraySlice<UInt8>)
     /// A fixed-width field, which none of etcd's backend records use; kept so it can be skipped.
@@ -44,19 +44,19 @@ enum ProtobufFieldValue {
 }
 
 /// Reads fields one at a time; every length is checked against the remaining bytes.
-struct ProtobufReader {
+package struct ProtobufReader {
     private let bytes: [UInt8]
     private var offset: Int
     private let message: String
 
-    init(_ bytes: [UInt8], message: String) {
+    package init(_ bytes: [UInt8], message: String) {
         self.bytes = bytes
         self.offset = 0
         self.message = message
     }
 
     /// The next field, or nil at the end of the message.
-    mutating func nextField() throws(ProtobufDecodingError) -> (number: UInt64, value: ProtobufFieldValue)? {
+    package mutating func nextField() throws(ProtobufDecodingError) -> (number: UInt64, value: ProtobufFieldValue)? {
         guard offset < bytes.count else { return nil }
         let tag = try readVarint()
         let fieldNumber = tag >> 3
@@ -112,24 +112,24 @@ struct ProtobufReader {
 }
 
 /// A protobuf-encoded record that cannot be decoded.
-struct ProtobufDecodingError: Error {
-    var message: String
+package struct ProtobufDecodingError: Error {
+    package var message: String
 
-    init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 }
 
 extension ProtobufFieldValue {
     /// The field as a varint, or an error naming the field when it has another wire type.
-    func varint(field: String, message: String) throws(ProtobufDecodingError) -> UInt64 {
+    package func varint(field: String, message: String) throws(ProtobufDecodingError) -> UInt64 {
         guard case .varint(let value) = self else {
             throw ProtobufDecodingError("\(message): field \(field) is not a varint")
         }
         return value
     }
 
-    func byteArray(field: String, message: String) throws(ProtobufDecodingError) -> [UInt8] {
+    package func byteArray(field: String, message: String) throws(ProtobufDecodingError) -> [UInt8] {
         guard case .bytes(let value) = self else {
             throw ProtobufDecodingError("\(message): field \(field) is not length-delimited")
         }

@@ -9,15 +9,17 @@ import MVCC
 /// a min-heap, as in etcd's `LeaseQueue`. A renewal pushes a new deadline and leaves the old one to
 /// be discarded when it reaches the top (it no longer matches `nextCheck`), so a renewal is
 /// O(log n) and nothing is searched.
-struct Lessor {
+package struct Lessor {
+    package init() {}
+
     /// How long a proposed revocation may stay unapplied before the leader proposes it again.
-    static let revokeRetry: Duration = .seconds(3)
+    package static let revokeRetry: Duration = .seconds(3)
     /// Revocations proposed per loop iteration: a burst of expiries cannot flood the log (etcd
     /// rate-limits the same way).
-    static let revocationsPerIterationMax = 100
+    package static let revocationsPerIterationMax = 100
     /// Stale heap entries tolerated per live lease before the heap is rebuilt, which bounds the
     /// heap's memory whatever the renewal rate.
-    static let staleDeadlinesPerLeaseMax = 4
+    package static let staleDeadlinesPerLeaseMax = 4
 
     struct Deadline: Comparable {
         var at: ContinuousClock.Instant
@@ -33,14 +35,14 @@ struct Lessor {
     private var nextCheck: [Int64: ContinuousClock.Instant] = [:]
     private var deadlines = Heap<Deadline>()
 
-    var count: Int { ttlSeconds.count }
+    package var count: Int { ttlSeconds.count }
 
-    mutating func granted(_ id: Int64, ttlSeconds ttl: Int64, now: ContinuousClock.Instant) {
+    package mutating func granted(_ id: Int64, ttlSeconds ttl: Int64, now: ContinuousClock.Instant) {
         ttlSeconds[id] = ttl
         setExpiry(id, now + .seconds(ttl))
     }
 
-    mutating func revoked(_ id: Int64) {
+    package mutating func revoked(_ id: Int64) {
         ttlSeconds.removeValue(forKey: id)
         expiry.removeValue(forKey: id)
         revokeProposedAt.removeValue(forKey: id)
@@ -48,14 +50,14 @@ struct Lessor {
     }
 
     /// Renews a lease; returns its TTL, or nil when it does not exist (or is being revoked).
-    mutating func renew(_ id: Int64, now: ContinuousClock.Instant) -> Int64? {
+    package mutating func renew(_ id: Int64, now: ContinuousClock.Instant) -> Int64? {
         guard let ttl = ttlSeconds[id], revokeProposedAt[id] == nil else { return nil }
         setExpiry(id, now + .seconds(ttl))
         return ttl
     }
 
     /// Whole seconds left, rounded up, or nil for an unknown lease.
-    func remainingSeconds(_ id: Int64, now: ContinuousClock.Instant) -> Int64? {
+    package func remainingSeconds(_ id: Int64, now: ContinuousClock.Instant) -> Int64? {
         guard let end = expiry[id] else { return nil }
         let left = end - now
         guard left > .zero else { return 0 }
@@ -63,9 +65,9 @@ struct Lessor {
         return seconds + (attoseconds > 0 ? 1 : 0)
     }
 
-    func ttl(_ id: Int64) -> Int64? { ttlSeconds[id] }
+    package func ttl(_ id: Int64) -> Int64? { ttlSeconds[id] }
 
-    mutating func extendAll(now: ContinuousClock.Instant) {
+    package mutating func extendAll(now: ContinuousClock.Instant) {
         revokeProposedAt.removeAll()
         for (id, ttl) in ttlSeconds {
             expiry[id] = now + .seconds(ttl)
@@ -76,7 +78,7 @@ struct Lessor {
 
     /// Leases past their expiry whose revocation is not already on its way, at most
     /// `revocationsPerIterationMax`, in id order.
-    mutating func takeExpired(now: ContinuousClock.Instant) -> [Int64] {
+    package mutating func takeExpired(now: ContinuousClock.Instant) -> [Int64] {
         var due: [Int64] = []
         while due.count < Self.revocationsPerIterationMax, let first = deadlines.min, first.at <= now {
             deadlines.removeMin()
@@ -89,7 +91,7 @@ struct Lessor {
     }
 
     /// Rebuilds from a store restored from a snapshot: every lease gets its full TTL from now.
-    mutating func restore(from store: MVCCStore, now: ContinuousClock.Instant) {
+    package mutating func restore(from store: MVCCStore, now: ContinuousClock.Instant) {
         self = Lessor()
         for lease in store.leases { granted(lease.id, ttlSeconds: lease.ttlSeconds, now: now) }
     }
@@ -110,5 +112,5 @@ struct Lessor {
     }
 
     /// Heap entries, live and stale, for tests of the bound.
-    var deadlineCount: Int { deadlines.count }
+    package var deadlineCount: Int { deadlines.count }
 }

@@ -6,11 +6,11 @@ import MVCC
 // nothing of protobuf; this file is the only place the two meet.
 
 extension Data {
-    var bytes: [UInt8] { [UInt8](self) }
+    package var bytes: [UInt8] { [UInt8](self) }
 }
 
 extension KeyValue {
-    var proto: Mvccpb_KeyValue {
+    package var proto: Mvccpb_KeyValue {
         var kv = Mvccpb_KeyValue()
         kv.key = Data(key)
         kv.createRevision = createRevision
@@ -23,7 +23,7 @@ extension KeyValue {
 }
 
 extension Event {
-    func proto(withPrevious: Bool) -> Mvccpb_Event {
+    package func proto(withPrevious: Bool) -> Mvccpb_Event {
         var event = Mvccpb_Event()
         event.type = kind == .put ? .put : .delete
         event.kv = kv.proto
@@ -33,7 +33,7 @@ extension Event {
 }
 
 extension RangeRequest {
-    init(_ proto: Etcdserverpb_RangeRequest) {
+    package init(_ proto: Etcdserverpb_RangeRequest) {
         let order: MVCC.SortOrder
         switch proto.sortOrder {
         // etcd sorts nothing for an order it does not know, whatever the target: keys stay in key
@@ -63,7 +63,7 @@ extension RangeRequest {
 }
 
 extension RangeRequest {
-    static func withSortOrderNone(_ proto: Etcdserverpb_RangeRequest) -> Etcdserverpb_RangeRequest {
+    package static func withSortOrderNone(_ proto: Etcdserverpb_RangeRequest) -> Etcdserverpb_RangeRequest {
         var plain = proto
         plain.sortOrder = .none
         plain.sortTarget = .key
@@ -72,7 +72,7 @@ extension RangeRequest {
 }
 
 extension RangeResult {
-    var proto: Etcdserverpb_RangeResponse {
+    package var proto: Etcdserverpb_RangeResponse {
         var response = Etcdserverpb_RangeResponse()
         response.kvs = kvs.map(\.proto)
         response.more = more
@@ -82,13 +82,13 @@ extension RangeResult {
 }
 
 extension PutRequest {
-    init(_ proto: Etcdserverpb_PutRequest) {
+    package init(_ proto: Etcdserverpb_PutRequest) {
         self.init(key: proto.key.bytes, value: proto.value.bytes, lease: proto.lease, previousKV: proto.prevKv, ignoreValue: proto.ignoreValue, ignoreLease: proto.ignoreLease)
     }
 }
 
 extension PutResult {
-    var proto: Etcdserverpb_PutResponse {
+    package var proto: Etcdserverpb_PutResponse {
         var response = Etcdserverpb_PutResponse()
         if let previous { response.prevKv = previous.proto }
         return response
@@ -96,13 +96,13 @@ extension PutResult {
 }
 
 extension DeleteRangeRequest {
-    init(_ proto: Etcdserverpb_DeleteRangeRequest) {
+    package init(_ proto: Etcdserverpb_DeleteRangeRequest) {
         self.init(key: proto.key.bytes, rangeEnd: proto.rangeEnd.bytes, previousKV: proto.prevKv)
     }
 }
 
 extension DeleteRangeResult {
-    var proto: Etcdserverpb_DeleteRangeResponse {
+    package var proto: Etcdserverpb_DeleteRangeResponse {
         var response = Etcdserverpb_DeleteRangeResponse()
         response.deleted = deleted
         response.prevKvs = previous.map(\.proto)
@@ -111,7 +111,7 @@ extension DeleteRangeResult {
 }
 
 extension Compare {
-    init(_ proto: Etcdserverpb_Compare) {
+    package init(_ proto: Etcdserverpb_Compare) {
         // etcd's `compareKV` compares an unknown target as 0 (so only EQUAL holds) and takes an
         // unknown result as true, except that a VALUE compare on a missing key is false. The same
         // verdicts, from compares Synod knows: version != -1 always holds, version == -1 never,
@@ -152,7 +152,7 @@ extension Compare {
 
 extension RequestOp {
     /// nil for an operation with no request set, which etcd rejects too.
-    init?(_ proto: Etcdserverpb_RequestOp) {
+    package init?(_ proto: Etcdserverpb_RequestOp) {
         switch proto.request {
         case .requestRange(let range): self = .range(RangeRequest(range))
         case .requestPut(let put): self = .put(PutRequest(put))
@@ -166,7 +166,7 @@ extension RequestOp {
 }
 
 extension TxnRequest {
-    init?(_ proto: Etcdserverpb_TxnRequest) {
+    package init?(_ proto: Etcdserverpb_TxnRequest) {
         var success: [RequestOp] = []
         var failure: [RequestOp] = []
         for op in proto.success {
@@ -181,7 +181,7 @@ extension TxnRequest {
     }
 
     /// Whether any operation writes: a read-only txn is served like a read.
-    var isReadOnly: Bool {
+    package var isReadOnly: Bool {
         (success + failure).allSatisfy { op in
             switch op {
             case .range: return true
@@ -197,10 +197,10 @@ extension TxnRequest {
 /// changed something, then the next one; a put always reports the next one; a delete the next one
 /// once anything has changed, itself included; a nested txn's header is empty.
 private struct TxnHeaderRevisions {
-    let beginRevision: Int64
-    var changed = false
+    package let beginRevision: Int64
+    package var changed = false
 
-    mutating func convert(_ op: ResponseOp) -> Etcdserverpb_ResponseOp {
+    package mutating func convert(_ op: ResponseOp) -> Etcdserverpb_ResponseOp {
         var converted = Etcdserverpb_ResponseOp()
         switch op {
         case .range(let result):
@@ -237,7 +237,7 @@ private struct TxnHeaderRevisions {
 
 extension TxnResult {
     /// `header` is the top-level one, with the store's revision after the txn.
-    func proto(header: Etcdserverpb_ResponseHeader) -> Etcdserverpb_TxnResponse {
+    package func proto(header: Etcdserverpb_ResponseHeader) -> Etcdserverpb_TxnResponse {
         var response = Etcdserverpb_TxnResponse()
         response.header = header
         response.succeeded = succeeded
@@ -247,7 +247,7 @@ extension TxnResult {
     }
 
     /// Whether the branch that ran wrote anything (and so moved the revision).
-    var changesStore: Bool {
+    package var changesStore: Bool {
         responses.contains { op in
             switch op {
             case .range: return false
@@ -264,7 +264,7 @@ extension Etcdserverpb_TxnRequest {
     /// (which Synod's `TxnRequest` cannot carry): too many operations, an empty compare key, then
     /// each operation of success and then failure in turn, where an empty one is etcd's "key not
     /// found". Returns the error etcd gives.
-    func etcdRefusal(operationsMax: Int = MVCCStore.txnOperationsMax) -> MVCCError? {
+    package func etcdRefusal(operationsMax: Int = MVCCStore.txnOperationsMax) -> MVCCError? {
         let longest = Swift.max(compare.count, success.count, failure.count)
         if longest > operationsMax { return .tooManyOperations(limit: MVCCStore.txnOperationsMax) }
         if compare.contains(where: { $0.key.isEmpty }) { return .emptyKey }

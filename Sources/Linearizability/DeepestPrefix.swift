@@ -4,22 +4,22 @@
 /// Copying the whole stack whenever it grows would be quadratic on the common path where the search
 /// walks straight to success, so the tracker remembers how many of its leading operations still equal
 /// the stack's and copies only the differing tail when the stack grows past it.
-struct DeepestPrefix<State> {
-    private(set) var operations: [Int] = []
+package struct DeepestPrefix<State> {
+    package private(set) var operations: [Int] = []
     /// The model state after ``operations``.
-    private(set) var state: State
+    package private(set) var state: State
     /// How many completed operations ``operations`` holds. Progress is measured in completed
     /// operations because an indeterminate one added at a dead end explains nothing.
     private var completedCount = 0
     /// How many leading entries of ``operations`` equal the search stack's operations.
     private var sharedLength = 0
 
-    init(initialState: State) {
+    package init(initialState: State) {
         state = initialState
     }
 
     /// Call after pushing a frame onto `stack`, which now holds `completedOnStack` completed operations.
-    mutating func didPush(onto stack: [SearchFrame<State>], completedOnStack: Int, reaching newState: State) {
+    package mutating func didPush(onto stack: [SearchFrame<State>], completedOnStack: Int, reaching newState: State) {
         let depth = stack.count
         precondition(depth > 0 && sharedLength < depth, "push recorded on stack of \(depth), shared \(sharedLength)")
         if sharedLength == depth - 1, sharedLength < operations.count,
@@ -38,7 +38,7 @@ struct DeepestPrefix<State> {
     }
 
     /// Call after popping a frame, with the stack's new depth.
-    mutating func didPop(toDepth depth: Int) {
+    package mutating func didPop(toDepth depth: Int) {
         sharedLength = min(sharedLength, depth)
     }
 }

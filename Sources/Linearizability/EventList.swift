@@ -8,19 +8,25 @@
 /// their removal (which the depth-first search does) puts the list back exactly ("dancing links").
 ///
 /// Indeterminate operations have no return event and are not in this list; see ``PreparedPartition``.
-struct EventList {
+package struct EventList {
     /// One event of a completed operation, in the order the list should hold them.
-    struct Event {
-        var operation: Int
-        var isCall: Bool
+    package struct Event {
+        package var operation: Int
+        package var isCall: Bool
         /// The event's position among all events of the partition, indeterminate calls included.
-        var position: Int
+        package var position: Int
+
+        package init(operation: Int, isCall: Bool, position: Int) {
+            self.operation = operation
+            self.isCall = isCall
+            self.position = position
+        }
     }
 
     /// The sentinel before the first event.
-    static let head = 0
+    package static let head = 0
     /// The sentinel after the last event.
-    let tail: Int
+    package let tail: Int
 
     private var nextEntry: [Int]
     private var previousEntry: [Int]
@@ -31,7 +37,7 @@ struct EventList {
 
     private static let noEntry = -1
 
-    init(events: [Event]) {
+    package init(events: [Event]) {
         let entryCount = events.count + 2
         let tailEntry = entryCount - 1
         tail = tailEntry
@@ -67,22 +73,22 @@ struct EventList {
     }
 
     /// The first entry after the head sentinel; the tail when the list is empty.
-    var first: Int { nextEntry[Self.head] }
+    package var first: Int { nextEntry[Self.head] }
 
-    func next(after entry: Int) -> Int {
+    package func next(after entry: Int) -> Int {
         precondition(entry != tail, "stepped past the tail of the event list")
         return nextEntry[entry]
     }
 
     /// The operation whose call `entry` is, or nil when `entry` is a return.
-    func calledOperation(_ entry: Int) -> Int? {
+    package func calledOperation(_ entry: Int) -> Int? {
         matchingReturn[entry] == Self.noEntry ? nil : operationOfEntry[entry]
     }
 
-    func position(of entry: Int) -> Int { positionOfEntry[entry] }
+    package func position(of entry: Int) -> Int { positionOfEntry[entry] }
 
     /// Removes a call entry and its return entry.
-    mutating func lift(_ callEntry: Int) {
+    package mutating func lift(_ callEntry: Int) {
         let returnEntry = matchingReturn[callEntry]
         precondition(returnEntry != Self.noEntry, "lifted entry \(callEntry) is not a call")
         unlink(callEntry)
@@ -90,7 +96,7 @@ struct EventList {
     }
 
     /// Restores a call entry and its return entry; only valid as the inverse of the latest `lift`.
-    mutating func unlift(_ callEntry: Int) {
+    package mutating func unlift(_ callEntry: Int) {
         let returnEntry = matchingReturn[callEntry]
         precondition(returnEntry != Self.noEntry, "unlifted entry \(callEntry) is not a call")
         relink(returnEntry)

@@ -3,13 +3,13 @@
 /// It names the longest linearizable prefix the search found (its last few operations and the state
 /// they reach) and the operations that could be placed next after it, none of which fitted. Lists are
 /// cut to a named bound so that a failure in a history of thousands of operations stays readable.
-enum FailureExplanation {
+package enum FailureExplanation {
     /// How many operations of the prefix are shown, counted back from its end.
-    static let prefixOperationsShownMax = 5
+    package static let prefixOperationsShownMax = 5
     /// How many operations that could not be placed are shown.
-    static let stuckOperationsShownMax = 8
+    package static let stuckOperationsShownMax = 8
 
-    static func explain<Model: LinearizabilityModel>(
+    package static func explain<Model: LinearizabilityModel>(
         model: Model,
         partition: PreparedPartition<Model.Input, Model.Output>,
         deepest: DeepestPrefix<Model.State>

@@ -6,22 +6,22 @@
 /// later "p2 alone", which dominates it, so every subset of the pending writes would be searched. With
 /// the siblings recorded first, "p1 then p2" (which leaves the state p2 left) is seen to be dominated
 /// by "p2 alone" and skipped.
-struct IndeterminatePhase<State> {
-    struct Child {
+package struct IndeterminatePhase<State> {
+    package struct Child {
         /// The index into ``PreparedPartition/indeterminateOperations``.
         var candidateIndex: Int
         var stateAfter: State
     }
 
-    var children: [Child]
-    var nextChildIndex = 0
+    package var children: [Child]
+    package var nextChildIndex = 0
 
-    init(children: [Child]) {
+    package init(children: [Child]) {
         self.children = children
     }
 
     /// The next child to explore, if any is left.
-    mutating func takeNextChild() -> Child? {
+    package mutating func takeNextChild() -> Child? {
         guard nextChildIndex < children.count else { return nil }
         defer { nextChildIndex += 1 }
         return children[nextChildIndex]

@@ -4,39 +4,39 @@
 /// successful step, so the set keeps a fingerprint up to date in O(1) per change: hashing a snapshot
 /// then costs one word instead of a pass over all of them. Equality still compares the words, so a
 /// fingerprint collision costs time, never correctness.
-struct OperationBitset: Hashable {
+package struct OperationBitset: Hashable {
     private static let bitsPerWord = 64
 
-    private(set) var words: [UInt64]
+    package private(set) var words: [UInt64]
     /// The XOR of ``scramble(_:)`` over the members.
-    private(set) var fingerprint: UInt64 = 0
-    let capacity: Int
+    package private(set) var fingerprint: UInt64 = 0
+    package let capacity: Int
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity >= 0, "negative bitset capacity \(capacity)")
         self.capacity = capacity
         words = Array(repeating: 0, count: (capacity + Self.bitsPerWord - 1) / Self.bitsPerWord)
     }
 
-    func contains(_ index: Int) -> Bool {
+    package func contains(_ index: Int) -> Bool {
         checkBounds(index)
         return words[index / Self.bitsPerWord] & Self.mask(index) != 0
     }
 
-    mutating func insert(_ index: Int) {
+    package mutating func insert(_ index: Int) {
         precondition(!contains(index), "operation \(index) inserted twice into the linearized set")
         words[index / Self.bitsPerWord] |= Self.mask(index)
         fingerprint ^= Self.scramble(index)
     }
 
-    mutating func remove(_ index: Int) {
+    package mutating func remove(_ index: Int) {
         precondition(contains(index), "operation \(index) removed from the linearized set but absent")
         words[index / Self.bitsPerWord] &= ~Self.mask(index)
         fingerprint ^= Self.scramble(index)
     }
 
     /// True when every member of this set is a member of `other`; both must have the same capacity.
-    func isSubset(of other: OperationBitset) -> Bool {
+    package func isSubset(of other: OperationBitset) -> Bool {
         precondition(capacity == other.capacity, "subset test across capacities \(capacity) and \(other.capacity)")
         for index in words.indices where words[index] & ~other.words[index] != 0 {
             return false
@@ -44,11 +44,11 @@ struct OperationBitset: Hashable {
         return true
     }
 
-    static func == (left: OperationBitset, right: OperationBitset) -> Bool {
+    package static func == (left: OperationBitset, right: OperationBitset) -> Bool {
         left.fingerprint == right.fingerprint && left.words == right.words
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(fingerprint)
     }
 

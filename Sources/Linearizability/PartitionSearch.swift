@@ -1,5 +1,5 @@
 /// How the search of one partition ended.
-enum PartitionSearchOutcome<State> {
+package enum PartitionSearchOutcome<State> {
     case linearizable(stepsUsed: Int)
     /// Every order was exhausted; `deepest` is the longest linearizable prefix found.
     case notLinearizable(deepest: DeepestPrefix<State>)
@@ -12,8 +12,8 @@ enum PartitionSearchOutcome<State> {
 /// A search node is the set of operations linearized so far with the state they reach; the stack holds
 /// the path to the current node. At each node the completed candidates are tried first, in event-list
 /// order, then the indeterminate ones (see ``IndeterminatePhase``). A value of this type runs once.
-struct PartitionSearch<Model: LinearizabilityModel> {
-    typealias State = Model.State
+package struct PartitionSearch<Model: LinearizabilityModel> {
+    package typealias State = Model.State
 
     /// Where the search looks for the next operation to linearize at the current node.
     private enum Cursor {
@@ -42,7 +42,7 @@ struct PartitionSearch<Model: LinearizabilityModel> {
 
     /// Prepares a search that runs at most `stepBudget` steps; a step is one call of the model's
     /// `step` (one attempt to linearize an operation next) or one backtrack.
-    init(model: Model, partition: PreparedPartition<Model.Input, Model.Output>, stepBudget: Int) {
+    package init(model: Model, partition: PreparedPartition<Model.Input, Model.Output>, stepBudget: Int) {
         precondition(stepBudget >= 0, "negative step budget \(stepBudget)")
         self.model = model
         self.partition = partition
@@ -56,7 +56,7 @@ struct PartitionSearch<Model: LinearizabilityModel> {
         _ = visitIfNew(state: state)
     }
 
-    mutating func run() -> PartitionSearchOutcome<State> {
+    package mutating func run() -> PartitionSearchOutcome<State> {
         // The search consumes its own state (the event list, the memo), so a second run would start
         // from wherever the first stopped.
         precondition(!hasRun, "a partition search ran twice on key \(partition.key)")

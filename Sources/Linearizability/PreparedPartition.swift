@@ -3,24 +3,24 @@
 /// Events are ordered by time; at equal times calls come before returns, because operations whose
 /// boundaries touch are concurrent, and remaining ties go by operation index so the order (and with
 /// it the search and its explanation) is deterministic.
-struct PreparedPartition<Input: Sendable & Hashable, Output: Sendable & Hashable> {
-    let key: String
-    let operations: [HistoryOperation<Input, Output>]
+package struct PreparedPartition<Input: Sendable & Hashable, Output: Sendable & Hashable> {
+    package let key: String
+    package let operations: [HistoryOperation<Input, Output>]
     /// `operations[i].input`, kept apart so the search loop touches only what it needs.
-    let inputs: [Input]
+    package let inputs: [Input]
     /// The output handed to the model: the observed one for a completed operation, nil for an
     /// indeterminate one, whose recorded output (if any) is not to be trusted.
-    let modelOutputs: [Output?]
+    package let modelOutputs: [Output?]
     /// Each operation's call position among all events of the partition.
-    let callPositions: [Int]
+    package let callPositions: [Int]
     /// Each operation's return position, or nil when it is indeterminate.
-    let returnPositions: [Int?]
-    let completedCount: Int
-    let eventList: EventList
+    package let returnPositions: [Int?]
+    package let completedCount: Int
+    package let eventList: EventList
     /// The indeterminate operations, ordered by call position.
-    let indeterminateOperations: [Int]
+    package let indeterminateOperations: [Int]
 
-    init(key: String, operations: [HistoryOperation<Input, Output>]) {
+    package init(key: String, operations: [HistoryOperation<Input, Output>]) {
         self.key = key
         self.operations = operations
         inputs = operations.map(\.input)
@@ -71,5 +71,5 @@ struct PreparedPartition<Input: Sendable & Hashable, Output: Sendable & Hashable
         indeterminateOperations = indeterminate
     }
 
-    var operationCount: Int { operations.count }
+    package var operationCount: Int { operations.count }
 }

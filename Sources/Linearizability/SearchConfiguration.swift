@@ -3,7 +3,7 @@
 ///
 /// The indeterminate operations linearized so far are kept apart (see ``VisitedIndeterminateSets``),
 /// because there a smaller set is as good as an equal one.
-struct SearchConfiguration<State: Hashable>: Hashable {
-    var linearizedCompleted: OperationBitset
-    var state: State
+package struct SearchConfiguration<State: Hashable>: Hashable {
+    package var linearizedCompleted: OperationBitset
+    package var state: State
 }

@@ -1,7 +1,7 @@
 /// One linearized operation on the search stack, with what backtracking needs to undo it.
-struct SearchFrame<State> {
+package struct SearchFrame<State> {
     /// How to undo the operation and where the search resumes at the node below it.
-    enum Resume {
+    package enum Resume {
         /// The operation was a completed one whose call is this event-list entry: put its events back
         /// and try the entries after the call.
         case eventList(callEntry: Int)
@@ -10,7 +10,7 @@ struct SearchFrame<State> {
         case indeterminateChild(candidateIndex: Int)
     }
 
-    var operation: Int
-    var stateBefore: State
-    var resume: Resume
+    package var operation: Int
+    package var stateBefore: State
+    package var resume: Resume
 }

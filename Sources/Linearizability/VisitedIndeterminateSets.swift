@@ -6,12 +6,12 @@
 /// have no completion they constrain nothing else. So once (C, I, s) is visited, any (C, J, s) with
 /// J ⊇ I can be skipped. Porcupine memoises exact matches only; without this rule a history with k
 /// pending timed-out writes can be re-searched once for every subset of them.
-struct VisitedIndeterminateSets {
+package struct VisitedIndeterminateSets {
     private var minimalSets: [OperationBitset] = []
 
     /// Records `candidate` and returns true, unless a visited set is contained in it, in which case the
     /// node is dominated and nothing changes.
-    mutating func insertUnlessDominated(_ candidate: OperationBitset) -> Bool {
+    package mutating func insertUnlessDominated(_ candidate: OperationBitset) -> Bool {
         if minimalSets.contains(where: { $0.isSubset(of: candidate) }) { return false }
         // Supersets of the new set can never dominate anything it does not, so they are dropped to
         // keep the scan short.

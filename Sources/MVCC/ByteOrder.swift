@@ -1,17 +1,17 @@
 /// Lexicographic order on byte strings, the order etcd keeps keys in (Go's `bytes.Compare`).
-enum ByteOrder {
+package enum ByteOrder {
     /// -1, 0 or 1 as `left` sorts before, equal to or after `right`; a proper prefix sorts first.
     ///
     /// The index compares keys on every lookup, so this compares eight bytes at a time: loaded
     /// big-endian, two words order as integers exactly as their bytes order lexicographically.
     @inline(__always)
-    static func compare(_ left: [UInt8], _ right: [UInt8]) -> Int {
+    package static func compare(_ left: [UInt8], _ right: [UInt8]) -> Int {
         left.withUnsafeBytes { leftBytes in
             right.withUnsafeBytes { rightBytes in compare(leftBytes, rightBytes) }
         }
     }
 
-    static func compare(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+    package static func compare(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
         let common = min(left.count, right.count)
         var offset = 0
         while offset + 8 <= common {
@@ -31,5 +31,5 @@ enum ByteOrder {
     }
 
     @inline(__always)
-    static func precedes(_ left: [UInt8], _ right: [UInt8]) -> Bool { compare(left, right) < 0 }
+    package static func precedes(_ left: [UInt8], _ right: [UInt8]) -> Bool { compare(left, right) < 0 }
 }

@@ -2,29 +2,29 @@
 /// its last chunk: appending to a copy's log duplicates at most one chunk and the chunk list,
 /// never the whole history. A plain array would be copied whole by the first append after any
 /// copy, and the node copies the store for every snapshot and for readers off its loop.
-struct ChunkedLog<Element>: RandomAccessCollection {
+package struct ChunkedLog<Element>: RandomAccessCollection {
     /// Elements per chunk: large enough that the chunk list stays short, small enough that copying
     /// one chunk is cheap.
-    static var chunkCapacity: Int { 4096 }
+    package static var chunkCapacity: Int { 4096 }
 
     private var chunks: [[Element]] = []
-    private(set) var count = 0
+    package private(set) var count = 0
 
-    init() {}
+    package init() {}
 
-    init(_ elements: some Sequence<Element>) {
+    package init(_ elements: some Sequence<Element>) {
         for element in elements { append(element) }
     }
 
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { count }
 
-    subscript(position: Int) -> Element {
+    package subscript(position: Int) -> Element {
         precondition(position >= 0 && position < count, "ChunkedLog: index \(position) out of 0..<\(count)")
         return chunks[position / Self.chunkCapacity][position % Self.chunkCapacity]
     }
 
-    mutating func append(_ element: Element) {
+    package mutating func append(_ element: Element) {
         if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkCapacity {
             var chunk: [Element] = []
             chunk.reserveCapacity(Self.chunkCapacity)
@@ -36,7 +36,7 @@ struct ChunkedLog<Element>: RandomAccessCollection {
 }
 
 extension ChunkedLog: Equatable where Element: Equatable {
-    static func == (left: ChunkedLog, right: ChunkedLog) -> Bool { left.elementsEqual(right) }
+    package static func == (left: ChunkedLog, right: ChunkedLog) -> Bool { left.elementsEqual(right) }
 }
 
 extension ChunkedLog: Sendable where Element: Sendable {}

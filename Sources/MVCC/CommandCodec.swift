@@ -27,13 +27,13 @@ public enum CommandDecodingError: Error, Equatable, Sendable {
 ///
 /// `bytes` is a varint length and the bytes; `count` a varint; `svarint` a zig-zag varint. Unused
 /// flag bits and unknown tags are errors, so every accepted input re-encodes to itself.
-enum CommandCodec {
+package enum CommandCodec {
     static let formatVersion: UInt8 = 1
 
     /// The deepest txn nesting a valid command can have: each level's operations use up at least one
     /// of `txnOperationsMax` (see `MVCCStore.checkTxn`), so deeper input is refused while decoding,
     /// before it can exhaust the stack.
-    static let txnNestingLevelsMax = MVCCStore.txnOperationsMax + 1
+    package static let txnNestingLevelsMax = MVCCStore.txnOperationsMax + 1
 
     enum CommandTag: UInt8, CaseIterable {
         case put, deleteRange, txn, compact, leaseGrant, leaseRevoke, alarm, memberAttributes

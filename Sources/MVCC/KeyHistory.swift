@@ -1,33 +1,33 @@
 /// One retained change of a key: a put (a full version of the key) or a tombstone (a delete).
-struct KeyHistoryEntry: Sendable, Equatable {
-    var modRevision: Int64
+package struct KeyHistoryEntry: Sendable, Equatable {
+    package var modRevision: Int64
     /// Zero for a tombstone.
-    var createRevision: Int64
+    package var createRevision: Int64
     /// Zero for a tombstone.
-    var version: Int64
+    package var version: Int64
     /// Zero for a tombstone.
-    var lease: Int64
+    package var lease: Int64
     /// Empty for a tombstone. Shared with requests and results, never copied byte by byte.
-    var value: [UInt8]
-    var subRevision: Int32
-    var isTombstone: Bool
+    package var value: [UInt8]
+    package var subRevision: Int32
+    package var isTombstone: Bool
 
-    var revision: Revision { Revision(main: modRevision, sub: subRevision) }
+    package var revision: Revision { Revision(main: modRevision, sub: subRevision) }
 
-    static func tombstone(at revision: Revision) -> KeyHistoryEntry {
+    package static func tombstone(at revision: Revision) -> KeyHistoryEntry {
         KeyHistoryEntry(
             modRevision: revision.main, createRevision: 0, version: 0, lease: 0, value: [],
             subRevision: revision.sub, isTombstone: true)
     }
 
-    func keyValue(key: [UInt8]) -> KeyValue {
+    package func keyValue(key: [UInt8]) -> KeyValue {
         KeyValue(
             key: key, createRevision: createRevision, modRevision: modRevision, version: version,
             value: value, lease: lease)
     }
 
     /// What a watcher sees for this change (a tombstone shows only the key and its revision).
-    func eventKeyValue(key: [UInt8]) -> KeyValue {
+    package func eventKeyValue(key: [UInt8]) -> KeyValue {
         isTombstone ? KeyValue(key: key, modRevision: modRevision) : keyValue(key: key)
     }
 }
@@ -38,23 +38,23 @@ struct KeyHistoryEntry: Sendable, Equatable {
 ///
 /// Invariants, checked where entries are added and where a snapshot is decoded: revisions strictly
 /// ascend, and a tombstone only follows a put (a key that does not exist cannot be deleted).
-struct KeyHistory: Sendable, Equatable {
-    private(set) var entries: [KeyHistoryEntry]
+package struct KeyHistory: Sendable, Equatable {
+    package private(set) var entries: [KeyHistoryEntry]
 
-    init(entries: [KeyHistoryEntry] = []) {
+    package init(entries: [KeyHistoryEntry] = []) {
         self.entries = entries
     }
 
-    var isEmpty: Bool { entries.isEmpty }
+    package var isEmpty: Bool { entries.isEmpty }
 
     /// The key's current version, or nil when it is deleted or has no retained history.
-    var live: KeyHistoryEntry? {
+    package var live: KeyHistoryEntry? {
         guard let last = entries.last, !last.isTombstone else { return nil }
         return last
     }
 
     /// The position of the newest entry whose main revision is at most `revision`.
-    func lastIndex(atOrBefore revision: Int64) -> Int? {
+    package func lastIndex(atOrBefore revision: Int64) -> Int? {
         if let last = entries.last, last.modRevision <= revision { return entries.count - 1 }
         var low = 0
         var high = entries.count
@@ -66,14 +66,14 @@ struct KeyHistory: Sendable, Equatable {
     }
 
     /// The version visible at `revision`, or nil when the key did not exist then.
-    func version(at revision: Int64) -> KeyHistoryEntry? {
+    package func version(at revision: Int64) -> KeyHistoryEntry? {
         guard let index = lastIndex(atOrBefore: revision) else { return nil }
         let entry = entries[index]
         return entry.isTombstone ? nil : entry
     }
 
     /// The position of the entry written at exactly `revision`.
-    func index(of revision: Revision) -> Int? {
+    package func index(of revision: Revision) -> Int? {
         var low = 0
         var high = entries.count
         while low < high {
@@ -85,7 +85,7 @@ struct KeyHistory: Sendable, Equatable {
         return nil
     }
 
-    mutating func append(_ entry: KeyHistoryEntry) {
+    package mutating func append(_ entry: KeyHistoryEntry) {
         if let last = entries.last {
             precondition(
                 last.revision < entry.revision,
@@ -101,7 +101,7 @@ struct KeyHistory: Sendable, Equatable {
     /// does: every entry at or below it except the newest, and that one too when it is a tombstone
     /// older than `compactRevision` (a tombstone at exactly that revision stays, so a watch starting
     /// there still sees the delete). Returns the approximate bytes freed.
-    mutating func compact(at compactRevision: Int64) -> Int {
+    package mutating func compact(at compactRevision: Int64) -> Int {
         guard let newestAtOrBelow = lastIndex(atOrBefore: compactRevision) else { return 0 }
         let newest = entries[newestAtOrBelow]
         let keepNewest = !newest.isTombstone || newest.modRevision == compactRevision
@@ -114,12 +114,12 @@ struct KeyHistory: Sendable, Equatable {
 }
 
 /// The approximate memory the store holds, reported as etcd's `dbSize`.
-enum StoreSizing {
+package enum StoreSizing {
     /// Fixed cost of a history entry (its fields and array slot) beside its value bytes.
-    static let entryOverheadBytes = 48
+    package static let entryOverheadBytes = 48
     /// Fixed cost of an indexed key (its history array and B-tree slot) beside its key bytes.
-    static let keyOverheadBytes = 64
+    package static let keyOverheadBytes = 64
 
-    static func bytes(of entry: KeyHistoryEntry) -> Int { entryOverheadBytes + entry.value.count }
-    static func bytes(ofKey key: [UInt8]) -> Int { keyOverheadBytes + key.count }
+    package static func bytes(of entry: KeyHistoryEntry) -> Int { entryOverheadBytes + entry.value.count }
+    package static func bytes(ofKey key: [UInt8]) -> Int { keyOverheadBytes + key.count }
 }

@@ -37,7 +37,7 @@ extension MVCCStore {
 
     /// etcd's `applyCompare`: every key in the range must satisfy the compare; when no key exists, a
     /// value compare fails and the other targets compare against zero.
-    func compareHolds(_ compare: Compare, at readRevision: Int64) -> Bool {
+    package func compareHolds(_ compare: Compare, at readRevision: Int64) -> Bool {
         var anyKey = false
         var allHold = true
         forEachVersion(in: KeyRange(key: compare.key, rangeEnd: compare.rangeEnd), at: readRevision) { _, version in
@@ -50,7 +50,7 @@ extension MVCCStore {
         return Self.compareHolds(compare, for: .tombstone(at: Revision(main: 0, sub: 0)))
     }
 
-    static func compareHolds(_ compare: Compare, for version: KeyHistoryEntry) -> Bool {
+    package static func compareHolds(_ compare: Compare, for version: KeyHistoryEntry) -> Bool {
         let order: Int
         switch compare.target {
         case .value(let value): order = ByteOrder.compare(version.value, value)

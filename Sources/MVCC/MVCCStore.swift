@@ -27,7 +27,7 @@ public struct MVCCStore: Sendable {
 
     /// Whether a compaction has happened. etcd starts its compacted revision at -1, so that a first
     /// `compact(revision: 0)` succeeds and a second one fails; this flag keeps that distinction.
-    private(set) var hasCompacted = false
+    package private(set) var hasCompacted = false
 
     /// The events produced by the most recent `apply`, in the order they happened; empty after a
     /// command that failed or wrote nothing.
@@ -40,29 +40,29 @@ public struct MVCCStore: Sendable {
     public private(set) var sizeBytes = 0
 
     /// Every key with retained history, in key order.
-    var keyIndex = OrderedMap<KeyHistory>()
+    package var keyIndex = OrderedMap<KeyHistory>()
 
     /// Granted leases by id, with the keys attached to each. Never iterated in its own (hash) order
     /// where the result is observable: `leases` and revocation sort.
-    var leaseTable: [Int64: LeaseRecord] = [:]
+    package var leaseTable: [Int64: LeaseRecord] = [:]
 
     /// Raised alarms (etcd's `alarm` bucket); see `Alarm`.
-    var alarmSet: Set<Alarm> = []
+    package var alarmSet: Set<Alarm> = []
 
     /// The cluster's members (etcd's `members` and `members_removed` buckets); see `Members.swift`.
-    var memberAttributeTable: [UInt64: MemberAttributes] = [:]
+    package var memberAttributeTable: [UInt64: MemberAttributes] = [:]
     /// The configuration in force as applied: member id to whether it is a learner.
-    var configuredMembers: [UInt64: Bool] = [:]
-    var removedMemberIDs: Set<UInt64> = []
+    package var configuredMembers: [UInt64: Bool] = [:]
+    package var removedMemberIDs: Set<UInt64> = []
 
     /// Every retained change at or after the compacted revision, in revision order, so that `events`
     /// can replay a range of revisions without visiting every key.
-    var changeLog = ChunkedLog<ChangeLogEntry>()
+    package var changeLog = ChunkedLog<ChangeLogEntry>()
 
     public init() {}
 
     /// etcd's `compactMainRev`: the oldest revision still readable, -1 before the first compaction.
-    var firstReadableRevision: Int64 { hasCompacted ? compactedRevision : -1 }
+    package var firstReadableRevision: Int64 { hasCompacted ? compactedRevision : -1 }
 
     public func lease(_ id: Int64) -> Lease? {
         leaseTable[id].map { $0.lease(id: id) }
@@ -75,25 +75,25 @@ public struct MVCCStore: Sendable {
 }
 
 /// One granted lease inside the store.
-struct LeaseRecord: Sendable, Equatable {
-    var ttlSeconds: Int64
-    var keys: Set<[UInt8]> = []
+package struct LeaseRecord: Sendable, Equatable {
+    package var ttlSeconds: Int64
+    package var keys: Set<[UInt8]> = []
 
-    func lease(id: Int64) -> Lease {
+    package func lease(id: Int64) -> Lease {
         Lease(id: id, ttlSeconds: ttlSeconds, keys: keys.sorted(by: ByteOrder.precedes))
     }
 }
 
 /// One change in `MVCCStore.changeLog`: which key changed at which revision.
-struct ChangeLogEntry: Sendable, Equatable {
-    var revision: Revision
-    var key: [UInt8]
+package struct ChangeLogEntry: Sendable, Equatable {
+    package var revision: Revision
+    package var key: [UInt8]
 }
 
 extension MVCCStore {
     /// A store from its replicated state, deriving the change log and the counters; used by the
     /// snapshot decoder, which has checked the state's invariants.
-    init(
+    package init(
         revision: Int64, compactedRevision: Int64, hasCompacted: Bool, keyIndex: OrderedMap<KeyHistory>,
         leaseTable: [Int64: LeaseRecord]
     ) {
@@ -124,13 +124,13 @@ extension MVCCStore {
     }
 
     /// Resets `lastAppliedEvents` at the start of an apply.
-    mutating func clearLastAppliedEvents() {
+    package mutating func clearLastAppliedEvents() {
         lastAppliedEvents = []
     }
 
     /// Ends a write transaction: if it changed anything, the store moves to its revision and its
     /// events become `lastAppliedEvents` (etcd's `storeTxnWrite.End`).
-    mutating func commit(_ transaction: WriteTransaction) {
+    package mutating func commit(_ transaction: WriteTransaction) {
         precondition(
             transaction.beginRevision == revision,
             "MVCCStore.commit: transaction began at \(transaction.beginRevision), store is at \(revision)")
@@ -140,16 +140,16 @@ extension MVCCStore {
         lastAppliedEvents = transaction.events
     }
 
-    mutating func recordCompaction(at compactRevision: Int64) {
+    package mutating func recordCompaction(at compactRevision: Int64) {
         compactedRevision = compactRevision
         hasCompacted = true
     }
 
-    mutating func adjustSize(by delta: Int) {
+    package mutating func adjustSize(by delta: Int) {
         sizeBytes += delta
     }
 
-    mutating func adjustKeyCount(by delta: Int) {
+    package mutating func adjustKeyCount(by delta: Int) {
         keyCount += delta
         precondition(keyCount >= 0, "MVCCStore: live key count went negative (\(keyCount))")
     }

@@ -1,8 +1,8 @@
 /// The fan-out of `OrderedMap`'s B-tree: a node holds at most this many keys before it splits.
 /// 64 keeps a node's keys within a few cache lines of references and the tree three levels deep
 /// at a hundred thousand keys.
-enum OrderedMapLayout {
-    static let nodeKeysMax = 64
+package enum OrderedMapLayout {
+    package static let nodeKeysMax = 64
 }
 
 /// An ordered map from byte-string keys to values: a B-tree of copy-on-write nodes.
@@ -13,16 +13,16 @@ enum OrderedMapLayout {
 ///
 /// Keys are never removed one by one: the store only drops keys when it compacts, and rebuilds the
 /// map then (`retainAndUpdate`), which keeps this structure to insert, update and ordered scan.
-struct OrderedMap<Value> {
+package struct OrderedMap<Value> {
     private var root = OrderedMapNode<Value>()
-    private(set) var count = 0
+    package private(set) var count = 0
 
-    init() {}
+    package init() {}
 
-    var isEmpty: Bool { count == 0 }
+    package var isEmpty: Bool { count == 0 }
 
     /// The value stored under `key`, if any.
-    func value(forKey key: [UInt8]) -> Value? {
+    package func value(forKey key: [UInt8]) -> Value? {
         var node = root
         while true {
             let position = node.position(of: key)
@@ -34,7 +34,7 @@ struct OrderedMap<Value> {
 
     /// Runs `body` on the value stored under `key`, inserting `makeValue()` first when the key is
     /// missing, and returns what `body` returned. One descent does both the lookup and the insert.
-    mutating func withValue<Result>(
+    package mutating func withValue<Result>(
         forKey key: [UInt8], insertingIfMissing makeValue: () -> Value, _ body: (inout Value) -> Result
     ) -> Result {
         makeRootUnique()
@@ -47,7 +47,7 @@ struct OrderedMap<Value> {
 
     /// Runs `body` on the value stored under `key` and returns its result, or returns nil and changes
     /// nothing when the key is missing.
-    mutating func modifyValue<Result>(forKey key: [UInt8], _ body: (inout Value) -> Result) -> Result? {
+    package mutating func modifyValue<Result>(forKey key: [UInt8], _ body: (inout Value) -> Result) -> Result? {
         guard value(forKey: key) != nil else { return nil }
         return withValue(forKey: key, insertingIfMissing: {
             preconditionFailure("OrderedMap.modifyValue: key vanished between lookup and update")
@@ -56,12 +56,12 @@ struct OrderedMap<Value> {
 
     /// Visits the entries with keys at or after `lowerBound` in ascending key order until `body`
     /// returns false.
-    func forEach(from lowerBound: [UInt8], _ body: (_ key: [UInt8], _ value: Value) -> Bool) {
+    package func forEach(from lowerBound: [UInt8], _ body: (_ key: [UInt8], _ value: Value) -> Bool) {
         _ = root.visit(from: lowerBound, body)
     }
 
     /// Visits every entry in ascending key order.
-    func forEach(_ body: (_ key: [UInt8], _ value: Value) -> Void) {
+    package func forEach(_ body: (_ key: [UInt8], _ value: Value) -> Void) {
         _ = root.visit(from: nil) { key, value in
             body(key, value)
             return true
@@ -70,7 +70,7 @@ struct OrderedMap<Value> {
 
     /// Lets `update` change every value in key order and drops the entries it returns false for.
     /// Costs O(n) and rebuilds the tree, which is what compaction wants.
-    mutating func retainAndUpdate(_ update: (_ key: [UInt8], _ value: inout Value) -> Bool) {
+    package mutating func retainAndUpdate(_ update: (_ key: [UInt8], _ value: inout Value) -> Bool) {
         var kept: [([UInt8], Value)] = []
         kept.reserveCapacity(count)
         forEach { key, value in kept.append((key, value)) }
@@ -81,7 +81,7 @@ struct OrderedMap<Value> {
     }
 
     /// Inserts `key`, which must sort after every key already present (used when rebuilding).
-    mutating func appendInOrder(_ key: [UInt8], _ value: Value) {
+    package mutating func appendInOrder(_ key: [UInt8], _ value: Value) {
         withValue(forKey: key, insertingIfMissing: { value }, { _ in })
     }
 
@@ -91,7 +91,7 @@ struct OrderedMap<Value> {
 
     /// Checks the B-tree's structural invariants, for tests: keys strictly ascending across the whole
     /// tree, no node over `nodeKeysMax`, every leaf at the same depth, and `count` right.
-    func structuralViolations() -> [String] {
+    package func structuralViolations() -> [String] {
         var violations: [String] = []
         var previous: [UInt8]?
         var seen = 0
@@ -118,19 +118,19 @@ extension OrderedMap: Sendable where Value: Sendable {}
 /// `@unchecked Sendable`: a node is only written while its owner holds the sole reference (every
 /// write path checks `isKnownUniquelyReferenced` and copies otherwise), so a node reachable from two
 /// map values, and so possibly from two threads, is never mutated.
-final class OrderedMapNode<Value>: @unchecked Sendable {
-    var keys: [[UInt8]] = []
-    var values: [Value] = []
-    var children: [OrderedMapNode<Value>] = []
+package final class OrderedMapNode<Value>: @unchecked Sendable {
+    package var keys: [[UInt8]] = []
+    package var values: [Value] = []
+    package var children: [OrderedMapNode<Value>] = []
 
     /// The right half of a node that overflowed, and the entry that now separates the halves.
-    struct Split {
+    package struct Split {
         var key: [UInt8]
         var value: Value
         var right: OrderedMapNode<Value>
     }
 
-    init() {}
+    package init() {}
 
     private init(keys: [[UInt8]], values: [Value], children: [OrderedMapNode<Value>]) {
         self.keys = keys
@@ -139,19 +139,19 @@ final class OrderedMapNode<Value>: @unchecked Sendable {
     }
 
     /// A new root above an old root that split.
-    convenience init(splitRoot left: OrderedMapNode<Value>, _ split: Split) {
+    package convenience init(splitRoot left: OrderedMapNode<Value>, _ split: Split) {
         self.init(keys: [split.key], values: [split.value], children: [left, split.right])
     }
 
-    var isLeaf: Bool { children.isEmpty }
+    package var isLeaf: Bool { children.isEmpty }
 
-    func copy() -> OrderedMapNode<Value> {
+    package func copy() -> OrderedMapNode<Value> {
         OrderedMapNode(keys: keys, values: values, children: children)
     }
 
     /// Where `key` is, or where it would be inserted, by binary search.
     @inline(__always)
-    func position(of key: [UInt8]) -> (index: Int, found: Bool) {
+    package func position(of key: [UInt8]) -> (index: Int, found: Bool) {
         var low = 0
         var high = keys.count
         while low < high {
@@ -170,7 +170,7 @@ final class OrderedMapNode<Value>: @unchecked Sendable {
 
     /// Updates or inserts under `key` in this subtree; the caller has made this node unique. Returns
     /// the split when this node overflowed, for the parent to absorb.
-    func upsert<Result>(
+    package func upsert<Result>(
         _ key: [UInt8], makeValue: () -> Value, body: (inout Value) -> Result,
         result: inout Result?, count: inout Int
     ) -> Split? {
@@ -216,7 +216,7 @@ final class OrderedMapNode<Value>: @unchecked Sendable {
 
     /// In-order visit of the entries at or after `lowerBound` (all entries when nil); returns false
     /// once `body` asked to stop.
-    func visit(from lowerBound: [UInt8]?, _ body: (_ key: [UInt8], _ value: Value) -> Bool) -> Bool {
+    package func visit(from lowerBound: [UInt8]?, _ body: (_ key: [UInt8], _ value: Value) -> Bool) -> Bool {
         var start = 0
         var startsOnExactKey = false
         if let lowerBound {
@@ -237,7 +237,7 @@ final class OrderedMapNode<Value>: @unchecked Sendable {
         return true
     }
 
-    func collectShape(depth: Int, leafDepths: inout Set<Int>, violations: inout [String], isRoot: Bool) {
+    package func collectShape(depth: Int, leafDepths: inout Set<Int>, violations: inout [String], isRoot: Bool) {
         if keys.count > OrderedMapLayout.nodeKeysMax { violations.append("node with \(keys.count) keys") }
         if !isRoot && keys.isEmpty { violations.append("empty non-root node at depth \(depth)") }
         if keys.count != values.count { violations.append("\(keys.count) keys but \(values.count) values") }

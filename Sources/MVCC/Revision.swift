@@ -1,10 +1,10 @@
 /// A position in the store's history, etcd's `revision{main, sub}`: `main` is the store revision a
 /// command wrote at, and `sub` numbers the changes that one command made, from 0.
-struct Revision: Comparable, Hashable, Sendable {
-    var main: Int64
-    var sub: Int32
+package struct Revision: Comparable, Hashable, Sendable {
+    package var main: Int64
+    package var sub: Int32
 
-    static func < (left: Revision, right: Revision) -> Bool {
+    package static func < (left: Revision, right: Revision) -> Bool {
         left.main != right.main ? left.main < right.main : left.sub < right.sub
     }
 }

@@ -2,24 +2,24 @@ import Bytes
 
 /// The primitives of the command and snapshot formats: LEB128 varints (`Bytes`) (signed values zig-zag
 /// encoded, so small negative revisions stay short), single bytes, and length-prefixed byte strings.
-struct WireWriter {
-    private(set) var bytes: [UInt8] = []
+package struct WireWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(reservingCapacity capacity: Int = 0) {
+    package init(reservingCapacity capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func writeByte(_ byte: UInt8) { bytes.append(byte) }
+    package mutating func writeByte(_ byte: UInt8) { bytes.append(byte) }
 
-    mutating func writeUnsigned(_ value: UInt64) { bytes.appendVarint(value) }
+    package mutating func writeUnsigned(_ value: UInt64) { bytes.appendVarint(value) }
 
-    mutating func writeSigned(_ value: Int64) { bytes.appendZigZag(value) }
+    package mutating func writeSigned(_ value: Int64) { bytes.appendZigZag(value) }
 
-    mutating func writeCount(_ count: Int) { writeUnsigned(UInt64(count)) }
+    package mutating func writeCount(_ count: Int) { writeUnsigned(UInt64(count)) }
 
-    mutating func writeBool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    package mutating func writeBool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
-    mutating func writeBytes(_ data: [UInt8]) {
+    package mutating func writeBytes(_ data: [UInt8]) {
         writeCount(data.count)
         bytes.append(contentsOf: data)
     }
@@ -44,24 +44,24 @@ public enum WireFormatError: Error, Equatable, Sendable {
 /// Reads what `WireWriter` wrote. Every read checks the bytes left first, and every length is
 /// checked against the bytes left before anything is allocated, so no input can trap it or make it
 /// allocate more than the input's size.
-struct WireReader {
+package struct WireReader {
     private let bytes: [UInt8]
     private(set) var offset = 0
 
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset == bytes.count }
+    package var remaining: Int { bytes.count - offset }
+    package var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func readByte() throws(WireFormatError) -> UInt8 {
+    package mutating func readByte() throws(WireFormatError) -> UInt8 {
         guard offset < bytes.count else { throw .truncated(offset: offset) }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func readUnsigned() throws(WireFormatError) -> UInt64 {
+    package mutating func readUnsigned() throws(WireFormatError) -> UInt64 {
         switch Varint.decode(bytes, at: offset) {
         case .value(let value, let length):
             offset += length
@@ -71,17 +71,17 @@ struct WireReader {
         }
     }
 
-    mutating func readSigned() throws(WireFormatError) -> Int64 { Varint.zigZagDecoded(try readUnsigned()) }
+    package mutating func readSigned() throws(WireFormatError) -> Int64 { Varint.zigZagDecoded(try readUnsigned()) }
 
     /// A count of items that each take at least one byte, so it cannot exceed the bytes left.
-    mutating func readCount() throws(WireFormatError) -> Int {
+    package mutating func readCount() throws(WireFormatError) -> Int {
         let start = offset
         let count = try readUnsigned()
         guard count <= UInt64(remaining) else { throw .lengthOutOfBounds(count, offset: start) }
         return Int(count)
     }
 
-    mutating func readBool() throws(WireFormatError) -> Bool {
+    package mutating func readBool() throws(WireFormatError) -> Bool {
         let start = offset
         switch try readByte() {
         case 0: return false
@@ -90,14 +90,14 @@ struct WireReader {
         }
     }
 
-    mutating func readBytes() throws(WireFormatError) -> [UInt8] {
+    package mutating func readBytes() throws(WireFormatError) -> [UInt8] {
         let count = try readCount()
         defer { offset += count }
         return Array(bytes[offset..<(offset + count)])
     }
 
     /// A byte that must be one of `0..<caseCount`.
-    mutating func readTag(caseCount: UInt8) throws(WireFormatError) -> UInt8 {
+    package mutating func readTag(caseCount: UInt8) throws(WireFormatError) -> UInt8 {
         let start = offset
         let tag = try readByte()
         guard tag < caseCount else { throw .invalidTag(tag, offset: start) }
@@ -105,7 +105,7 @@ struct WireReader {
     }
 
     /// A flags byte that may only use the low `flagCount` bits.
-    mutating func readFlags(flagCount: Int) throws(WireFormatError) -> UInt8 {
+    package mutating func readFlags(flagCount: Int) throws(WireFormatError) -> UInt8 {
         let start = offset
         let flags = try readByte()
         guard flags >> flagCount == 0 else { throw .invalidTag(flags, offset: start) }

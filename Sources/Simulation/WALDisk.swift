@@ -9,25 +9,25 @@ import Storage
 /// everything the model had synced, and what it recovered becomes the model. A seed replays
 /// exactly: the directory's faults come from its own seeded generator, and the log prepares its
 /// segments inline (`SegmentPreparer`).
-final class WALDisk<HardState: Sendable & Equatable & DurableCoding> {
+package final class WALDisk<HardState: Sendable & Equatable & DurableCoding> {
     /// Small segments, so a run rotates, releases and recycles them many times.
-    static var segmentBytes: Int { 16 << 10 }
+    package static var segmentBytes: Int { 16 << 10 }
 
-    let directory: FaultyDirectory
+    package let directory: FaultyDirectory
     private(set) var storage: DiskStorage<HardState>
     private let initial: HardState
 
-    init(seed: UInt64, initial: HardState) throws(StorageError) {
+    package init(seed: UInt64, initial: HardState) throws(StorageError) {
         directory = FaultyDirectory(seed: seed)
         self.initial = initial
         storage = try DiskStorage(directory: directory, initial: initial, segmentBytesMax: Self.segmentBytes, deterministic: true)
     }
 
-    func write(_ request: PersistRequest<HardState>) throws(StorageError) { try storage.write(request) }
-    func sync() throws(StorageError) { try storage.sync() }
+    package func write(_ request: PersistRequest<HardState>) throws(StorageError) { try storage.write(request) }
+    package func sync() throws(StorageError) { try storage.sync() }
 
     /// A power cut, then recovery as the next process runs it: what the disk holds now.
-    func crashAndRecover() throws(StorageError) -> DurableState<HardState> {
+    package func crashAndRecover() throws(StorageError) -> DurableState<HardState> {
         directory.crash()
         storage = try DiskStorage(directory: directory, initial: initial, segmentBytesMax: Self.segmentBytes, deterministic: true)
         return storage.durableState
@@ -36,7 +36,7 @@ final class WALDisk<HardState: Sendable & Equatable & DurableCoding> {
     /// What recovery lost or invented, given what was synced and what was written since; nil when
     /// `recovered` is a state the crash could have left. A crash may keep any prefix of the writes
     /// since the last sync, so an entry counts as lost only if no such write could have removed it.
-    static func lossAfterCrash(
+    package static func lossAfterCrash(
         synced: DurableState<HardState>, unsynced: [PersistRequest<HardState>], recovered: DurableState<HardState>
     ) -> String? {
         let recoveredSnapshot = recovered.snapshot?.metadata.index ?? 0

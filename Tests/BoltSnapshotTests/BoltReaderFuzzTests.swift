@@ -1,4 +1,4 @@
-@testable import BoltSnapshot
+import BoltSnapshot
 import Bytes
 import XCTest
 

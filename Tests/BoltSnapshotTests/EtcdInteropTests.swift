@@ -1,4 +1,4 @@
-@testable import BoltSnapshot
+import BoltSnapshot
 import Foundation
 import XCTest
 

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Linearizability
+import Linearizability
 
 /// The search's internal structures, which the end-to-end tests exercise only indirectly.
 @Suite struct SearchStructureTests {

@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// The log encoding of commands: exact round trips, and no trap on any input.

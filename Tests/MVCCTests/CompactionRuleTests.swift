@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// Compaction (etcd `mvcc/kvstore.go` `updateCompactRev`, `mvcc/key_index.go` `compact`/`doCompact`,

@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// The member table: configuration entries, published attributes, removed ids, snapshots.

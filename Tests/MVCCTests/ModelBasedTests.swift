@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// `MVCCStore` against `ReferenceModel` over seeded random command sequences: every outcome, every

@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// The B-tree behind the key index, against a sorted array as reference.

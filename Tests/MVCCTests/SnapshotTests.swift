@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// Snapshots: exact round trips, identical behaviour after restore, and no trap on any input.

@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// Test shorthand: a string's UTF-8 bytes.

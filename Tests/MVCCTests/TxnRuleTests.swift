@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// Transactions (etcd `etcdserver/apply.go` `Txn`, `compareToPath`, `applyCompare`, `compareKV`,

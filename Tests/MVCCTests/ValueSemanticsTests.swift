@@ -1,4 +1,4 @@
-@testable import MVCC
+import MVCC
 import Testing
 
 /// `MVCCStore` is a value even though its key index shares B-tree nodes between copies.

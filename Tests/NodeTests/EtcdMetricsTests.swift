@@ -1,4 +1,4 @@
-@testable import EtcdServer
+import EtcdServer
 import Testing
 
 /// `/metrics` speaks etcd's names, types and label values.

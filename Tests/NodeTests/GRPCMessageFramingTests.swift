@@ -1,4 +1,4 @@
-@testable import EtcdServer
+import EtcdServer
 import NIOCore
 import Testing
 

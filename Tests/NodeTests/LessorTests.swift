@@ -1,5 +1,5 @@
 import Testing
-@testable import EtcdServer
+import EtcdServer
 
 /// Lease expiry: in deadline order, renewals honoured, a revocation retried, and the cost in
 /// proportion to what expires.

@@ -6,7 +6,7 @@ import Raft
 import RaftWire
 import Foundation
 import Testing
-@testable import Node
+import Node
 
 /// What a peer connection accepts: a hello first, frames only from the sender the hello named,
 /// and a first frame no larger than a hello can be.

@@ -1,6 +1,6 @@
 import EtcdAPI
 import Foundation
-@testable import EtcdServer
+import EtcdServer
 import MVCC
 import Testing
 

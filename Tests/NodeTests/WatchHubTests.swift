@@ -2,7 +2,7 @@ import EtcdAPI
 import Foundation
 import MVCC
 import Testing
-@testable import EtcdServer
+import EtcdServer
 
 /// Watches on one node: start revisions, history replay, duplicate ids, compaction, and the byte
 /// bound on a slow client.

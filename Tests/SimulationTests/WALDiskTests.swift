@@ -1,7 +1,7 @@
 import ConsensusCore
 import Raft
 import RaftTestKit
-@testable import Simulation
+import Simulation
 import Testing
 
 /// Runs whose nodes keep their log in the node's own write-ahead log over a faulty disk

@@ -3,10 +3,10 @@ import NIOCore
 /// gRPC's message framing over HTTP/2 DATA frames: each message is a one-byte compression flag, a
 /// four-byte big-endian length, then the message. Pure: it reads and writes `ByteBuffer`s and never
 /// consumes a partial message, however the bytes arrive.
-enum GRPCMessageFraming {
-    static let prefixBytes = 5
+package enum GRPCMessageFraming {
+    package static let prefixBytes = 5
 
-    enum DeframingError: Error, Equatable {
+    package enum DeframingError: Error, Equatable {
         /// The client compressed a message; this server offers no compression, so it never asked.
         case compressed
         /// A message longer than the server accepts (etcd's --max-request-bytes plus gRPC slack).
@@ -14,7 +14,7 @@ enum GRPCMessageFraming {
     }
 
     /// Takes the next whole message off the front of `buffer`, or nil if it has not all arrived.
-    static func nextMessage(from buffer: inout ByteBuffer, messageBytesMax: Int) throws(DeframingError) -> ByteBuffer? {
+    package static func nextMessage(from buffer: inout ByteBuffer, messageBytesMax: Int) throws(DeframingError) -> ByteBuffer? {
         guard let flag = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
               let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self) else { return nil }
         guard flag == 0 else { throw .compressed }
@@ -25,7 +25,7 @@ enum GRPCMessageFraming {
     }
 
     /// Frames `message` for a DATA frame.
-    static func frame(_ message: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+    package static func frame(_ message: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: prefixBytes + message.count)
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt32(message.count))
@@ -35,7 +35,7 @@ enum GRPCMessageFraming {
 
     /// The grpc-message trailer is percent-encoded: printable ASCII other than '%' passes, every
     /// other byte of the UTF-8 becomes %XX (gRPC's PROTOCOL-HTTP2 spec).
-    static func percentEncoded(_ message: String) -> String {
+    package static func percentEncoded(_ message: String) -> String {
         var encoded = ""
         for byte in message.utf8 {
             if byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "%") {

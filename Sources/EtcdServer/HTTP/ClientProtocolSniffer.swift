@@ -4,24 +4,24 @@ import NIOCore
 /// `/version` and the like. This handler waits for a connection's first bytes, picks the
 /// protocol from them (an HTTP/2 connection opens with "PRI * HTTP/2.0"), builds the pipeline
 /// for it behind itself, hands it the bytes, and leaves.
-final class ClientProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+package final class ClientProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias InboundOut = ByteBuffer
 
     /// Bytes that decide: the HTTP/2 preface's first four, "PRI ".
-    static let decidingBytes = 4
-    static let http2Start = Array("PRI ".utf8)
+    package static let decidingBytes = 4
+    package static let http2Start = Array("PRI ".utf8)
 
-    let configureHTTP2: (Channel) throws -> Void
-    let configureHTTP1: (Channel) throws -> Void
+    package let configureHTTP2: (Channel) throws -> Void
+    package let configureHTTP1: (Channel) throws -> Void
     private var buffered: ByteBuffer?
 
-    init(configureHTTP2: @escaping (Channel) throws -> Void, configureHTTP1: @escaping (Channel) throws -> Void) {
+    package init(configureHTTP2: @escaping (Channel) throws -> Void, configureHTTP1: @escaping (Channel) throws -> Void) {
         self.configureHTTP2 = configureHTTP2
         self.configureHTTP1 = configureHTTP1
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if buffered == nil {
             buffered = bytes

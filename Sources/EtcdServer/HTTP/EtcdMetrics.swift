@@ -7,27 +7,43 @@ import Synchronization
 /// request path nothing. Counted as they happen: `leaderChangesSeen` (once per change),
 /// `proposalsFailed` (once per failed write) and `walFsyncDurations` (once per log sync, which
 /// serves a whole batch of writes).
-final class EtcdMetrics: Sendable {
+package final class EtcdMetrics: Sendable {
     /// What a scrape reads from the node, on its loop.
-    struct Sample: Sendable {
-        var hasLeader: Bool
-        var isLeader: Bool
-        var committedIndex: UInt64
-        var appliedIndex: UInt64
-        var pendingProposals: Int
-        var storeBytes: Int
-        var quotaBytes: Int
-        var watchers = 0
-        var slowWatchers = 0
-        var droppedPeerFrames = 0
+    package struct Sample: Sendable {
+        package var hasLeader: Bool
+        package var isLeader: Bool
+        package var committedIndex: UInt64
+        package var appliedIndex: UInt64
+        package var pendingProposals: Int
+        package var storeBytes: Int
+        package var quotaBytes: Int
+        package var watchers = 0
+        package var slowWatchers = 0
+        package var droppedPeerFrames = 0
+
+        package init(
+            hasLeader: Bool, isLeader: Bool, committedIndex: UInt64, appliedIndex: UInt64, pendingProposals: Int,
+            storeBytes: Int, quotaBytes: Int, watchers: Int = 0, slowWatchers: Int = 0, droppedPeerFrames: Int = 0
+        ) {
+            self.hasLeader = hasLeader
+            self.isLeader = isLeader
+            self.committedIndex = committedIndex
+            self.appliedIndex = appliedIndex
+            self.pendingProposals = pendingProposals
+            self.storeBytes = storeBytes
+            self.quotaBytes = quotaBytes
+            self.watchers = watchers
+            self.slowWatchers = slowWatchers
+            self.droppedPeerFrames = droppedPeerFrames
+        }
     }
 
-    let registry = PrometheusCollectorRegistry()
-    let leaderChangesSeen: Counter
-    let proposalsFailed: Counter
-    let walFsyncDurations: DurationHistogram
-    let backendCommitDurations: DurationHistogram
-    let slowApplies: Counter
+    package let registry = PrometheusCollectorRegistry()
+    package let leaderChangesSeen: Counter
+    package let proposalsFailed: Counter
+    package let walFsyncDurations: DurationHistogram
+    package let backendCommitDurations: DurationHistogram
+    package let slowApplies: Counter
     private let heartbeatFailures: Counter
     /// The transport's count at the last scrape, so the counter moves by what was dropped since.
     private let heartbeatFailuresReported = Mutex(0)
@@ -44,7 +60,7 @@ final class EtcdMetrics: Sendable {
     private let storeSizeInUse: Gauge
     private let quota: Gauge
 
-    init(memberID: UInt64, serverVersion: String) {
+    package init(memberID: UInt64, serverVersion: String) {
         let clusterVersion = serverVersion.split(separator: ".").prefix(2).joined(separator: ".")
         // Info gauges: always 1, the information is in the label.
         for (name, label, value, help) in [
@@ -82,7 +98,7 @@ final class EtcdMetrics: Sendable {
     }
 
     /// The round-trip histogram to `peer` (etcd's buckets: 0.1 ms doubling to 3.2768 s).
-    func peerRoundTrip(to peer: UInt64) -> DurationHistogram {
+    package func peerRoundTrip(to peer: UInt64) -> DurationHistogram {
         peerRoundTrips.withLock { histograms in
             if let histogram = histograms[peer] { return histogram }
             let histogram = registry.makeDurationHistogram(
@@ -100,7 +116,7 @@ final class EtcdMetrics: Sendable {
     }
 
     /// The exposition text with `sample`'s values.
-    func render(_ sample: Sample) -> [UInt8] {
+    package func render(_ sample: Sample) -> [UInt8] {
         hasLeader.set(to: sample.hasLeader ? 1 : 0)
         isLeader.set(to: sample.isLeader ? 1 : 0)
         committed.set(to: Double(sample.committedIndex))

@@ -20,13 +20,13 @@ public enum WatchFault: String, Sendable, CaseIterable {
     case early
     case progressAhead = "progress-ahead"
 
-    static let environmentVariable = "SYNOD_WATCH_FAULT"
-    static let period = 5
+    package static let environmentVariable = "SYNOD_WATCH_FAULT"
+    package static let period = 5
     /// How far ahead `progressAhead` claims to be.
-    static let progressAheadRevisions: Int64 = 10
+    package static let progressAheadRevisions: Int64 = 10
 
     /// The fault the environment asks for; nil (and a warning from the caller) for an unknown name.
-    static func fromEnvironment() -> (fault: WatchFault?, unknown: String?) {
+    package static func fromEnvironment() -> (fault: WatchFault?, unknown: String?) {
         guard let name = ProcessInfo.processInfo.environment[environmentVariable], !name.isEmpty else { return (nil, nil) }
         guard let fault = WatchFault(rawValue: name) else { return (nil, name) }
         return (fault, nil)

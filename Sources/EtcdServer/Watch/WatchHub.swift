@@ -7,50 +7,50 @@ import MVCC
 /// The guarantees are etcd's (api_guarantees.md): a watcher gets every matching event from its
 /// start revision on (never one below it), in revision order, each once, with all of one
 /// revision's events in one reply, until it is canceled or its revision is compacted.
-final class WatchHub {
+package final class WatchHub {
     /// Events replayed per watcher per loop iteration (whole revisions: more when one revision is
     /// larger), so one watch of a long history cannot stall the loop.
-    static let catchUpEventsPerWatcherMax = 1000
+    package static let catchUpEventsPerWatcherMax = 1000
     /// Events replayed per loop iteration over all watchers.
-    static let catchUpEventsPerIterationMax = 10_000
+    package static let catchUpEventsPerIterationMax = 10_000
     /// Changes looked at per watcher, and over all watchers, per loop iteration: a watcher of a
     /// narrow range far behind scans every key's changes, most of which it does not want.
-    static let catchUpScanPerWatcherMax = 10_000
-    static let catchUpScanPerIterationMax = 100_000
+    package static let catchUpScanPerWatcherMax = 10_000
+    package static let catchUpScanPerIterationMax = 100_000
     /// Watchers on this node, over all streams.
-    static let watchersMax = 100_000
+    package static let watchersMax = 100_000
     /// etcd's default progress-notify interval.
-    static let progressInterval: Duration = .seconds(600)
+    package static let progressInterval: Duration = .seconds(600)
 
-    let fault: WatchFault?
+    package let fault: WatchFault?
     private var streams: [ObjectIdentifier: WatchStream] = [:]
-    private(set) var watcherCount = 0
+    package private(set) var watcherCount = 0
     /// Watchers replaying history, in the order they get their turn.
     private var unsynced: [(stream: ObjectIdentifier, id: Int64)] = []
     /// Watchers behind the store, replaying from it (etcd's slow watchers).
-    var unsyncedCount: Int { unsynced.count }
+    package var unsyncedCount: Int { unsynced.count }
     /// The revision of the last events dispatched: where synced watchers stand.
     private var lastRevision: Int64 = 0
 
     /// Now, from the service's environment (virtual time in the simulator).
-    let clock: @Sendable () -> ContinuousClock.Instant
+    package let clock: @Sendable () -> ContinuousClock.Instant
 
-    init(fault: WatchFault? = nil, clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+    package init(fault: WatchFault? = nil, clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.fault = fault
         self.clock = clock
     }
 
-    func add(_ stream: WatchStream) { streams[ObjectIdentifier(stream)] = stream }
+    package func add(_ stream: WatchStream) { streams[ObjectIdentifier(stream)] = stream }
 
-    func isRegistered(_ stream: WatchStream) -> Bool { streams[ObjectIdentifier(stream)] != nil }
+    package func isRegistered(_ stream: WatchStream) -> Bool { streams[ObjectIdentifier(stream)] != nil }
 
-    func remove(_ stream: WatchStream) {
+    package func remove(_ stream: WatchStream) {
         stream.closed = true
         if streams.removeValue(forKey: ObjectIdentifier(stream)) != nil { watcherCount -= stream.watchers.count }
         stream.watchers.removeAll()
     }
 
-    func closeAll() {
+    package func closeAll() {
         for stream in streams.values {
             stream.closed = true
             stream.finish()
@@ -59,7 +59,7 @@ final class WatchHub {
         watcherCount = 0
     }
 
-    func create(_ request: Etcdserverpb_WatchCreateRequest, on stream: WatchStream, store: MVCCStore) {
+    package func create(_ request: Etcdserverpb_WatchCreateRequest, on stream: WatchStream, store: MVCCStore) {
         let revision = store.revision
         let key = request.key.bytes
         let rangeEnd = request.rangeEnd.bytes
@@ -99,7 +99,7 @@ final class WatchHub {
         if !synced { unsynced.append((ObjectIdentifier(stream), id)) }
     }
 
-    func cancel(_ watchID: Int64, on stream: WatchStream, revision: Int64) {
+    package func cancel(_ watchID: Int64, on stream: WatchStream, revision: Int64) {
         guard stream.watchers.removeValue(forKey: watchID) != nil else { return }
         watcherCount -= 1
         stream.send(.canceled(watchID: watchID, revision: revision))
@@ -107,7 +107,7 @@ final class WatchHub {
 
     /// A client's progress request: the current revision, once every watcher on the stream has
     /// caught up (etcd 3.5 answers only then, with watch id -1, so the revision is a safe bookmark).
-    func requestProgress(on stream: WatchStream, revision: Int64) {
+    package func requestProgress(on stream: WatchStream, revision: Int64) {
         stream.progressRequested = true
         answerProgressRequest(on: stream, revision: revision)
     }
@@ -127,7 +127,7 @@ final class WatchHub {
 
     /// Fans one applied command's events out to the synced watchers that want them. A watcher
     /// whose stream is full stops here and replays from this revision once the client has read.
-    func dispatch(_ events: [Event], revision: Int64) {
+    package func dispatch(_ events: [Event], revision: Int64) {
         lastRevision = revision
         guard !events.isEmpty, watcherCount > 0 else { return }
         let now = clock()
@@ -157,7 +157,7 @@ final class WatchHub {
     }
 
     /// Replays history to watchers behind the store, a bounded amount per call, in turn.
-    func catchUp(store: MVCCStore) {
+    package func catchUp(store: MVCCStore) {
         guard !unsynced.isEmpty else { return }
         var budget = Self.catchUpEventsPerIterationMax
         var scanBudget = Self.catchUpScanPerIterationMax
@@ -208,7 +208,7 @@ final class WatchHub {
     }
 
     /// Progress notifications for watchers that asked for them and heard nothing for a while.
-    func sendProgress(now: ContinuousClock.Instant, revision: Int64) {
+    package func sendProgress(now: ContinuousClock.Instant, revision: Int64) {
         for stream in streams.values where stream.hasRoom {
             let due = stream.watchers.values.filter { $0.progressNotify && $0.synced && now - $0.lastSent >= Self.progressInterval }.map(\.id)
             for id in due {
@@ -219,7 +219,7 @@ final class WatchHub {
     }
 
     /// The store was replaced by a snapshot: every synced watcher replays from where it was.
-    func storeReplaced() {
+    package func storeReplaced() {
         for (streamKey, stream) in streams {
             let synced = stream.watchers.values.filter(\.synced).map(\.id)
             for id in synced {

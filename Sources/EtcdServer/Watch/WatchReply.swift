@@ -19,25 +19,25 @@ public enum WatchReply: Sendable, Equatable {
     case progress(watchID: Int64, revision: Int64)
 
     /// What the reply holds in memory, roughly: what the stream's byte bound counts.
-    var sizeBytes: Int {
+    package var sizeBytes: Int {
         guard case .events(_, _, let events, let withPrevious, _) = self else { return Self.overheadBytes }
         return events.reduce(Self.overheadBytes) { $0 + Self.sizeBytes(of: $1, withPrevious: withPrevious) }
     }
 
-    static func sizeBytes(of event: Event, withPrevious: Bool) -> Int {
+    package static func sizeBytes(of event: Event, withPrevious: Bool) -> Int {
         var bytes = eventOverheadBytes + event.kv.key.count + event.kv.value.count
         if withPrevious, let previous = event.previous { bytes += previous.key.count + previous.value.count }
         return bytes
     }
 
     /// Header, ids and framing of one response; of one event.
-    static let overheadBytes = 64
-    static let eventOverheadBytes = 48
+    package static let overheadBytes = 64
+    package static let eventOverheadBytes = 48
 
     /// The protobuf responses for this reply: one, or several `fragment` pieces when the watch
     /// asked for fragmentation and the events exceed `fragmentBytesMax` (etcd splits at its
     /// --max-request-bytes). Every piece but the last has `fragment` set.
-    func responses(header: Etcdserverpb_ResponseHeader, fragmentBytesMax: Int) -> [Etcdserverpb_WatchResponse] {
+    package func responses(header: Etcdserverpb_ResponseHeader, fragmentBytesMax: Int) -> [Etcdserverpb_WatchResponse] {
         var response = Etcdserverpb_WatchResponse()
         response.header = header
         switch self {

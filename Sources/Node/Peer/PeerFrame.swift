@@ -12,7 +12,7 @@ import Storage
 /// the buffer, so a frame split across reads is never half-consumed.
 public enum PeerFrame {
     public static let version: UInt8 = 1
-    static let headerBytes = 9
+    package static let headerBytes = 9
     /// A frame larger than this is refused before any allocation: an append of 1,000 1.5 MiB entries
     /// is about what the engine's per-message byte bound allows, with room to spare.
     public static let frameBytesMax = 96 << 20
@@ -62,19 +62,21 @@ public enum PeerFrame {
 
 /// `PeerFrame` as a NIO decoder. The first frame is held to `helloFrameBytesMax`; the handler after
 /// it closes the connection unless that frame is a valid hello.
-struct PeerFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = [UInt8]
+package struct PeerFrameDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = [UInt8]
 
     private var bytesMax = PeerFrame.helloFrameBytesMax
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package init() {}
+
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let payload = try PeerFrame.decode(&buffer, bytesMax: bytesMax) else { return .needMoreData }
         bytesMax = PeerFrame.frameBytesMax
         context.fireChannelRead(wrapInboundOut(payload))
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    package mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         try decode(context: context, buffer: &buffer)
     }
 }

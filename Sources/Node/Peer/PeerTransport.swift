@@ -28,14 +28,14 @@ public struct PeerAddress: Sendable, Equatable {
 public final class PeerTransport<Message: WireCodable & EngineMessage>: @unchecked Sendable {
     public typealias Envelope = PeerEnvelope<Message>
 
-    let selfID: NodeID
-    let group: MultiThreadedEventLoopGroup
+    package let selfID: NodeID
+    package let group: MultiThreadedEventLoopGroup
     /// The one event loop every peer connection lives on; the replica loop runs here too, so what
     /// it sends is written to the socket without a hop to another thread.
     public let eventLoop: EventLoop
-    let logger: Logger
-    let onReceive: @Sendable (Envelope) -> Void
-    let clientURLs: [String]
+    package let logger: Logger
+    package let onReceive: @Sendable (Envelope) -> Void
+    package let clientURLs: [String]
     /// The cluster this node belongs to; nil for a member joining an existing cluster
     /// (`--initial-cluster-state existing`) until the first peer's hello tells it, since the id
     /// derives from the founding members, which the joiner need not know.
@@ -73,7 +73,7 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
 
     /// Called by a connection's handler with the cluster id a hello names: true if it is this
     /// cluster's. A joining member without one adopts the first it hears and starts dialling.
-    func admits(clusterID claimed: UInt64) -> Bool {
+    package func admits(clusterID claimed: UInt64) -> Bool {
         let (admitted, adopted): (Bool, Bool) = clusterIdentity.withLock { known in
             if let known { return (known == claimed, false) }
             known = claimed
@@ -174,25 +174,25 @@ public final class PeerTransport<Message: WireCodable & EngineMessage>: @uncheck
 /// with TLS, the hello's word is all there is, but one connection cannot speak for several nodes).
 /// A frame that fails to decode closes the connection with the reason logged; the node itself never
 /// stops for a peer's bad bytes.
-final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInboundHandler {
-    typealias InboundIn = [UInt8]
+package final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInboundHandler {
+    package typealias InboundIn = [UInt8]
 
     /// Whether a hello's cluster id is this node's cluster (`PeerTransport.admits`).
-    let admits: @Sendable (UInt64) -> Bool
-    let logger: Logger
-    let onReceive: @Sendable (PeerEnvelope<Message>) -> Void
+    package let admits: @Sendable (UInt64) -> Bool
+    package let logger: Logger
+    package let onReceive: @Sendable (PeerEnvelope<Message>) -> Void
     /// The sender the hello named.
-    var peer: NodeID?
+    package var peer: NodeID?
     /// Frames dropped for claiming another sender, and how many were logged.
-    var spoofedFrames = 0
+    package var spoofedFrames = 0
 
-    init(admits: @escaping @Sendable (UInt64) -> Bool, logger: Logger, onReceive: @escaping @Sendable (PeerEnvelope<Message>) -> Void) {
+    package init(admits: @escaping @Sendable (UInt64) -> Bool, logger: Logger, onReceive: @escaping @Sendable (PeerEnvelope<Message>) -> Void) {
         self.admits = admits
         self.logger = logger
         self.onReceive = onReceive
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let payload = unwrapInboundIn(data)
         let envelope: PeerEnvelope<Message>
         do {
@@ -223,7 +223,7 @@ final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInb
         onReceive(envelope)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
         refuse(context, "\(error)")
     }
 
@@ -234,28 +234,28 @@ final class PeerInboundHandler<Message: WireCodable & EngineMessage>: ChannelInb
 }
 
 /// The outbound connection to one peer, owned by one event loop: every method runs there.
-final class PeerLink: @unchecked Sendable {
+package final class PeerLink: @unchecked Sendable {
     /// Frames held while the peer is unreachable or its socket is full.
-    static let pendingFramesMax = 8192
-    static let pendingBytesMax = 128 << 20
-    static let backoffMillisMin: Int64 = 50
-    static let backoffMillisMax: Int64 = 2000
+    package static let pendingFramesMax = 8192
+    package static let pendingBytesMax = 128 << 20
+    package static let backoffMillisMin: Int64 = 50
+    package static let backoffMillisMax: Int64 = 2000
 
-    let peer: PeerAddress
-    let eventLoop: EventLoop
-    let selfID: NodeID
-    let clientURLs: [String]
-    let clusterID: @Sendable () -> UInt64?
-    let dropped: DroppedFrames
-    let logger: Logger
-    var channel: Channel?
-    var connecting = false
-    var closed = false
-    var pending = CircularBuffer<ByteBuffer>()
-    var pendingBytes = 0
-    var backoffMillis = PeerLink.backoffMillisMin
+    package let peer: PeerAddress
+    package let eventLoop: EventLoop
+    package let selfID: NodeID
+    package let clientURLs: [String]
+    package let clusterID: @Sendable () -> UInt64?
+    package let dropped: DroppedFrames
+    package let logger: Logger
+    package var channel: Channel?
+    package var connecting = false
+    package var closed = false
+    package var pending = CircularBuffer<ByteBuffer>()
+    package var pendingBytes = 0
+    package var backoffMillis = PeerLink.backoffMillisMin
 
-    init(peer: PeerAddress, eventLoop: EventLoop, selfID: NodeID, clientURLs: [String], clusterID: @escaping @Sendable () -> UInt64?, dropped: DroppedFrames, logger: Logger) {
+    package init(peer: PeerAddress, eventLoop: EventLoop, selfID: NodeID, clientURLs: [String], clusterID: @escaping @Sendable () -> UInt64?, dropped: DroppedFrames, logger: Logger) {
         self.dropped = dropped
         self.peer = peer
         self.eventLoop = eventLoop
@@ -267,7 +267,7 @@ final class PeerLink: @unchecked Sendable {
 
     /// The frame every connection opens with; nil while the cluster id is unknown (nothing is
     /// dialled then).
-    var hello: ByteBuffer? {
+    package var hello: ByteBuffer? {
         guard let clusterID = clusterID() else { return nil }
         var hello = ByteBuffer()
         // The link's message type does not matter for a hello; any envelope encodes it alike.
@@ -275,7 +275,7 @@ final class PeerLink: @unchecked Sendable {
         return hello
     }
 
-    func enqueue(_ buffers: [ByteBuffer]) {
+    package func enqueue(_ buffers: [ByteBuffer]) {
         eventLoop.preconditionInEventLoop()
         for buffer in buffers {
             pending.append(buffer)
@@ -289,7 +289,7 @@ final class PeerLink: @unchecked Sendable {
     }
 
     /// Writes what the socket will take, then flushes once.
-    func drain() {
+    package func drain() {
         guard let channel, channel.isActive else {
             if !connecting && !closed { connect() }
             return
@@ -303,7 +303,7 @@ final class PeerLink: @unchecked Sendable {
         if wrote { channel.flush() }
     }
 
-    func connect() {
+    package func connect() {
         guard !connecting, !closed, channel == nil, let hello else { return }
         connecting = true
         let link = self
@@ -330,12 +330,12 @@ final class PeerLink: @unchecked Sendable {
             }
     }
 
-    func disconnected() {
+    package func disconnected() {
         channel = nil
         scheduleReconnect()
     }
 
-    func scheduleReconnect() {
+    package func scheduleReconnect() {
         guard !closed else { return }
         let delay = backoffMillis
         backoffMillis = min(backoffMillis * 2, Self.backoffMillisMax)
@@ -346,7 +346,7 @@ final class PeerLink: @unchecked Sendable {
         }
     }
 
-    func close() {
+    package func close() {
         closed = true
         channel?.close(promise: nil)
         channel = nil
@@ -354,23 +354,23 @@ final class PeerLink: @unchecked Sendable {
 }
 
 /// Tells the link when its socket drains or drops.
-final class PeerLinkHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    let link: PeerLink
+package final class PeerLinkHandler: ChannelInboundHandler {
+    package typealias InboundIn = ByteBuffer
+    package let link: PeerLink
 
-    init(link: PeerLink) { self.link = link }
+    package init(link: PeerLink) { self.link = link }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { link.drain() }
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         link.disconnected()
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
         link.logger.debug("peer \(link.peer.id) connection error: \(error)")
         context.close(promise: nil)
     }
