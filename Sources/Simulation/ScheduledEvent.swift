@@ -36,19 +36,7 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
 struct EventQueue<Message: EngineMessage> {
     typealias Event = ScheduledEvent<Message>
 
-    private struct Key: Comparable {
-        var time: UInt64
-        var order: UInt64
-        var slot: Int
-
-        static func < (lhs: Key, rhs: Key) -> Bool {
-            lhs.time != rhs.time ? lhs.time < rhs.time : lhs.order < rhs.order
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool { lhs.time == rhs.time && lhs.order == rhs.order }
-    }
-
-    private var heap = Heap<Key>()
+    private var heap = Heap<EventQueueKey>()
     private var slab: [Event.Kind?] = []
     /// Slots of the slab whose events have been taken.
     private var freeSlots: [Int] = []
@@ -64,7 +52,7 @@ struct EventQueue<Message: EngineMessage> {
             slot = slab.count
             slab.append(event.kind)
         }
-        heap.insert(Key(time: event.time, order: event.order, slot: slot))
+        heap.insert(EventQueueKey(time: event.time, order: event.order, slot: slot))
     }
 
     mutating func popMin() -> Event? {
@@ -72,4 +60,19 @@ struct EventQueue<Message: EngineMessage> {
         freeSlots.append(key.slot)
         return Event(time: key.time, order: key.order, kind: kind)
     }
+}
+
+/// Where an event waits in `EventQueue`'s slab, and when it is due. Not nested in the generic queue:
+/// a nested type would be generic too, and the heap's sifting would look its metadata up at every
+/// comparison instead of being specialised.
+struct EventQueueKey: Comparable {
+    var time: UInt64
+    var order: UInt64
+    var slot: Int
+
+    static func < (lhs: EventQueueKey, rhs: EventQueueKey) -> Bool {
+        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.order < rhs.order
+    }
+
+    static func == (lhs: EventQueueKey, rhs: EventQueueKey) -> Bool { lhs.time == rhs.time && lhs.order == rhs.order }
 }
