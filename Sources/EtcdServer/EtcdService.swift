@@ -213,7 +213,7 @@ public final class EtcdService: HostedService, @unchecked Sendable {
         for entry in entries {
             let started = ContinuousClock.now
             switch machine.apply(entry) {
-            case .none:
+            case .noEffect:
                 continue
             case .skipped(let reason):
                 // Every replica meets the same bytes and skips them alike, so the stores stay equal;
@@ -261,9 +261,7 @@ public final class EtcdService: HostedService, @unchecked Sendable {
 
     public func restore(_ snapshot: Snapshot) {
         do {
-            let altersPuts = machine.altersPuts
-            machine = try EtcdStateMachine(restoring: snapshot)
-            machine.altersPuts = altersPuts
+            try machine.restore(snapshot)
         } catch {
             // The router checked the part before the engine took the snapshot (`acceptsSnapshotPart`).
             preconditionFailure("snapshot \(snapshot.metadata) does not decode: \(error)")

@@ -9,7 +9,7 @@ import Replica
 public struct EtcdStateMachine: StateMachine, Sendable {
     public enum Outcome {
         /// A no-op, or an entry of no kind this machine applies.
-        case none
+        case noEffect
         /// A command applied, or refused by the store alike on every replica; `events` are the
         /// watch events it made.
         case command(EtcdProposal, Result<CommandOutcome, MVCCError>, events: [Event])
@@ -40,6 +40,13 @@ public struct EtcdStateMachine: StateMachine, Sendable {
 
     public func snapshot() -> [UInt8] { store.snapshot() }
 
+    /// Replaces the state with a snapshot's, keeping this member's deliberate defects.
+    public mutating func restore(_ snapshot: Snapshot) throws {
+        let altersPuts = self.altersPuts
+        self = try EtcdStateMachine(restoring: snapshot)
+        self.altersPuts = altersPuts
+    }
+
     public mutating func apply(_ entry: Entry) -> Outcome {
         precondition(entry.index == appliedIndex + 1, "applying \(entry.index) after \(appliedIndex)")
         appliedIndex = entry.index
@@ -60,7 +67,7 @@ public struct EtcdStateMachine: StateMachine, Sendable {
             let result = store.apply(altersPuts ? Self.altered(proposal.command) : proposal.command)
             return .command(proposal, result, events: store.lastAppliedEvents)
         case .noop:
-            return .none
+            return .noEffect
         }
     }
 
