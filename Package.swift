@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "EtcdServer",
             dependencies: [
-                "ConsensusCore", "Raft", "RaftWire", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
+                "ConsensusCore", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "Engines",
             dependencies: [
-                "ConsensusCore", "Raft", "RaftWire", "RaftTestKit", "Simulation", "EtcdServer",
+                "ConsensusCore", "Raft", "RaftWire", "RaftTestKit", "Simulation", "Node", "EtcdServer",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

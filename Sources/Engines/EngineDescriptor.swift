@@ -1,6 +1,7 @@
 import ConsensusCore
 import EtcdServer
 import Logging
+import Node
 import Simulation
 
 /// One engine as the shells see it: everything `serve`, `up`, `sim` and `bench` need, so that adding
@@ -20,8 +21,9 @@ public struct EngineDescriptor: Sendable {
     public let wireMessage: any (EngineMessage & WireCodable).Type
     /// Runs one seed of the simulator: its simulator conformance.
     public let simulate: SimulationRunner
-    /// A node serving the etcd API on this engine over the disk log and the peer transport.
-    public let etcdNode: @Sendable (EtcdNodeConfiguration, Logger) throws -> EtcdNode
+    /// The engine as a node serves it (its `ServableEngine` conformance): how the node's flags
+    /// configure it, and the hard states its data directories start from.
+    public let servable: any ServableEngine.Type
     /// Committed proposals through an in-memory cluster of this engine, with no I/O (`synod bench
     /// engine`): total proposals, proposals per burst, payload bytes, batching.
     public let throughput: @Sendable (_ total: Int, _ burst: Int, _ payloadBytes: Int, _ batching: Bool) -> EngineThroughput
@@ -29,7 +31,7 @@ public struct EngineDescriptor: Sendable {
     public init(
         name: String, summary: String, capabilities: EngineCapabilities, safetyProperties: Set<SafetyProperty>, quorumKinds: [QuorumKind],
         wireMessage: any (EngineMessage & WireCodable).Type, simulate: @escaping SimulationRunner,
-        etcdNode: @escaping @Sendable (EtcdNodeConfiguration, Logger) throws -> EtcdNode,
+        servable: any ServableEngine.Type,
         throughput: @escaping @Sendable (Int, Int, Int, Bool) -> EngineThroughput
     ) {
         self.name = name
@@ -39,8 +41,20 @@ public struct EngineDescriptor: Sendable {
         self.quorumKinds = quorumKinds
         self.wireMessage = wireMessage
         self.simulate = simulate
-        self.etcdNode = etcdNode
+        self.servable = servable
         self.throughput = throughput
+    }
+}
+
+extension EngineDescriptor {
+    /// A node serving the etcd API on this engine over the disk log and the peer transport.
+    public func etcdNode(configuration: EtcdNodeConfiguration, logger: Logger) throws -> EtcdNode {
+        try EtcdNode(configuration: configuration, engine: servable, logger: logger)
+    }
+
+    /// Makes a member's data directory for this engine from an etcd snapshot file.
+    public func restoreSnapshot(file: String, configuration: EtcdNodeConfiguration, skipHashCheck: Bool) throws -> (revision: Int64, keys: Int) {
+        try SnapshotRestore.restore(file: file, configuration: configuration, engine: servable, skipHashCheck: skipHashCheck)
     }
 }
 

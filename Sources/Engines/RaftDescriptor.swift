@@ -16,7 +16,7 @@ extension EngineDescriptor {
         quorumKinds: [.majority],
         wireMessage: RaftMessage.self,
         simulate: Simulator<RaftEngine>.runner,
-        etcdNode: { configuration, logger in try EtcdNode(configuration: configuration, logger: logger) },
+        servable: RaftEngine.self,
         throughput: { total, burst, payloadBytes, batching in
             let result = EngineBenchmarks.throughput(total: total, burst: burst, payloadBytes: payloadBytes, batching: batching)
             return EngineThroughput(

@@ -6,26 +6,25 @@ import Logging
 import MVCC
 import NIOCore
 import Node
-import Raft
-import RaftWire
 import Replica
 import ServiceLifecycle
 import Storage
 
-/// One Synod node serving the etcd v3 API: Raft over the disk log, the peer transport, the etcd
-/// service and its gRPC endpoint. As a swift-service-lifecycle `Service`, it stops gracefully on
-/// SIGTERM: the gRPC server stops taking requests and lets in-flight ones finish, then the loop
-/// stops (every acknowledged write was synced before it was acknowledged).
+/// One Synod node serving the etcd v3 API: an engine over the disk log, the peer transport, the
+/// etcd service and its gRPC endpoint. The engine is whichever the registry names (`--engine`); this
+/// class names none. As a swift-service-lifecycle `Service`, it stops gracefully on SIGTERM: the
+/// gRPC server stops taking requests and lets in-flight ones finish, then the loop stops (every
+/// acknowledged write was synced before it was acknowledged).
 public final class EtcdNode: Service, @unchecked Sendable {
     public let configuration: EtcdNodeConfiguration
     let logger: Logger
     public let service: EtcdService
-    let loop: ReplicaLoop<RaftEngine>
+    /// The engine's replica loop and peer transport.
+    let replica: any NodeReplica
     /// The services on the log; the loop holds it weakly.
     let router: ServiceRouter
-    let transport: PeerTransport<RaftMessage>
 
-    public init(configuration: EtcdNodeConfiguration, logger: Logger) throws {
+    public init<Engine: ServableEngine>(configuration: EtcdNodeConfiguration, engine: Engine.Type, logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
@@ -44,31 +43,30 @@ public final class EtcdNode: Service, @unchecked Sendable {
         let clusterID = joining ? nil : EtcdMember.clusterID(members: members.map(\.id), clusterToken: configuration.initialClusterToken)
 
         let walDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("member")
-        let storage: DiskStorage<RaftHardState>
+        let storage: DiskStorage<Engine.HardState>
         do {
             try FileManager.default.createDirectory(atPath: walDirectory, withIntermediateDirectories: true)
-            storage = try DiskStorage<RaftHardState>(directory: try PosixDirectory(path: walDirectory), initial: RaftHardState())
+            storage = try DiskStorage(directory: try PosixDirectory(path: walDirectory), initial: Engine.emptyHardState)
         } catch {
             throw EtcdNodeConfiguration.Problem.invalid("--data-dir \(configuration.dataDirectory): \((error as NSError).localizedDescription)")
         }
         if let torn = storage.tornTail { logger.notice("recovery cut a torn record at the tail of \(torn.file), offset \(torn.offset)") }
         let durable = storage.durableState
 
-        var raft = RaftConfiguration(id: own.id, voters: configuration.initialClusterState == "new" ? members.map(\.id) : [])
-        raft.heartbeatIntervalTicks = 1
-        raft.electionTimeoutTicks = configuration.electionTimeoutMillis / configuration.heartbeatIntervalMillis
-        raft.snapshotEntriesThreshold = configuration.snapshotCount
-        raft.compactionRetainEntries = min(5_000, configuration.snapshotCount)
-        raft.proposalBytesMax = configuration.maxRequestBytes + 64
-        // The leader replicates while its own disk syncs (Raft thesis §10.2.1); see ReplicaLoop.
-        raft.overlapWritesWithSends = true
-        raft.strictReconfigurationCheck = configuration.strictReconfigCheck
+        let settings = NodeEngineSettings(
+            electionTimeoutTicks: configuration.electionTimeoutMillis / configuration.heartbeatIntervalMillis,
+            snapshotEntriesThreshold: configuration.snapshotCount,
+            compactionRetainEntries: min(5_000, configuration.snapshotCount),
+            proposalBytesMax: configuration.maxRequestBytes + 64,
+            strictReconfigurationCheck: configuration.strictReconfigCheck,
+            acceptsSnapshot: { data in
+                CompositeSnapshot.accepts(data) { tag, part in tag == .etcd ? EtcdService.acceptsSnapshotPart(part) : true }
+            })
         var seed = SystemRandomNumberGenerator()
-        var engine = RaftEngine(configuration: raft, random: SeededRandom(seed: seed.next()), restoring: durable)
-        engine.acceptsSnapshot = { data in
-            CompositeSnapshot.accepts(data) { tag, part in tag == .etcd ? EtcdService.acceptsSnapshotPart(part) : true }
-        }
-        loop = ReplicaLoop(id: own.id, engine: engine, storage: storage, tickInterval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)
+        let engine = Engine.serving(
+            id: own.id, voters: configuration.initialClusterState == "new" ? members.map(\.id) : [], settings: settings,
+            random: SeededRandom(seed: seed.next()), restoring: durable)
+        let loop = ReplicaLoop(id: own.id, engine: engine, storage: storage, tickInterval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)
 
         // Every service this node hosts shares the log through the router; etcd is the one today.
         let router = ServiceRouter()
@@ -105,26 +103,27 @@ public final class EtcdNode: Service, @unchecked Sendable {
             let address = try HostPort(url: member.peerURLs[0])
             return PeerAddress(id: member.id, host: address.host, port: address.port)
         }
-        let loop = loop
-        transport = PeerTransport(selfID: own.id, clusterID: clusterID, clientURLs: configuration.advertiseClientURLs, peers: peers, logger: logger) { envelope in
+        let transport = PeerTransport<Engine.Message>(
+            selfID: own.id, clusterID: clusterID, clientURLs: configuration.advertiseClientURLs, peers: peers, logger: logger
+        ) { envelope in
             if case .hello(let cluster, let from, let urls) = envelope { service.learned(clientURLs: urls, of: from, clusterID: cluster) }
             loop.received(envelope)
         }
-        let transport = transport
         service.droppedPeerFrames = transport.droppedFrames
         service.peersChanged = { transport.updatePeers($0, keeping: $1) }
+        replica = EngineNodeReplica(loop: loop, transport: transport)
     }
 
     public func run() async throws {
         for url in configuration.listenPeerURLs {
             let address = try HostPort(url: url)
             do {
-                try await transport.start(host: address.host, port: address.port)
+                try await replica.startPeers(host: address.host, port: address.port)
             } catch {
                 throw EtcdNodeConfiguration.Problem.invalid("--listen-peer-urls \(url): \(error)")
             }
         }
-        loop.start(application: router, transport: transport)
+        replica.start(application: router)
         let clientAddresses = try configuration.listenClientURLs.map { url in
             let address = try HostPort(url: url)
             return (host: address.host, port: address.port)
@@ -176,8 +175,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
         }
         await server.stopGracefully()
         logger.notice("stopping: in-flight requests drained; stopping the replica loop")
-        loop.stop()
+        replica.stop()
         service.drain()
-        await transport.shutdown()
+        await replica.shutdownPeers()
     }
 }

@@ -2,8 +2,6 @@ import ConsensusCore
 import Foundation
 import MVCC
 import Node
-import Raft
-import RaftWire
 
 /// Membership: etcd's Cluster service on top of the engine's membership changes.
 ///
@@ -162,7 +160,7 @@ extension EtcdService {
             forwardedMemberChanges[id] = peer
             if !replica.changeMembership(id, change) {
                 forwardedMemberChanges[id] = nil
-                refuseForwardedChange(id, to: peer, .tooManyPendingRequests(limit: ReplicaLoop<RaftEngine>.inboxMax))
+                refuseForwardedChange(id, to: peer, .tooManyPendingRequests(limit: ReplicaLoopLimits.inboxMax))
             }
         case .refused:
             guard let reason = try? RequestRejection(from: &reader), reader.remaining == 0 else { return }

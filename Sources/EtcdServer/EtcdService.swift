@@ -5,7 +5,6 @@ import Logging
 import MVCC
 import Node
 import Replica
-import Raft
 import Synchronization
 
 /// The etcd front end on one node: it owns the replicated state machine (`EtcdStateMachine`, the

@@ -2,8 +2,8 @@ import BoltSnapshot
 import ConsensusCore
 import Foundation
 import MVCC
+import Node
 import Replica
-import Raft
 import Storage
 
 /// `synod snapshot restore`: makes a member's data directory from a snapshot file in etcd 3.4's
@@ -28,7 +28,9 @@ public enum SnapshotRestore {
     /// Restores `file` into `configuration.dataDirectory`, which must not exist yet. Returns the
     /// store's revision and key count, for the operator.
     @discardableResult
-    public static func restore(file path: String, configuration: EtcdNodeConfiguration, skipHashCheck: Bool) throws -> (revision: Int64, keys: Int) {
+    public static func restore<Engine: ServableEngine>(
+        file path: String, configuration: EtcdNodeConfiguration, engine: Engine.Type, skipHashCheck: Bool
+    ) throws -> (revision: Int64, keys: Int) {
         let members = try configuration.checkedInitialMembers()
         guard !FileManager.default.fileExists(atPath: configuration.dataDirectory) else {
             throw Problem.refused("data-dir \"\(configuration.dataDirectory)\" exists")
@@ -58,8 +60,8 @@ public enum SnapshotRestore {
             data: CompositeSnapshot(parts: [.etcd: store.snapshot()]).encoded)
         let walDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("member")
         try FileManager.default.createDirectory(atPath: walDirectory, withIntermediateDirectories: true)
-        var storage = try DiskStorage<RaftHardState>(directory: try PosixDirectory(path: walDirectory), initial: RaftHardState())
-        try storage.write(PersistRequest(hardState: RaftHardState(term: 1, vote: nil, commit: 1), entries: [], snapshot: snapshot))
+        var storage = try DiskStorage(directory: try PosixDirectory(path: walDirectory), initial: Engine.emptyHardState)
+        try storage.write(PersistRequest(hardState: Engine.hardState(restoredAt: 1, term: 1), entries: [], snapshot: snapshot))
         try storage.sync()
         return (store.revision, store.keyCount)
     }

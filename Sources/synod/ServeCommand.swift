@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "synod.\(settings.name)")
         logger.logLevel = level
         if let files = FileDescriptorLimit.raiseToHardLimit() { logger.info("open-file limit \(files.soft) (hard \(files.hard))") }
-        let node = try descriptor.etcdNode(settings, logger)
+        let node = try descriptor.etcdNode(configuration: settings, logger: logger)
         let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engines
 import EtcdServer
 import Foundation
 
@@ -18,6 +19,8 @@ struct SnapshotCommand: ParsableCommand {
         var file: String
         @Option(name: .customLong("data-dir"), help: "Path to the data directory to create (default: NAME.etcd).") var dataDirectory: String?
         @Option(help: "Human-readable name for this member.") var name: String = "default"
+        @Option(help: "The consensus engine the member will serve with: \(EngineRegistry.names.joined(separator: ", ")).")
+        var engine: String = "raft"
         @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for restore bootstrap: name=peerURL,...")
         var initialCluster: String = "default=http://localhost:2380"
         @Option(name: .customLong("initial-cluster-token"), help: "Initial cluster token for the etcd cluster during restore bootstrap.")
@@ -34,7 +37,9 @@ struct SnapshotCommand: ParsableCommand {
             settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster)
             settings.initialClusterToken = initialClusterToken
             settings.initialAdvertisePeerURLs = initialAdvertisePeerURLs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let restored = try SnapshotRestore.restore(file: file, configuration: settings, skipHashCheck: skipHashCheck)
+            let descriptor: EngineDescriptor
+            do { descriptor = try EngineRegistry.lookup(engine) } catch { throw ValidationError("--engine: \(error)") }
+            let restored = try descriptor.restoreSnapshot(file: file, configuration: settings, skipHashCheck: skipHashCheck)
             print("restored snapshot \(file) into \(settings.dataDirectory): revision \(restored.revision), \(restored.keys) keys")
         }
     }

@@ -6,6 +6,12 @@ import Replica
 import Storage
 import Synchronization
 
+/// The loop's bounds that do not depend on its engine, for front ends that name no engine.
+public enum ReplicaLoopLimits {
+    /// Inputs waiting: past this, client requests are refused rather than queued.
+    public static let inboxMax = 100_000
+}
+
 /// The node's driver of a `ReplicaHost`: feeds it events (ticks from a real clock, messages from
 /// peers, requests from clients) and performs what it asks against the real disk (`DiskStorage`)
 /// and network (`PeerTransport`). What is done with the engine's actions, and in which order, is
@@ -41,7 +47,7 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// Inputs taken per iteration: bounds one iteration's latency and its write.
     static var inputsPerIterationMax: Int { 4096 }
     /// Inputs waiting: past this, client requests are refused rather than queued.
-    public static var inboxMax: Int { 100_000 }
+    public static var inboxMax: Int { ReplicaLoopLimits.inboxMax }
     /// Ticks stepped at once after a stall, so a paused process does not fire a burst of timeouts.
     static var catchUpTicksMax: Int { 3 }
     /// How often a full disk is looked at again (segment preparation and snapshot saves retried).
