@@ -4,24 +4,24 @@ import ConsensusCore
 /// only at what engines report and what the shell observes (persists, sends, applies), never at engine
 /// internals, so it judges any engine the same way.
 struct SafetyChecker<Engine: SimulatableEngine> {
-    private(set) var violations: [String] = []
+    internal(set) var violations: [String] = []
 
     /// The one leader seen in each term (Election Safety).
-    private var leaderOfTerm: [Term: Int] = [:]
+    var leaderOfTerm: [Term: Int] = [:]
     /// The term each node last led, to notice a node becoming leader.
-    private var ledTerm: [Term?]
+    var ledTerm: [Term?]
     /// Prefix digest of each (index, term) pair any node has stored (Log Matching).
-    private var prefixDigestOf: [IndexTerm: UInt64] = [:]
+    var prefixDigestOf: [IndexTerm: UInt64] = [:]
     /// The committed log as applied anywhere: entry digest and prefix digest by index (State Machine
     /// Safety, Leader Completeness).
-    private var appliedDigests: [UInt64] = []
-    private var appliedTerms: [Term] = []
+    var appliedDigests: [UInt64] = []
+    var appliedTerms: [Term] = []
     /// The state machine digest at indexes where some node took or restored a snapshot: every node's
     /// state at that index must match it.
-    private var stateDigests: [LogIndex: UInt64] = [:]
-    private var appliedPrefixDigests: [UInt64] = []
+    var stateDigests: [LogIndex: UInt64] = [:]
+    var appliedPrefixDigests: [UInt64] = []
     /// Per node and incarnation, the last commit index seen, to check monotonicity.
-    private var lastCommit: [LogIndex]
+    var lastCommit: [LogIndex]
 
     struct IndexTerm: Hashable {
         var index: LogIndex
@@ -156,7 +156,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     }
 
     /// A new leader must hold every entry committed so far (§5.4, Leader Completeness).
-    private mutating func checkLeaderCompleteness(node: Int, term: Term, storage: SimulatedStorage<Engine.HardState>) {
+    mutating func checkLeaderCompleteness(node: Int, term: Term, storage: SimulatedStorage<Engine.HardState>) {
         let committed = committedLength
         guard committed > 0 else { return }
         if storage.lastIndex < committed || storage.prefixDigest(at: committed).map({ !samePrefix($0, committed) }) ?? true {
@@ -165,7 +165,7 @@ struct SafetyChecker<Engine: SimulatableEngine> {
     }
 
     /// Storage digests chain entry digests the same way the applied record does.
-    private func samePrefix(_ storageDigest: UInt64, _ length: LogIndex) -> Bool {
+    func samePrefix(_ storageDigest: UInt64, _ length: LogIndex) -> Bool {
         storageDigest == appliedPrefixDigests[Int(length) - 1]
     }
 }

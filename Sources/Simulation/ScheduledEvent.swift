@@ -36,10 +36,10 @@ struct ScheduledEvent<Message: EngineMessage>: Comparable {
 struct EventQueue<Message: EngineMessage> {
     typealias Event = ScheduledEvent<Message>
 
-    private var heap = Heap<EventQueueKey>()
-    private var slab: [Event.Kind?] = []
+    var heap = Heap<EventQueueKey>()
+    var slab: [Event.Kind?] = []
     /// Slots of the slab whose events have been taken.
-    private var freeSlots: [Int] = []
+    var freeSlots: [Int] = []
 
     var count: Int { heap.count }
 

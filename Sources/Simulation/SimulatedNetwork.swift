@@ -29,8 +29,8 @@ public struct SimulatedNetwork: Sendable {
     public let nodeCount: Int
     public var conditions = Conditions()
     /// blocked[from * nodeCount + to]: messages on that directed link are dropped.
-    private var blocked: [Bool]
-    public private(set) var partitionDescription = "none"
+    var blocked: [Bool]
+    public internal(set) var partitionDescription = "none"
 
     public init(nodeCount: Int) {
         self.nodeCount = nodeCount
@@ -98,14 +98,14 @@ public struct SimulatedNetwork: Sendable {
         return delays
     }
 
-    private func delay(random: inout SeededRandom) -> UInt64 {
+    func delay(random: inout SeededRandom) -> UInt64 {
         if random.chance(conditions.reorderProbability) {
             return UInt64(random.int(in: Int(conditions.delayMinMicros)..<Int(conditions.reorderDelayMaxMicros) + 1))
         }
         return UInt64(random.int(in: Int(conditions.delayMinMicros)..<Int(conditions.delayMaxMicros) + 1))
     }
 
-    private func names(_ nodes: [Int]) -> String {
+    func names(_ nodes: [Int]) -> String {
         "{" + nodes.sorted().map { "n\($0 + 1)" }.joined(separator: ",") + "}"
     }
 }

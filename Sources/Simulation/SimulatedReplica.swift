@@ -5,18 +5,18 @@ import Replica
 /// `SimulatedStorage` (where an armed crash may strike before or after the sync), messages to the
 /// simulated network, and an overlapping write completes after the seed's disk latency. Every
 /// persist, sync and send is checked as it happens.
-struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
-    unowned let simulator: Simulator<Engine>
+public struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
+    let simulator: Simulator<Engine>
     let node: Int
     /// The first entry index written since the last sync, from where log matching is checked.
-    private var firstWritten: LogIndex?
+    var firstWritten: LogIndex?
 
     init(simulator: Simulator<Engine>, node: Int) {
         self.simulator = simulator
         self.node = node
     }
 
-    mutating func write(_ request: PersistRequest<Engine.HardState>) throws(ReplicaInterrupted) {
+    public mutating func write(_ request: PersistRequest<Engine.HardState>) throws(ReplicaInterrupted) {
         let simulator = self.simulator
         if let snapshot = request.snapshot { simulator.checker.checkSnapshotMetadata(node: node, snapshot.metadata) }
         let snapshotDigest = request.snapshot.flatMap { simulator.checker.committedPrefixDigest(at: $0.metadata.index) } ?? 0
@@ -26,7 +26,7 @@ struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
         if simulator.nodes[node].armedCrash == .beforeSync { throw simulator.crashNow(node: node, reason: "before sync") }
     }
 
-    mutating func sync() throws(ReplicaInterrupted) {
+    public mutating func sync() throws(ReplicaInterrupted) {
         let simulator = self.simulator
         simulator.nodes[node].storage.sync()
         simulator.syncWAL(node: node)
@@ -36,12 +36,12 @@ struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
     }
 
     /// The disk syncs while the batch's messages travel; the engine hears when it is done.
-    mutating func syncAfterSends(through index: LogIndex, term: Term) -> Bool {
+    public mutating func syncAfterSends(through index: LogIndex, term: Term) -> Bool {
         simulator.scheduleDiskSync(node: node, index: index, term: term)
         return false
     }
 
-    mutating func send(_ messages: [Engine.Message]) {
+    public mutating func send(_ messages: [Engine.Message]) {
         let simulator = self.simulator
         for message in messages {
             simulator.checker.checkSend(node: node, message: message, storage: simulator.nodes[node].storage)
@@ -54,7 +54,7 @@ struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
 
     /// Made at once, and checked: the state machine must have applied exactly the snapshot's index,
     /// and its state there must equal every other replica's.
-    mutating func saveSnapshot(_ metadata: SnapshotMetadata, writer: @escaping @Sendable () -> [UInt8]) -> Snapshot? {
+    public mutating func saveSnapshot(_ metadata: SnapshotMetadata, writer: @escaping @Sendable () -> [UInt8]) -> Snapshot? {
         let simulator = self.simulator
         let applied = simulator.service.appliedIndex(node: node)
         guard applied == metadata.index else {
@@ -133,7 +133,7 @@ final class SimulatedReplicaHandle<Engine: SimulatableEngine>: ReplicaHandle, @u
         self.incarnation = incarnation
     }
 
-    private var isCurrent: Bool { simulator.nodes[node].incarnation == incarnation && simulator.nodes[node].host != nil }
+    var isCurrent: Bool { simulator.nodes[node].incarnation == incarnation && simulator.nodes[node].host != nil }
 
     var status: EngineStatus {
         simulator.nodes[node].host?.status ?? EngineStatus(id: simulator.nodeIDs[node], term: 0, isLeader: false, leader: nil, commitIndex: 0, appliedIndex: 0)
@@ -141,7 +141,7 @@ final class SimulatedReplicaHandle<Engine: SimulatableEngine>: ReplicaHandle, @u
 
     var durableSnapshotIndex: UInt64 { simulator.nodes[node].storage.snapshot?.metadata.index ?? 0 }
 
-    private func input(_ input: HostInput<Engine.Message>) -> Bool {
+    func input(_ input: HostInput<Engine.Message>) -> Bool {
         guard isCurrent else { return false }
         simulator.schedule(.host(node: node, incarnation: incarnation, input), at: simulator.now)
         return true

@@ -5,28 +5,28 @@ import ConsensusCore
 /// (snapshot, discards, entries, hard state), as a real page cache might have flushed part of it. A
 /// snapshot write is atomic (temporary file and rename), so it survives whole or not at all.
 public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, ReplicaStorage {
-    public private(set) var hardState: HardState
-    public private(set) var snapshot: Snapshot?
+    public internal(set) var hardState: HardState
+    public internal(set) var snapshot: Snapshot?
     /// Entries after `offsetIndex`.
-    public private(set) var entries: [Entry] = []
-    public private(set) var offsetIndex: LogIndex = 0
-    public private(set) var offsetTerm: Term = 0
+    public internal(set) var entries: [Entry] = []
+    public internal(set) var offsetIndex: LogIndex = 0
+    public internal(set) var offsetTerm: Term = 0
     /// The prefix digest through `offsetIndex`.
-    private var offsetDigest: UInt64 = 0
+    var offsetDigest: UInt64 = 0
     /// prefixDigests[i] summarises the log through entries[i]; equal digests mean equal log prefixes.
     /// The log-matching checker compares these instead of whole logs.
-    private var prefixDigests: [UInt64] = []
+    var prefixDigests: [UInt64] = []
 
     /// Entries written at their own index (`PersistRequest.slots`), in index order, holes allowed.
     /// Kept apart from `entries` (the contiguous log the log-matching checker digests); an engine
     /// writes one or the other.
-    public private(set) var slotEntries: [Entry] = []
+    public internal(set) var slotEntries: [Entry] = []
 
     /// Writes accepted but not yet synced, in write order. More than one only when a leader's writes
     /// overlap its sends (`PersistRequest.overlapsSends`); a sync makes all of them durable.
-    private var pending: [PendingWrite] = []
+    var pending: [PendingWrite] = []
 
-    private struct PendingWrite {
+    struct PendingWrite {
         var request: PersistRequest<HardState>
         /// The committed prefix digest at the snapshot's index, for the log it replaces.
         var snapshotDigest: UInt64
@@ -60,7 +60,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     public var lastIndex: LogIndex { offsetIndex + LogIndex(entries.count) }
 
     /// Writes accepted and not yet synced, in write order: what a crash may lose.
-    public var unsyncedRequests: [PersistRequest<HardState>] { pending.map(\.request) }
+    public var unsyncedRequests: [PersistRequest<HardState>] { pending.map { $0.request } }
 
     public var hasUnsyncedWrites: Bool { !pending.isEmpty }
 
@@ -95,7 +95,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
     }
 
     public mutating func write(_ request: PersistRequest<HardState>, snapshotPrefixDigest: UInt64) {
-        precondition(pending.isEmpty || pending.allSatisfy(\.request.overlapsSends), "a write began before the previous one was synced")
+        precondition(pending.isEmpty || pending.allSatisfy { $0.request.overlapsSends }, "a write began before the previous one was synced")
         pending.append(PendingWrite(request: request, snapshotDigest: snapshotPrefixDigest))
     }
 
@@ -104,7 +104,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
         pending.removeAll()
     }
 
-    private mutating func keepWhole(_ write: PendingWrite) {
+    mutating func keepWhole(_ write: PendingWrite) {
         keep(write, entryCount: write.request.entries.count, slotCount: write.request.slots.count, hardState: true, snapshot: true)
     }
 
@@ -125,7 +125,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
         keep(torn, entryCount: survivingEntries, slotCount: survivingSlots, hardState: hardStateSurvives, snapshot: snapshotSurvives)
     }
 
-    private mutating func keep(_ write: PendingWrite, entryCount: Int, slotCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
+    mutating func keep(_ write: PendingWrite, entryCount: Int, slotCount: Int, hardState keepHardState: Bool, snapshot keepSnapshot: Bool) {
         let request = write.request
         if keepSnapshot || request.snapshot == nil {
             if let newSnapshot = request.snapshot {
@@ -168,7 +168,7 @@ public struct SimulatedStorage<HardState: Sendable & Equatable>: Sendable, Repli
         if keepHardState, let newHardState = request.hardState { hardState = newHardState }
     }
 
-    private mutating func truncate(after index: LogIndex) {
+    mutating func truncate(after index: LogIndex) {
         guard index < lastIndex else { return }
         let keep = Int(index - offsetIndex)
         entries.removeSubrange(keep...)

@@ -19,11 +19,11 @@ struct Trace<Engine: SimulatableEngine> {
         case timedOut(retryAt: Int)
     }
 
-    private let tailCapacity: Int
-    private var tail: [(time: UInt64, record: Record)] = []
-    private var tailStart = 0
-    private(set) var digest: UInt64 = Digest.offset
-    private(set) var fullTrace: [String]?
+    let tailCapacity: Int
+    var tail: [(time: UInt64, record: Record)] = []
+    var tailStart = 0
+    internal(set) var digest: UInt64 = Digest.offset
+    internal(set) var fullTrace: [String]?
 
     init(tailCapacity: Int, recordEverything: Bool) {
         self.tailCapacity = max(1, tailCapacity)
@@ -56,7 +56,7 @@ struct Trace<Engine: SimulatableEngine> {
         }
     }
 
-    private static func code(of event: EngineEvent<Engine.Message>) -> UInt64 {
+    static func code(of event: EngineEvent<Engine.Message>) -> UInt64 {
         switch event {
         case .tick: return 1
         case .receive: return 2

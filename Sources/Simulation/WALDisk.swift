@@ -14,8 +14,8 @@ package final class WALDisk<HardState: Sendable & Equatable & DurableCoding> {
     package static var segmentBytes: Int { 16 << 10 }
 
     package let directory: FaultyDirectory
-    private(set) var storage: DiskStorage<HardState>
-    private let initial: HardState
+    internal(set) var storage: DiskStorage<HardState>
+    let initial: HardState
 
     package init(seed: UInt64, initial: HardState) throws(StorageError) {
         directory = FaultyDirectory(seed: seed)
