@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation"], exclude: ["testdata"]),
-        .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability"]),
+        .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability", "Storage"]),
         .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
         .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "EtcdSimulation", "EtcdServer", "MVCC"]),

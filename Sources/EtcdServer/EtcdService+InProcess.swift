@@ -43,6 +43,9 @@ extension EtcdService {
     /// The index applied: replica state, for the simulator's checkers on the replica's thread.
     public var appliedIndexOnReplica: LogIndex { appliedIndex }
 
+    /// The alarms raised, as applied here, likewise.
+    public var raisedAlarmsOnReplica: [Alarm] { store.alarms }
+
     /// The revision applied, likewise.
     public var appliedRevisionOnReplica: Int64 { store.revision }
 

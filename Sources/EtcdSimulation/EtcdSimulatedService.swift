@@ -116,6 +116,17 @@ public final class EtcdSimulatedService: SimulatedService, @unchecked Sendable {
         return router
     }
 
+    /// As an operator runs `etcdctl alarm disarm` once the full disks have room: each NOSPACE alarm
+    /// is disarmed through the running member that has applied the most (a removed or lagging
+    /// member may not know of the alarm). A disarm lost with a leader is sent again at the
+    /// operator's next look, while the alarm is still raised.
+    public func disksHaveRoom() {
+        guard let service = services.compactMap({ $0 }).max(by: { $0.appliedIndexOnReplica < $1.appliedIndexOnReplica }) else { return }
+        for alarm in service.raisedAlarmsOnReplica where alarm.kind == .noSpace {
+            service.submit(.alarm(.deactivate, alarm)) { _ in }
+        }
+    }
+
     /// For `SeedSweep` and `Simulator`.
     public static let factory: SimulatedServiceFactory = { nodeCount, options in
         EtcdSimulatedService(nodeCount: nodeCount, tickMicros: options.tickMicros, seed: options.seed, keyCount: options.keyCount, faultPhaseTicks: options.faultPhaseTicks)

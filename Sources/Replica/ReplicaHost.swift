@@ -36,9 +36,24 @@ public final class ReplicaHost<Engine: ConsensusEngine> {
     /// only by the host (public so its inlinable steps can).
     public var status: EngineStatus
 
+    /// Whether the disk was last reported out of space (`storageSpace(exhausted:)`).
+    public private(set) var storageExhausted = false
+
     public init(engine: Engine) {
         self.engine = engine
         status = engine.status
+    }
+
+    /// The driver looked at its disk: the application hears of each change between having room and
+    /// not (a segment that could not be prepared, a snapshot that could not be saved), once, so a
+    /// front end refuses writes while the disk is full (etcd's NOSPACE alarm). Returns whether this
+    /// was a change, for the driver to log.
+    @discardableResult
+    public func storageSpace(exhausted: Bool) -> Bool {
+        guard exhausted != storageExhausted else { return false }
+        storageExhausted = exhausted
+        application?.storageSpace(exhausted: exhausted)
+        return true
     }
 
 

@@ -21,7 +21,7 @@ public struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
         if let snapshot = request.snapshot { simulator.checker.checkSnapshotMetadata(node: node, snapshot.metadata) }
         let snapshotDigest = request.snapshot.flatMap { simulator.checker.committedPrefixDigest(at: $0.metadata.index) } ?? 0
         simulator.nodes[node].storage.write(request, snapshotPrefixDigest: snapshotDigest)
-        simulator.writeToWAL(node: node, request)
+        try simulator.writeToWAL(node: node, request)
         if let first = request.entries.first?.index { firstWritten = min(firstWritten ?? first, first) }
         if simulator.nodes[node].armedCrash == .beforeSync { throw simulator.crashNow(node: node, reason: "before sync") }
     }
@@ -29,7 +29,7 @@ public struct SimulatedEffects<Engine: SimulatableEngine>: ReplicaEffects {
     public mutating func sync() throws(ReplicaInterrupted) {
         let simulator = self.simulator
         simulator.nodes[node].storage.sync()
-        simulator.syncWAL(node: node)
+        try simulator.syncWAL(node: node)
         simulator.checker.checkLogMatching(node: node, storage: simulator.nodes[node].storage, from: firstWritten ?? 0)
         firstWritten = nil
         if simulator.nodes[node].armedCrash == .afterSync { throw simulator.crashNow(node: node, reason: "after sync") }

@@ -35,6 +35,10 @@ public protocol SimulatedService: AnyObject {
 
     /// What the service's checkers counted, by name (`watch_events`, say), for the summary.
     func counters() -> [String: Int]
+    /// The operator freed space on every disk that filled: a service that refuses writes while a
+    /// disk is full, until told otherwise (etcd's NOSPACE alarm, which `etcdctl alarm disarm`
+    /// clears), is told now. Called at each of the operator's looks while no disk is full.
+    func disksHaveRoom()
     /// Whether the service also takes deletes and atomic operations on several keys (the first
     /// two keys, which then form one partition of the linearizability check).
     var takesMultiKeyOperations: Bool { get }
@@ -45,6 +49,7 @@ extension SimulatedService {
     public func counters() -> [String: Int] { [:] }
     public var retriesWritesSafely: Bool { true }
     public var takesMultiKeyOperations: Bool { false }
+    public func disksHaveRoom() {}
 }
 
 /// Makes the service for one run, given the run's cluster size and options.

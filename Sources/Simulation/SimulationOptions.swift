@@ -31,6 +31,10 @@ public struct SimulationOptions: Sendable {
     /// With `disk == .wal`: disks that acknowledge fsync without making anything durable. A broken
     /// disk, for showing that the recovery check catches lost synced data.
     public var disksIgnoreSyncs = false
+    /// With `disk == .wal`: disks on which a bit flip never reaches the log's files, so recovery
+    /// accepts a log the simulator counts as corrupt. For showing that the check of recovery
+    /// against each flipped bit is live.
+    public var disksHideBitFlips = false
 
     public init(seed: UInt64) { self.seed = seed }
 

@@ -22,7 +22,7 @@ extension Simulator {
         if nodes[node].storage.hasUnsyncedWrites {
             let first = nodes[node].storage.lastIndex + 1
             nodes[node].storage.sync()
-            syncWAL(node: node)
+            do { try syncWAL(node: node) } catch { return }  // The disk was full: the process stopped.
             checker.checkLogMatching(node: node, storage: nodes[node].storage, from: first)
         }
         if nodes[node].armedCrash == .afterSync {
@@ -64,10 +64,18 @@ extension Simulator {
         guard !membership.isJoint, membership.voters.count >= 3 else { return }
         let victim = random.int(in: 0..<nodeCount)
         guard victim != leader || random.chance(0.3) else { return }
-        if nodes[victim].host != nil { crash(node: victim, reason: "disk corruption found") }
+        if let wal = nodes[victim].wal {
+            // The bit is flipped in the log's files, and the real recovery must find it (`restart`).
+            guard !nodes[victim].awaitsRoomToRecover, wal.hasSealedSegments else { return }
+            if nodes[victim].host != nil { crash(node: victim, reason: "disk corruption found") }
+            guard !nodes[victim].awaitsRoomToRecover, let flipped = wal.flipBitInOldRecord(random: &random) else { return }
+            note("fault: a bit flipped in \(flipped.file) of n\(victim + 1)'s log, at offset \(flipped.offset)")
+        } else {
+            if nodes[victim].host != nil { crash(node: victim, reason: "disk corruption found") }
+            note("fault: a bit flipped in an old record of n\(victim + 1)'s log")
+        }
         nodes[victim].storage.isCorrupted = true
         report.disksCorrupted += 1
-        note("fault: a bit flipped in an old record of n\(victim + 1)'s log")
     }
 
     /// The operator's procedure for a node that refuses to start: remove it from the group, then,

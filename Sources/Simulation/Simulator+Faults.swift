@@ -26,6 +26,8 @@ extension Simulator {
             let focus = random.chance(0.5) ? currentLeader : nil
             network.partition(kind, focus: focus, random: &random)
             note("fault: partition \(kind.rawValue) \(network.partitionDescription)")
+        case 25..<29 where options.disk == .wal:
+            fillOrFreeSomeDisk()
         case 25..<40:
             network.heal()
             note("fault: network healed")
@@ -117,7 +119,7 @@ extension Simulator {
         nodes[node].incarnation += 1
         nodes[node].armedCrash = nil
         if nodes[node].wal != nil {
-            recoverWAL(node: node)
+            nodes[node].awaitsRoomToRecover = !recoverWAL(node: node)
         } else {
             nodes[node].storage.crash(random: &random)
         }
@@ -136,10 +138,23 @@ extension Simulator {
 
     func restart(node: Int) {
         precondition(nodes[node].host == nil, "restarting running node n\(node + 1)")
+        if nodes[node].awaitsRoomToRecover {
+            nodes[node].awaitsRoomToRecover = !recoverWAL(node: node)
+            guard !nodes[node].awaitsRoomToRecover else { return note("fault: n\(node + 1) stays down: no room on its disk to recover") }
+        }
         if nodes[node].storage.isCorrupted {
             // Recovery found a record whose checksum fails before the log's tail: the node must not
             // guess which committed entries it lost, so it stays down until the operator replaces it.
-            if !nodes[node].refusesToStart { note("fault: n\(node + 1) refuses to start: its log is corrupt") }
+            if !nodes[node].refusesToStart {
+                if let wal = nodes[node].wal {
+                    // The real recovery must find the flipped bit itself.
+                    guard let refusal = wal.recoveryRefusal() else {
+                        return checker.fail("wal: n\(node + 1) recovered a log with a flipped bit in an old record")
+                    }
+                    note("fault: n\(node + 1) recovery refused: \(refusal)")
+                }
+                note("fault: n\(node + 1) refuses to start: its log is corrupt")
+            }
             nodes[node].refusesToStart = true
             return
         }
@@ -165,6 +180,7 @@ extension Simulator {
         var conditions = SimulatedNetwork.Conditions()
         conditions.reorderProbability = 0.02
         network.conditions = conditions
+        for node in 0..<nodeCount where nodes[node].wal?.isFilled == true { nodes[node].wal!.makeRoom() }
         for node in crashedNodes { restart(node: node) }
         for node in 0..<nodeCount { nodes[node].armedCrash = nil }
         note("heal: network whole, all nodes running; progress now required")

@@ -31,6 +31,9 @@ public final class Simulator<Engine: SimulatableEngine> {
         /// The disk refused to start (a bit flip found by recovery). The operator must remove the
         /// node from the group and add a replacement on a wiped disk under a new identity.
         var refusesToStart = false
+        /// The power cut left the disk so full that recovery could not finish: the node stays
+        /// down until the disk has room, then recovers (`SimulatedDisk.wal` only).
+        var awaitsRoomToRecover = false
 
         init(storage: SimulatedStorage<Engine.HardState>) { self.storage = storage }
 
@@ -136,8 +139,9 @@ public final class Simulator<Engine: SimulatableEngine> {
         switch kind {
         case .tick(let node):
             schedule(.tick(node: node), at: now + options.tickMicros)
-            if node == 0 && report.disksCorrupted > report.nodesReplaced && now / options.tickMicros % operatorPeriodTicks == 0 {
-                replaceRefusingNodes()
+            if node == 0 && now / options.tickMicros % operatorPeriodTicks == 0 {
+                if report.disksCorrupted > report.nodesReplaced { replaceRefusingNodes() }
+                if report.counters["disks_filled", default: 0] > 0 && !nodes.contains(where: { $0.wal?.isFilled == true }) { service.disksHaveRoom() }
             }
             if nodes[node].host != nil { step(node: node, .tick) }
         case .deliver(let message, let node):
@@ -224,6 +228,8 @@ public final class Simulator<Engine: SimulatableEngine> {
                 return  // The node crashed part-way; its host is gone.
             }
             proposals = []
+            // What a node's loop checks after each iteration: the log could not prepare a segment.
+            if let wal = nodes[node].wal { host.storageSpace(exhausted: wal.isOutOfSpace) }
             let status = host.status
             let storage = nodes[node].storage
             checker.checkStatus(node: node, status: status, applied: service.appliedIndex(node: node)) { storage }

@@ -33,6 +33,50 @@ package final class WALDisk<HardState: Sendable & Equatable & DurableCoding> {
         return storage.durableState
     }
 
+    /// Whether the log could not prepare its next segment for want of room: appends still fit
+    /// in the current one, and the node's services refuse writes meanwhile.
+    package var isOutOfSpace: Bool { storage.spaceProblem != nil }
+
+    /// Whether the disk was filled (`fill`) and not yet given room again.
+    package var isFilled: Bool { directory.capacityBytes != .max }
+
+    /// The disk fills up: from now on it takes at most `room` more bytes.
+    package func fill(leavingRoom room: Int) {
+        directory.capacityBytes = directory.bytesInUse + room
+    }
+
+    /// The operator freed space: the disk takes writes again, and the log retries the segment it
+    /// could not prepare, as a node's loop does every `spaceRetryInterval`.
+    package func makeRoom() {
+        directory.capacityBytes = .max
+        storage.retrySpace()
+    }
+
+    /// Whether the log has a segment older than the one it appends to.
+    package var hasSealedSegments: Bool { (try? WriteAheadLog.sealedRecordSpans(in: directory).isEmpty) == false }
+
+    /// Flips one bit of an old record: one in a segment sealed before the current one, whose
+    /// damage recovery must refuse rather than cut off as a torn write. Returns the file and
+    /// offset, or nil while the log has only one segment.
+    package func flipBitInOldRecord(random: inout SeededRandom) -> (file: String, offset: Int)? {
+        guard let spans = try? WriteAheadLog.sealedRecordSpans(in: directory), !spans.isEmpty else { return nil }
+        let span = spans[random.int(in: 0..<spans.count)]
+        let offset = random.int(in: span.records)
+        directory.flipBit(in: span.file, at: offset, bit: random.int(in: 0..<8))
+        return (span.file, offset)
+    }
+
+    /// Recovery as the next process runs it, from what the disk holds now (no power cut first):
+    /// the error it stops with, or nil when it recovered (and the log is open again).
+    package func recoveryRefusal() -> StorageError? {
+        do {
+            storage = try DiskStorage(directory: directory, initial: initial, segmentBytesMax: Self.segmentBytes, deterministic: true)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// What recovery lost or invented, given what was synced and what was written since; nil when
     /// `recovered` is a state the crash could have left. A crash may keep any prefix of the writes
     /// since the last sync, so an entry counts as lost only if no such write could have removed it.

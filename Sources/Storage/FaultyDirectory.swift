@@ -108,13 +108,24 @@ public final class FaultyDirectory: StorageDirectory, @unchecked Sendable {
     /// then keeps is only what happened to reach the platter. Real disks have done this; here it
     /// shows that the checkers above the log notice acknowledged data going missing.
     public var ignoresFileSyncs = false
+    /// A disk on which `flipBit` changes nothing: for showing that a check expecting recovery to
+    /// refuse a flipped bit notices when it does not.
+    public var hidesBitFlips = false
 
     public init(seed: UInt64, capacityBytes: Int = .max) {
         self.random = SeededRandom(seed: seed)
         self.capacityBytes = capacityBytes
     }
 
+    /// Bytes the files hold now; read with the lock held.
     var usedBytes: Int { files.values.reduce(0) { $0 + $1.current.count } }
+
+    /// Bytes the files hold now, for a caller that wants to leave the disk a given room.
+    public var bytesInUse: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return usedBytes
+    }
 
     public func list() throws(StorageError) -> [String] {
         lock.lock()
@@ -172,7 +183,7 @@ public final class FaultyDirectory: StorageDirectory, @unchecked Sendable {
     public func flipBit(in name: String, at offset: Int, bit: Int = 0) {
         lock.lock()
         defer { lock.unlock() }
-        guard let file = files[name], offset < file.current.count else { return }
+        guard !hidesBitFlips, let file = files[name], offset < file.current.count else { return }
         file.current[offset] ^= UInt8(1 << bit)
         file.durable = file.current
     }

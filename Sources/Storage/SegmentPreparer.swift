@@ -103,14 +103,24 @@ final class SegmentPreparer: @unchecked Sendable {
         return lastFailure
     }
 
-    /// Forgets a failed preparation and starts another.
+    /// Forgets a failed preparation and starts another: also one whose failure `take` already
+    /// threw, which left no outcome behind but still counts as `failure`. A released file waiting
+    /// to be reused is the next segment, so there is then nothing to prepare and no problem left.
     func retryAfterFailure() {
         condition.lock()
-        let failed: Bool
-        if case .failure = outcome { failed = true } else { failed = false }
-        if failed { outcome = nil }
+        var retry = false
+        if !preparing, lastFailure != nil {
+            if case .success? = outcome {} else {
+                outcome = nil
+                retry = true
+            }
+        }
+        if retry && !recycled.isEmpty {
+            lastFailure = nil
+            retry = false
+        }
         condition.unlock()
-        if failed { prepareNext() }
+        if retry { prepareNext() }
     }
 
     /// Waits for the prepared segment (preparing it now if nobody asked earlier) and renames it to

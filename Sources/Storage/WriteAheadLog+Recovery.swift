@@ -12,9 +12,7 @@ extension WriteAheadLog {
     ///   whole before the next began, and the next one's header repeats the checksum its last
     ///   record must have, so an earlier segment that reads short is caught too.
     func recover() throws(StorageError) -> Recovered {
-        let names = try directory.list()
-            .filter { $0.hasPrefix(Self.segmentPrefix) && $0.hasSuffix(Self.segmentSuffix) }
-            .sorted()
+        let names = try Self.segmentNames(in: directory)
         var recovered = Recovered()
         var previousSegmentChecksum: UInt32?
         for (position, name) in names.enumerated() {
@@ -56,7 +54,9 @@ extension WriteAheadLog {
                     if let later = WALFrame.firstFrame(of: number, in: bytes, from: offset + 1) {
                         throw refusal("bad record before an intact one at \(later)")
                     }
-                    guard Self.startedRecord(of: number, in: bytes, at: offset, decoded: decoded) else {
+                    guard Self.startedRecord(
+                        of: number, in: bytes, at: offset, decoded: decoded, segmentBytesMax: segmentBytesMax, headerRegionBytes: headerRegionBytes)
+                    else {
                         break reading  // The clean end of a recycled file's new contents.
                     }
                     guard isLast else { throw refusal("record cut short before the last segment") }
@@ -101,10 +101,22 @@ extension WriteAheadLog {
     /// header naming this segment. Anything else (zeros, or what an earlier segment left in a
     /// recycled file) lies past this segment's end; if a torn write lost the page holding a
     /// header, the rest of that record is no frame of this segment and does no harm either.
-    static func startedRecord(of segment: UInt64, in bytes: [UInt8], at offset: Int, decoded: WALFrame.Decoded) -> Bool {
+    ///
+    /// Where the file ends before the header's segment field, the field cannot say. The writer
+    /// starts a record only where all of it fits before `segmentBytesMax`, or in the header region
+    /// of a fresh segment (a record larger than a segment): a cut-off header anywhere else is what
+    /// a recycled file held. Without this rule a crash could leave a sealed segment whose records
+    /// end within a frame header's length of its end, over an old frame, and recovery would refuse
+    /// a sound log (found by `synod sim --disk wal`, seed 7077).
+    package static func startedRecord(
+        of segment: UInt64, in bytes: [UInt8], at offset: Int, decoded: WALFrame.Decoded, segmentBytesMax: Int, headerRegionBytes: Int
+    ) -> Bool {
         if case .otherSegment = decoded { return false }
         let segmentField = offset + 5..<offset + 9
-        guard segmentField.upperBound <= bytes.count else { return bytes[offset...].contains { $0 != 0 } }
+        guard segmentField.upperBound <= bytes.count else {
+            let writerCouldStartHere = offset <= headerRegionBytes || offset + WALFrame.headerBytes <= segmentBytesMax
+            return writerCouldStartHere && bytes[offset...].contains { $0 != 0 }
+        }
         let stored = bytes[segmentField].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
         return stored == UInt32(truncatingIfNeeded: segment)
     }

@@ -168,7 +168,8 @@ public final class WriteAheadLog {
 
     public func retryNextSegment() { preparer.retryAfterFailure() }
 
-    private var headerRegionBytes: Int { 256 }
+    /// Where a record larger than a whole segment may start: after a fresh segment's preamble.
+    var headerRegionBytes: Int { 256 }
 
     private func remember(_ record: WALRecord) {
         switch record {

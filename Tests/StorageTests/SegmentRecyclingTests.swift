@@ -177,3 +177,48 @@ import Testing
         #expect(again.entries.last?.index == last + 1)
     }
 }
+
+/// A sealed segment whose records end less than a frame header before the file's end, over what a
+/// recycled file held there: the bytes cannot name their segment, and the writer never starts a
+/// record where it would not fit, so they are leftovers and the log is sound. Recovery refused
+/// such a log until `synod sim --disk wal` found one (seed 7077).
+@Suite struct CutOffFrameHeaderTests {
+    static let segmentBytes = 4096
+
+    /// Segment 1 holds its header and one entry, then `leftover`, and ends at `end`; segment 2
+    /// holds only its header.
+    func directory(leftover: [UInt8], at end: Int = CutOffFrameHeaderTests.segmentBytes) throws -> FaultyDirectory {
+        let directory = FaultyDirectory(seed: 5)
+        let header = WALFrame.encode(.segmentHeader(previousChecksum: 0, segmentNumber: 1), segment: 1, offset: 0)
+        let recordEnd = end - leftover.count
+        let overhead = WALFrame.encode(.entry(Entry(index: 1, term: 1, data: [])), segment: 1, offset: header.bytes.count).bytes.count
+        let entry = WALFrame.encode(
+            .entry(Entry(index: 1, term: 1, data: [UInt8](repeating: 7, count: recordEnd - header.bytes.count - overhead))),
+            segment: 1, offset: header.bytes.count)
+        var first = header.bytes + entry.bytes
+        #expect(first.count == recordEnd)
+        first += leftover
+        let second = WALFrame.encode(.segmentHeader(previousChecksum: entry.checksum, segmentNumber: 2), segment: 2, offset: 0).bytes
+        for (name, bytes) in [("segment-0000000000000001.wal", first), ("segment-0000000000000002.wal", second + [UInt8](repeating: 0, count: Self.segmentBytes - second.count))] {
+            let file = try directory.open(name, create: true)
+            try file.write(bytes, at: 0)
+            try file.sync()
+        }
+        try directory.sync()
+        return directory
+    }
+
+    @Test func aFrameHeaderCutOffByTheEndOfASealedSegmentIsALeftover() throws {
+        // The first byte of an old frame's length, then zeros: what the failing seed left.
+        let directory = try directory(leftover: [0x34, 0, 0, 0, 0, 0, 0, 0])
+        let (_, recovered) = try WriteAheadLog.open(directory: directory, segmentBytesMax: Self.segmentBytes)
+        #expect(recovered.entries.map(\.index) == [1])
+    }
+
+    @Test func aFrameHeaderWithRoomForItsRecordIsStillAStartedRecord() throws {
+        // The same bytes at the end of a file cut short, where a whole record could have begun: a
+        // write the crash cut short, which a sealed segment cannot have, so recovery refuses.
+        let directory = try directory(leftover: [0x34, 0, 0, 0, 0, 0, 0, 0], at: Self.segmentBytes - 100)
+        #expect(throws: StorageError.self) { try WriteAheadLog.open(directory: directory, segmentBytesMax: Self.segmentBytes) }
+    }
+}

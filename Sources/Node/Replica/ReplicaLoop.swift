@@ -77,7 +77,6 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     private var followUps: [EngineEvent<Engine.Message>] = []
     /// Storage reported no space (a segment or a snapshot could not be written), and when the loop
     /// last retried. `snapshotSaveFailed` is set from the snapshot thread.
-    private var spaceExhausted = false
     private var spaceCheckedAt = ContinuousClock.now
     private let snapshotSaveFailed = Atomic<Bool>(false)
     /// `engine.droppedMessages.count` when it was last logged, and when.
@@ -302,14 +301,12 @@ where Engine.Message: WireCodable, Engine.HardState: DurableCoding {
     /// segment preparation that failed. Cheap when all is well: two flag reads.
     private func checkSpace(now: ContinuousClock.Instant) {
         let problem = storage.spaceProblem != nil || snapshotSaveFailed.load(ordering: .relaxed)
-        if problem != spaceExhausted {
-            spaceExhausted = problem
+        if host.storageSpace(exhausted: problem) {
             if problem {
                 logger.error("storage is out of space (\(storage.spaceProblem.map { "\($0)" } ?? "a snapshot could not be saved")); refusing writes until there is room")
             } else {
                 logger.notice("storage has room again")
             }
-            application?.storageSpace(exhausted: problem)
         }
         if problem && now - spaceCheckedAt >= Self.spaceRetryInterval {
             spaceCheckedAt = now
