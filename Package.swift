@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "Raft", dependencies: ["ConsensusCore"]),
         // Raft's messages on the wire, in our own binary format: pure, and apart from the engine so
         // that the shells that carry bytes (Node) import no engine.
+        // ZooKeeper's wire protocol: jute records, the length-prefixed packet, requests, replies,
+        // watch events. Pure and total: nothing here traps on bytes from a client.
+        .target(name: "ZooKeeperWire"),
         .target(name: "RaftWire", dependencies: ["ConsensusCore", "Raft"]),
         .target(name: "Linearizability"),
         // The replica host: what a replica does with its engine's actions, written once for the
@@ -143,6 +146,7 @@ let package = Package(
         ),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
+        .testTarget(name: "ZooKeeperWireTests", dependencies: ["ZooKeeperWire"]),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability", "Storage"]),
         .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),
