@@ -41,6 +41,8 @@ let package = Package(
         // ZooKeeper's wire protocol: jute records, the length-prefixed packet, requests, replies,
         // watch events. Pure and total: nothing here traps on bytes from a client.
         .target(name: "ZooKeeperWire"),
+        // The ZooKeeper data tree as a replicated state machine: znodes, sessions, zxids. Pure.
+        .target(name: "ZooKeeperData", dependencies: ["ConsensusCore", "Replica", "ZooKeeperWire"]),
         .target(name: "RaftWire", dependencies: ["ConsensusCore", "Raft"]),
         .target(name: "Linearizability"),
         // The replica host: what a replica does with its engine's actions, written once for the
@@ -147,6 +149,7 @@ let package = Package(
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
         .testTarget(name: "ZooKeeperWireTests", dependencies: ["ZooKeeperWire"]),
+        .testTarget(name: "ZooKeeperDataTests", dependencies: ["ConsensusCore", "Replica", "Simulation", "ZooKeeperData", "ZooKeeperWire"]),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability", "Storage"]),
         .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),

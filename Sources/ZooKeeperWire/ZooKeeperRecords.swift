@@ -106,13 +106,14 @@ public struct ZooKeeperACL: Equatable, Hashable, Sendable {
         id = ZooKeeperID(scheme: try reader.readText("acl.id.scheme"), id: try reader.readText("acl.id.id"))
     }
 
-    static func readList(_ reader: inout JuteReader) throws(JuteError) -> [ZooKeeperACL] {
+    public static func readList(_ reader: inout JuteReader) throws(JuteError) -> [ZooKeeperACL] {
         try reader.readVector("acl", elementBytesMin: encodedBytesMin) { (reader: inout JuteReader) throws(JuteError) in
             try ZooKeeperACL(from: &reader)
         } ?? []
     }
 
-    static func writeList(_ list: [ZooKeeperACL], to writer: inout JuteWriter) {
+    public static func writeList(_ list: [ZooKeeperACL], to writer: inout JuteWriter) {
         writer.writeVector(list) { writer, entry in entry.write(to: &writer) }
     }
 }
+

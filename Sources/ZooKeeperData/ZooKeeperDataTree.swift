@@ -1,0 +1,257 @@
+import ZooKeeperWire
+
+/// The ZooKeeper data tree that every replica applies the same transactions to: znodes by path,
+/// sessions and their ephemeral nodes, and the last zxid. Pure: the front end serves reads from it
+/// and proposes writes; `ZooKeeperStateMachine` feeds it the log.
+///
+/// zxids are totally ordered and consumed by every transaction, failed writes included: the tree
+/// starts at epoch 1 (`1 << 32`), and each transaction takes the next.
+public struct ZooKeeperDataTree: Equatable, Sendable {
+    public internal(set) var nodes: [String: ZooKeeperNode]
+    public internal(set) var sessions: [Int64: Session]
+    public internal(set) var lastZxid: Int64
+
+    public struct Session: Equatable, Sendable {
+        public var timeoutMillis: Int32
+        public var password: [UInt8]
+        /// Its ephemeral nodes, kept here so closing a session never scans the tree.
+        public var ephemerals: Set<String>
+    }
+
+    /// What a transaction changed that watchers may be waiting for.
+    public struct Trigger: Equatable, Sendable {
+        public enum Kind: Sendable { case created, deleted, dataChanged, childrenChanged }
+        public var kind: Kind
+        public var path: String
+
+        public init(kind: Kind, path: String) {
+            self.kind = kind
+            self.path = path
+        }
+    }
+
+    /// `ephemeralOwner` of a container node.
+    public static let containerOwner = Int64(bitPattern: 0x8000_0000_0000_0000)
+    /// `CreateMode` values.
+    enum CreateMode: Int32 {
+        case persistent = 0, ephemeral = 1, persistentSequential = 2, ephemeralSequential = 3, container = 4
+        case persistentWithTTL = 5, persistentSequentialWithTTL = 6
+        var isSequential: Bool { self == .persistentSequential || self == .ephemeralSequential || self == .persistentSequentialWithTTL }
+        var isEphemeral: Bool { self == .ephemeral || self == .ephemeralSequential }
+    }
+
+    public init() {
+        nodes = [ZooKeeperPath.root: ZooKeeperNode(data: [], acl: ZooKeeperACL.openUnsafe, zxid: 0, time: 0, ephemeralOwner: 0)]
+        sessions = [:]
+        lastZxid = 1 << 32
+    }
+
+    // MARK: Reads
+
+    public func node(at path: String) -> ZooKeeperNode? { nodes[path] }
+
+    /// Children names, sorted (ZooKeeper returns them unordered; sorting makes replies equal on
+    /// every member).
+    public func children(of path: String) -> [String]? { nodes[path].map { $0.children.sorted() } }
+
+    /// Ephemeral nodes of `session` under `prefix`, sorted.
+    public func ephemerals(of session: Int64, prefix: String) -> [String] {
+        (sessions[session]?.ephemerals ?? []).filter { $0.hasPrefix(prefix) }.sorted()
+    }
+
+    /// Every node below `path` (not itself): getAllChildrenNumber.
+    public func descendantCount(of path: String) -> Int? {
+        guard nodes[path] != nil else { return nil }
+        let prefix = path == ZooKeeperPath.root ? "/" : path + "/"
+        return nodes.keys.reduce(0) { $0 + ($1 != path && $1.hasPrefix(prefix) ? 1 : 0) }
+    }
+
+    // MARK: Applying transactions
+
+    /// What one applied transaction did.
+    public struct Applied: Equatable, Sendable {
+        public var zxid: Int64
+        public var result: Result<ZooKeeperResponse, ZooKeeperErrorCode>
+        public var triggers: [Trigger]
+    }
+
+    /// Applies one transaction at the next zxid.
+    public mutating func apply(_ transaction: ZooKeeperTransaction) -> Applied {
+        lastZxid &+= 1
+        let zxid = lastZxid
+        var triggers: [Trigger] = []
+        let result: Result<ZooKeeperResponse, ZooKeeperErrorCode>
+        switch transaction.operation {
+        case .createSession(let id, let timeout, let password):
+            if sessions[id] != nil || id == 0 {
+                result = .failure(.badArguments)
+            } else {
+                sessions[id] = Session(timeoutMillis: timeout, password: password, ephemerals: [])
+                result = .success(.empty)
+            }
+        case .closeSession(let id):
+            if let session = sessions[id] {
+                var undo: [UndoStep] = []
+                for path in session.ephemerals.sorted(by: >) {
+                    _ = delete(path: path, version: -1, zxid: zxid, undo: &undo, triggers: &triggers)
+                }
+                sessions[id] = nil
+                result = .success(.empty)
+            } else {
+                result = .failure(.sessionExpired)
+            }
+        case .write(let request):
+            if sessions[transaction.session] == nil {
+                result = .failure(.sessionExpired)
+            } else if case .multi(let operations) = request {
+                result = .success(multi(operations, session: transaction.session, zxid: zxid, time: transaction.time, triggers: &triggers))
+            } else {
+                var undo: [UndoStep] = []
+                result = write(request, session: transaction.session, zxid: zxid, time: transaction.time, undo: &undo, triggers: &triggers)
+            }
+        }
+        return Applied(zxid: zxid, result: result, triggers: triggers)
+    }
+
+    /// A change to undo when a later operation of the same multi fails.
+    enum UndoStep {
+        case node(path: String, previous: ZooKeeperNode?)
+        case ephemeral(session: Int64, path: String, added: Bool)
+    }
+
+    mutating func setNode(_ path: String, _ node: ZooKeeperNode?, undo: inout [UndoStep]) {
+        undo.append(.node(path: path, previous: nodes[path]))
+        nodes[path] = node
+    }
+
+    mutating func rollBack(_ undo: [UndoStep]) {
+        for step in undo.reversed() {
+            switch step {
+            case .node(let path, let previous): nodes[path] = previous
+            case .ephemeral(let session, let path, let added):
+                if added { sessions[session]?.ephemerals.remove(path) } else { sessions[session]?.ephemerals.insert(path) }
+            }
+        }
+    }
+
+    /// All or nothing: the operations run in order; the first failure rolls back the ones before
+    /// it, and the results say 0 for those, its code for it and RUNTIMEINCONSISTENCY after it.
+    /// The whole multi takes one zxid, as in ZooKeeper.
+    mutating func multi(_ operations: [ZooKeeperRequest], session: Int64, zxid: Int64, time: Int64, triggers: inout [Trigger]) -> ZooKeeperResponse {
+        var undo: [UndoStep] = []
+        var pending: [Trigger] = []
+        var results: [ZooKeeperResponse.MultiResult] = []
+        for (position, operation) in operations.enumerated() {
+            switch write(operation, session: session, zxid: zxid, time: time, undo: &undo, triggers: &pending) {
+            case .success(let response):
+                results.append(.success(operation: operation.operation, response))
+            case .failure(let code):
+                rollBack(undo)
+                let failed = (0..<operations.count).map { index -> ZooKeeperResponse.MultiResult in
+                    index < position ? .error(0) : index == position ? .error(code.rawValue) : .error(ZooKeeperErrorCode.runtimeInconsistency.rawValue)
+                }
+                return .multi(failed)
+            }
+        }
+        triggers += pending
+        return .multi(results)
+    }
+
+    mutating func write(
+        _ request: ZooKeeperRequest, session: Int64, zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+    ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
+        switch request {
+        case .create(let create):
+            return self.create(create, session: session, zxid: zxid, time: time, undo: &undo, triggers: &triggers)
+        case .delete(let path, let version):
+            return delete(path: path, version: version, zxid: zxid, undo: &undo, triggers: &triggers).map { .empty }
+        case .setData(let path, let data, let version):
+            guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
+            guard var node = nodes[path] else { return .failure(.noNode) }
+            guard version == -1 || version == node.version else { return .failure(.badVersion) }
+            node.data = data
+            node.version &+= 1
+            node.mzxid = zxid
+            node.mtime = time
+            setNode(path, node, undo: &undo)
+            triggers.append(Trigger(kind: .dataChanged, path: path))
+            return .success(.stat(node.stat))
+        case .setACL(let path, let acl, let version):
+            guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
+            guard var node = nodes[path] else { return .failure(.noNode) }
+            guard version == -1 || version == node.aversion else { return .failure(.badVersion) }
+            guard !acl.isEmpty else { return .failure(.invalidACL) }
+            node.acl = acl
+            node.aversion &+= 1
+            setNode(path, node, undo: &undo)
+            return .success(.stat(node.stat))
+        case .check(let path, let version):
+            guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
+            guard let node = nodes[path] else { return .failure(.noNode) }
+            guard version == -1 || version == node.version else { return .failure(.badVersion) }
+            return .success(.empty)
+        default:
+            return .failure(.unimplemented)
+        }
+    }
+
+    mutating func create(
+        _ create: ZooKeeperRequest.Create, session: Int64, zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+    ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
+        guard let mode = CreateMode(rawValue: create.flags) else { return .failure(.badArguments) }
+        switch (create.operation, mode) {
+        case (.createTTL, _), (_, .persistentWithTTL), (_, .persistentSequentialWithTTL):
+            // TTL nodes need ZooKeeper's extended types, off by default there too.
+            return .failure(.unimplemented)
+        case (.createContainer, .container), (.create, .persistent), (.create, .ephemeral), (.create, .persistentSequential),
+             (.create, .ephemeralSequential), (.create2, .persistent), (.create2, .ephemeral), (.create2, .persistentSequential),
+             (.create2, .ephemeralSequential):
+            break
+        default:
+            return .failure(.badArguments)
+        }
+        guard ZooKeeperPath.isValid(create.path, sequential: mode.isSequential), create.path != ZooKeeperPath.root else { return .failure(.badArguments) }
+        guard !create.acl.isEmpty else { return .failure(.invalidACL) }
+        let parentPath = ZooKeeperPath.parent(of: create.path)
+        guard var parent = nodes[parentPath] else { return .failure(.noNode) }
+        let path = mode.isSequential ? create.path + ZooKeeperPath.sequenceSuffix(parent.childCreates) : create.path
+        guard nodes[path] == nil else { return .failure(.nodeExists) }
+        guard parent.ephemeralOwner == 0 || parent.ephemeralOwner == Self.containerOwner else { return .failure(.noChildrenForEphemerals) }
+        let owner = mode.isEphemeral ? session : mode == .container ? Self.containerOwner : 0
+        let node = ZooKeeperNode(data: create.data, acl: create.acl, zxid: zxid, time: time, ephemeralOwner: owner)
+        parent.children.insert(ZooKeeperPath.name(of: path))
+        parent.cversion &+= 1
+        parent.childCreates &+= 1
+        parent.pzxid = zxid
+        setNode(parentPath, parent, undo: &undo)
+        setNode(path, node, undo: &undo)
+        if mode.isEphemeral {
+            sessions[session]?.ephemerals.insert(path)
+            undo.append(.ephemeral(session: session, path: path, added: true))
+        }
+        triggers.append(Trigger(kind: .created, path: path))
+        triggers.append(Trigger(kind: .childrenChanged, path: parentPath))
+        return .success(create.operation == .create ? .created(path: path) : .createdWithStat(path: path, stat: node.stat))
+    }
+
+    mutating func delete(path: String, version: Int32, zxid: Int64, undo: inout [UndoStep], triggers: inout [Trigger]) -> Result<Void, ZooKeeperErrorCode> {
+        guard ZooKeeperPath.isValid(path), path != ZooKeeperPath.root else { return .failure(.badArguments) }
+        guard let node = nodes[path] else { return .failure(.noNode) }
+        guard version == -1 || version == node.version else { return .failure(.badVersion) }
+        guard node.children.isEmpty else { return .failure(.notEmpty) }
+        let parentPath = ZooKeeperPath.parent(of: path)
+        if var parent = nodes[parentPath] {
+            parent.children.remove(ZooKeeperPath.name(of: path))
+            parent.cversion &+= 1
+            parent.pzxid = zxid
+            setNode(parentPath, parent, undo: &undo)
+        }
+        setNode(path, nil, undo: &undo)
+        if node.ephemeralOwner != 0, node.ephemeralOwner != Self.containerOwner, sessions[node.ephemeralOwner]?.ephemerals.remove(path) != nil {
+            undo.append(.ephemeral(session: node.ephemeralOwner, path: path, added: false))
+        }
+        triggers.append(Trigger(kind: .deleted, path: path))
+        triggers.append(Trigger(kind: .childrenChanged, path: parentPath))
+        return .success(())
+    }
+}

@@ -1,0 +1,94 @@
+import ZooKeeperWire
+
+/// A ZooKeeper write as it travels through the log: who asked, the leader's clock when it was
+/// proposed (ctime and mtime come from here, so every replica stamps the same times), and the
+/// operation. Every transaction applied takes the next zxid, failed ones too, as in ZooKeeper.
+///
+/// Encoded as the service's tag (`ServiceTag.zookeeper`, 0x5A), a format version, the proposer's
+/// request id, the session, the time, the kind, then the body in jute.
+public struct ZooKeeperTransaction: Equatable, Sendable {
+    public static let tag: UInt8 = 0x5A
+    public static let formatVersion: UInt8 = 1
+
+    /// The proposer's request id, so the member the client asked answers it when the entry applies.
+    public var requestID: UInt64
+    /// The session that asked; for an expiry, the session expired.
+    public var session: Int64
+    /// Milliseconds since the epoch on the proposer's clock.
+    public var time: Int64
+    public var operation: Operation
+
+    public enum Operation: Equatable, Sendable {
+        /// A new session. Its id and password are drawn by the member that accepted the connect
+        /// and replicated, so the session is valid on every member.
+        case createSession(id: Int64, timeoutMillis: Int32, password: [UInt8])
+        /// A client's closeSession, or the leader's expiry of a session that went quiet.
+        case closeSession(id: Int64)
+        /// create, create2, createContainer, createTTL, delete, setData, setACL, check, multi.
+        case write(ZooKeeperRequest)
+    }
+
+    public init(requestID: UInt64, session: Int64, time: Int64, operation: Operation) {
+        self.requestID = requestID
+        self.session = session
+        self.time = time
+        self.operation = operation
+    }
+
+    public var encoded: [UInt8] {
+        var writer = JuteWriter()
+        writer.writeRaw([Self.tag, Self.formatVersion])
+        writer.writeLong(Int64(bitPattern: requestID))
+        writer.writeLong(session)
+        writer.writeLong(time)
+        switch operation {
+        case .createSession(let id, let timeout, let password):
+            writer.writeInt(0)
+            writer.writeLong(id)
+            writer.writeInt(timeout)
+            writer.writeBuffer(password)
+        case .closeSession(let id):
+            writer.writeInt(1)
+            writer.writeLong(id)
+        case .write(let request):
+            writer.writeInt(2)
+            writer.writeInt(request.operation.rawValue)
+            request.write(to: &writer)
+        }
+        return writer.bytes
+    }
+
+    /// Whether a request may travel as a write transaction.
+    public static func isWrite(_ request: ZooKeeperRequest) -> Bool {
+        switch request {
+        case .create, .delete, .setData, .setACL, .check, .multi: return true
+        default: return false
+        }
+    }
+
+    /// Decodes a transaction; total, whatever the bytes.
+    public init(decoding bytes: [UInt8]) throws(JuteError) {
+        guard bytes.count >= 2, bytes[0] == Self.tag else { throw .truncated(field: "transaction.tag") }
+        guard bytes[1] == Self.formatVersion else { throw .unknownOperation(Int32(bytes[1])) }
+        var reader = JuteReader(bytes, from: 2)
+        requestID = UInt64(bitPattern: try reader.readLong("transaction.requestID"))
+        session = try reader.readLong("transaction.session")
+        time = try reader.readLong("transaction.time")
+        switch try reader.readInt("transaction.kind") {
+        case 0:
+            let id = try reader.readLong("createSession.id")
+            let timeout = try reader.readInt("createSession.timeout")
+            let password = try reader.readBuffer("createSession.password") ?? []
+            operation = .createSession(id: id, timeoutMillis: timeout, password: password)
+        case 1:
+            operation = .closeSession(id: try reader.readLong("closeSession.id"))
+        case 2:
+            let request = try ZooKeeperRequest.decode(operation: try reader.readInt("write.operation"), from: &reader)
+            guard Self.isWrite(request) else { throw .unknownOperation(request.operation.rawValue) }
+            operation = .write(request)
+        case let kind:
+            throw .unknownOperation(kind)
+        }
+        try reader.expectEnd()
+    }
+}

@@ -1,0 +1,213 @@
+import ConsensusCore
+import Replica
+import Simulation
+import Testing
+import ZooKeeperData
+import ZooKeeperWire
+
+/// The tree's rules, each as ZooKeeper 3.8 keeps it: Stat fields, zxids consumed by failed writes,
+/// sequence suffixes, ephemerals, multi's all-or-nothing results.
+@Suite struct ZooKeeperDataTreeTests {
+    static let session: Int64 = 0x1000
+    var tree = ZooKeeperDataTree()
+    var time: Int64 = 1_000
+
+    init() {
+        _ = tree.apply(ZooKeeperTransaction(requestID: 0, session: Self.session, time: 0, operation: .createSession(id: Self.session, timeoutMillis: 10_000, password: [1])))
+    }
+
+    @discardableResult
+    mutating func write(_ request: ZooKeeperRequest, session: Int64 = session) -> ZooKeeperDataTree.Applied {
+        time += 1
+        return tree.apply(ZooKeeperTransaction(requestID: 1, session: session, time: time, operation: .write(request)))
+    }
+
+    mutating func create(_ path: String, flags: Int32 = 0, data: [UInt8] = []) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
+        write(.create(.init(path: path, data: data, flags: flags))).result
+    }
+
+    @Test mutating func aCreateSetsEveryStatFieldAndThePrentsChildFields() throws {
+        let applied = write(.create(.init(operation: .create2, path: "/a", data: Array("hello".utf8), flags: 0)))
+        guard case .success(.createdWithStat(let path, let stat)) = applied.result else {
+            Issue.record("\(applied.result)")
+            return
+        }
+        #expect(path == "/a")
+        #expect(stat.czxid == applied.zxid && stat.mzxid == applied.zxid && stat.pzxid == applied.zxid)
+        #expect(stat.ctime == time && stat.mtime == time)
+        #expect(stat.version == 0 && stat.cversion == 0 && stat.aversion == 0 && stat.ephemeralOwner == 0)
+        #expect(stat.dataLength == 5 && stat.numChildren == 0)
+        let root = try #require(tree.node(at: "/")).stat
+        #expect(root.numChildren == 1 && root.cversion == 1 && root.pzxid == applied.zxid)
+        #expect(applied.triggers == [.init(kind: .created, path: "/a"), .init(kind: .childrenChanged, path: "/")])
+    }
+
+    @Test mutating func setDataBumpsVersionAndMzxidAndChecksTheVersion() throws {
+        _ = create("/a")
+        let set = write(.setData(path: "/a", data: [1, 2], version: 0))
+        guard case .success(.stat(let stat)) = set.result else {
+            Issue.record("\(set.result)")
+            return
+        }
+        #expect(stat.version == 1 && stat.mzxid == set.zxid && stat.czxid < set.zxid && stat.dataLength == 2)
+        #expect(write(.setData(path: "/a", data: [], version: 0)).result == .failure(.badVersion))
+        #expect(write(.setData(path: "/missing", data: [], version: -1)).result == .failure(.noNode))
+    }
+
+    @Test mutating func failedWritesConsumeAZxid() {
+        let first = write(.delete(path: "/missing", version: -1))
+        #expect(first.result == .failure(.noNode))
+        let second = write(.delete(path: "/missing", version: -1))
+        #expect(second.zxid == first.zxid + 1)
+        #expect(tree.lastZxid == second.zxid)
+    }
+
+    /// As observed on 3.8 (ZOOKEEPER-NOTES): the suffix counts the parent's child creates, while
+    /// cversion counts creates and deletes; pzxid moves on both.
+    @Test mutating func sequenceSuffixesCountCreatesWhileCversionCountsDeletesToo() throws {
+        _ = create("/cv")
+        _ = create("/cv/a")
+        #expect(tree.node(at: "/cv")?.cversion == 1)
+        let delete = write(.delete(path: "/cv/a", version: -1))
+        #expect(tree.node(at: "/cv")?.cversion == 2)
+        #expect(tree.node(at: "/cv")?.pzxid == delete.zxid)
+        #expect(create("/cv/s", flags: 2) == .success(.created(path: "/cv/s0000000001")))
+        #expect(create("/cv/s", flags: 2) == .success(.created(path: "/cv/s0000000002")))
+        _ = write(.delete(path: "/cv/s0000000002", version: -1))
+        #expect(create("/cv/s", flags: 2) == .success(.created(path: "/cv/s0000000003")))
+        #expect(tree.node(at: "/cv")?.cversion == 6)
+        #expect(ZooKeeperPath.sequenceSuffix(-5) == "-000000005")
+    }
+
+    @Test mutating func createRefusalsFollowZooKeepersOrder() {
+        #expect(create("relative") == .failure(.badArguments))
+        #expect(create("/a/") == .failure(.badArguments))
+        #expect(create("/a//b") == .failure(.badArguments))
+        #expect(create("/a/../b") == .failure(.badArguments))
+        #expect(create("/missing/child") == .failure(.noNode))
+        #expect(create("/a", flags: 9) == .failure(.badArguments))
+        #expect(write(.create(.init(path: "/acl", data: [], acl: [], flags: 0))).result == .failure(.invalidACL))
+        _ = create("/a")
+        #expect(create("/a") == .failure(.nodeExists))
+        _ = create("/e", flags: 1)
+        #expect(create("/e/child") == .failure(.noChildrenForEphemerals))
+        #expect(write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 1_000))).result == .failure(.unimplemented))
+    }
+
+    @Test mutating func deleteChecksVersionAndChildren() {
+        _ = create("/p")
+        _ = create("/p/c")
+        #expect(write(.delete(path: "/p", version: -1)).result == .failure(.notEmpty))
+        #expect(write(.delete(path: "/p/c", version: 3)).result == .failure(.badVersion))
+        #expect(write(.delete(path: "/p/c", version: 0)).result == .success(.empty))
+        #expect(write(.delete(path: "/", version: -1)).result == .failure(.badArguments))
+    }
+
+    @Test mutating func closingASessionDeletesItsEphemeralsAndFiresTheirWatches() {
+        _ = create("/lock")
+        _ = create("/lock/n-", flags: 3)
+        _ = create("/lock/n-", flags: 3)
+        #expect(tree.ephemerals(of: Self.session, prefix: "/") == ["/lock/n-0000000000", "/lock/n-0000000001"])
+        #expect(tree.node(at: "/lock/n-0000000000")?.ephemeralOwner == Self.session)
+        let close = tree.apply(ZooKeeperTransaction(requestID: 2, session: Self.session, time: 9, operation: .closeSession(id: Self.session)))
+        #expect(close.result == .success(.empty))
+        #expect(tree.children(of: "/lock") == [])
+        #expect(tree.sessions[Self.session] == nil)
+        #expect(close.triggers.filter { $0.kind == .deleted }.map(\.path) == ["/lock/n-0000000001", "/lock/n-0000000000"])
+        // The session is gone: its writes are refused.
+        #expect(create("/after") == .failure(.sessionExpired))
+    }
+
+    @Test mutating func aFailedMultiChangesNothingAndReportsEveryOperation() throws {
+        _ = create("/m")
+        let before = tree
+        let applied = write(.multi([.create(.init(path: "/m/a", data: [], flags: 0)), .setData(path: "/m", data: [1], version: 0), .check(path: "/missing", version: 0), .delete(path: "/m", version: -1)]))
+        #expect(applied.result == .success(.multi([.error(0), .error(0), .error(ZooKeeperErrorCode.noNode.rawValue), .error(ZooKeeperErrorCode.runtimeInconsistency.rawValue)])))
+        #expect(applied.triggers.isEmpty)
+        // Only the zxid moved.
+        #expect(tree.nodes == before.nodes && tree.sessions == before.sessions)
+        #expect(tree.lastZxid == before.lastZxid + 1)
+        let ok = write(.multi([.create(.init(path: "/m/a", data: [], flags: 0)), .check(path: "/m/a", version: 0), .setData(path: "/m/a", data: [7], version: 0)]))
+        guard case .success(.multi(let results)) = ok.result else {
+            Issue.record("\(ok.result)")
+            return
+        }
+        #expect(results.count == 3)
+        #expect(tree.node(at: "/m/a")?.data == [7])
+        #expect(tree.node(at: "/m/a")?.czxid == ok.zxid && tree.node(at: "/m/a")?.mzxid == ok.zxid)
+    }
+
+    @Test mutating func aMultiThatCreatesAnEphemeralAndFailsLeavesTheSessionClean() {
+        _ = write(.multi([.create(.init(path: "/e", data: [], flags: 1)), .check(path: "/missing", version: -1)]))
+        #expect(tree.ephemerals(of: Self.session, prefix: "/").isEmpty)
+        #expect(tree.node(at: "/e") == nil)
+    }
+
+    @Test mutating func containersAreMarkedAndHoldChildren() {
+        #expect(write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4))).result != .failure(.badArguments))
+        #expect(tree.node(at: "/c")?.ephemeralOwner == ZooKeeperDataTree.containerOwner)
+        #expect(create("/c/x") == .success(.created(path: "/c/x")))
+        #expect(create("/plain", flags: 4) == .failure(.badArguments))
+    }
+}
+
+/// The tree as a state machine on the shared log: the contract every state machine keeps (a
+/// snapshot at any index, restored elsewhere, continues exactly), other services' entries and
+/// undecodable ones skipped alike.
+@Suite struct ZooKeeperStateMachineTests {
+    static func entries(count: Int, seed: UInt64) -> [Entry] {
+        var random = SeededRandom(seed: seed)
+        var sessions: [Int64] = []
+        return (1...count).map { position in
+            let index = LogIndex(position)
+            let session = sessions.isEmpty ? 0 : sessions[random.int(in: 0..<sessions.count)]
+            let path = "/n\(random.int(in: 0..<4))" + (random.chance(0.5) ? "/c\(random.int(in: 0..<3))" : "")
+            let operation: ZooKeeperTransaction.Operation
+            switch random.int(in: 0..<14) {
+            case 0: return Entry(index: index, term: 1, kind: .noop)
+            case 1: return Entry(index: index, term: 1, data: [ZooKeeperTransaction.tag, 1, 9])  // Undecodable.
+            case 2: return Entry(index: index, term: 1, data: [ServiceTag.etcd.rawValue, 1, 2, 3])  // Another service's.
+            case 3, 4:
+                let id = Int64(position) << 8
+                sessions.append(id)
+                operation = .createSession(id: id, timeoutMillis: 6_000, password: [UInt8(position & 0xff)])
+            case 5 where !sessions.isEmpty:
+                operation = .closeSession(id: session)
+            case 6: operation = .write(.delete(path: path, version: -1))
+            case 7: operation = .write(.setData(path: path, data: [UInt8(position & 0xff)], version: -1))
+            case 8: operation = .write(.multi([.create(.init(path: path, data: [], flags: 0)), .setData(path: path, data: [1], version: 0)]))
+            default: operation = .write(.create(.init(path: path, data: [UInt8(position & 0xff)], flags: Int32(random.int(in: 0..<4)))))
+            }
+            let transaction = ZooKeeperTransaction(requestID: UInt64(position), session: session, time: Int64(position) * 10, operation: operation)
+            return Entry(index: index, term: 1, data: transaction.encoded)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func theTreeKeepsTheStateMachineContract(seed: UInt64) {
+        let violation = StateMachineContract.violation({ ZooKeeperStateMachine() }, entries: Self.entries(count: 120, seed: seed))
+        #expect(violation == nil, "seed \(seed): \(violation ?? "")")
+    }
+
+    @Test func entriesThatAreNotOursOrDoNotDecodeAreSkipped() {
+        var machine = ZooKeeperStateMachine()
+        #expect(machine.apply(Entry(index: 1, term: 1, data: [ServiceTag.etcd.rawValue, 1])) == .notOurs)
+        guard case .skipped = machine.apply(Entry(index: 2, term: 1, data: [ZooKeeperTransaction.tag, 1, 0])) else {
+            Issue.record("not skipped")
+            return
+        }
+        #expect(machine.appliedIndex == 2)
+        #expect(machine.tree.lastZxid == 1 << 32, "a skipped entry takes no zxid")
+    }
+
+    @Test func transactionsRoundTripAndReadsAreRefusedAsTransactions() throws {
+        let transaction = ZooKeeperTransaction(requestID: 7, session: 9, time: 11, operation: .write(.multi([.check(path: "/a", version: 1)])))
+        #expect(try ZooKeeperTransaction(decoding: transaction.encoded) == transaction)
+        let read = ZooKeeperTransaction(requestID: 7, session: 9, time: 11, operation: .write(.getData(path: "/a", watch: false)))
+        #expect(throws: JuteError.self) { try ZooKeeperTransaction(decoding: read.encoded) }
+    }
+
+    @Test func aSnapshotThatDoesNotDecodeIsRefused() {
+        #expect(throws: (any Error).self) { try ZooKeeperStateMachine(restoring: Snapshot(metadata: SnapshotMetadata(index: 3, term: 1, membership: Membership(voters: [NodeID(1)])), data: [0, 0, 0, 1, 9])) }
+    }
+}
