@@ -43,6 +43,16 @@ let package = Package(
         .target(name: "ZooKeeperWire"),
         // The ZooKeeper data tree as a replicated state machine: znodes, sessions, zxids. Pure.
         .target(name: "ZooKeeperData", dependencies: ["ConsensusCore", "Replica", "ZooKeeperWire"]),
+        // The ZooKeeper front end: sessions, reads, writes through the log, watches, the listener.
+        .target(
+            name: "ZooKeeperServer",
+            dependencies: [
+                "ConsensusCore", "Replica", "ZooKeeperWire", "ZooKeeperData",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "RaftWire", dependencies: ["ConsensusCore", "Raft"]),
         .target(name: "Linearizability"),
         // The replica host: what a replica does with its engine's actions, written once for the
@@ -84,7 +94,7 @@ let package = Package(
         .target(
             name: "EtcdServer",
             dependencies: [
-                "ConsensusCore", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot",
+                "ConsensusCore", "Replica", "Storage", "Node", "MVCC", "EtcdAPI", "BoltSnapshot", "ZooKeeperServer",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),

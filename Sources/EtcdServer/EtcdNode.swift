@@ -9,6 +9,7 @@ import Node
 import Replica
 import ServiceLifecycle
 import Storage
+import ZooKeeperServer
 
 /// One Synod node serving the etcd v3 API: an engine over the disk log, the peer transport, the
 /// etcd service and its gRPC endpoint. The engine is whichever the registry names (`--engine`); this
@@ -23,6 +24,9 @@ public final class EtcdNode: Service, @unchecked Sendable {
     let replica: any NodeReplica
     /// The services on the log; the loop holds it weakly.
     let router: ServiceRouter
+    /// The ZooKeeper front end, on the same log as etcd (a separate tree).
+    public let zooKeeper: ZooKeeperService
+    let replicaHandle: any ReplicaHandle
 
     public init<Engine: ServableEngine>(configuration: EtcdNodeConfiguration, engine: Engine.Type, logger: Logger) throws {
         try configuration.validate()
@@ -85,6 +89,11 @@ public final class EtcdNode: Service, @unchecked Sendable {
         )
         self.service = service
         router.add(service)
+        let zooKeeper = ZooKeeperService(
+            replica: router.handle(for: .zookeeper, over: loop), epochMillis: Int64(Date().timeIntervalSince1970 * 1_000), logger: logger)
+        self.zooKeeper = zooKeeper
+        router.add(zooKeeper)
+        replicaHandle = loop
         let fsyncDurations = service.metrics.walFsyncDurations
         let fsyncBuckets = service.walFsyncLatency
         loop.syncObserver = { duration in
@@ -150,6 +159,20 @@ public final class EtcdNode: Service, @unchecked Sendable {
         } catch {
             throw EtcdNodeConfiguration.Problem.invalid("--listen-client-urls \(configuration.listenClientURLs.joined(separator: ",")): \(error)")
         }
+        var zooKeeperListener: ZooKeeperListener?
+        if let address = try configuration.zooKeeperAddress() {
+            let replica = replicaHandle
+            let listener = ZooKeeperListener(
+                service: zooKeeper, replica: router.handle(for: .zookeeper, over: replica), threads: 1, logger: logger,
+                mode: { replica.status.isLeader ? "leader" : "follower" })
+            do {
+                try await listener.start(host: address.host, port: address.port)
+            } catch {
+                throw EtcdNodeConfiguration.Problem.invalid("--zk-listen-address \(configuration.zkListenAddress): \(error)")
+            }
+            zooKeeperListener = listener
+            logger.notice("serving ZooKeeper clients on \(configuration.zkListenAddress)")
+        }
         let dashboards = try configuration.listenMetricsURLs.map { url in
             let address = try HostPort(url: url)
             return DashboardServer.application(service: service, host: address.host, port: address.port, logger: logger)
@@ -174,6 +197,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
             }
         }
         await server.stopGracefully()
+        await zooKeeperListener?.shutdown()
         logger.notice("stopping: in-flight requests drained; stopping the replica loop")
         replica.stop()
         service.drain()

@@ -32,8 +32,24 @@ public struct EtcdNodeConfiguration: Sendable {
     /// etcd's --experimental-corrupt-check-time: how often the leader compares HashKV with every
     /// member ("0s", off, by default), as a Go duration.
     public var corruptCheckTime = "0s"
+    /// Where ZooKeeper clients connect (HOST:PORT); empty turns the ZooKeeper API off. Off by
+    /// default while the ZooKeeper front end is being built (issue 14), so that several members on
+    /// one machine do not contend for ZooKeeper's 2181; `synod up` gives each member its own port.
+    public var zkListenAddress = ""
 
     public init() {}
+
+    /// The ZooKeeper listener's host and port, nil when off.
+    public func zooKeeperAddress() throws -> (host: String, port: Int)? {
+        guard !zkListenAddress.isEmpty else { return nil }
+        guard let colon = zkListenAddress.lastIndex(of: ":"), let port = Int(zkListenAddress[zkListenAddress.index(after: colon)...]),
+              (1...65_535).contains(port), colon != zkListenAddress.startIndex else {
+            throw Problem.invalid("--zk-listen-address must be HOST:PORT with a port from 1 to 65535, or empty; not \(zkListenAddress)")
+        }
+        var host = String(zkListenAddress[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
 
     /// Validates the settings and returns the initial cluster's members (for tools and tests).
     public func checkedInitialMembers() throws -> [(name: String, peerURLs: [String])] {
@@ -130,6 +146,7 @@ public struct EtcdNodeConfiguration: Sendable {
             throw refuse("--client-threads must be between 1 and \(Self.clientThreadsMax), not \(clientThreads)")
         }
         _ = try autoCompaction()
+        _ = try zooKeeperAddress()
     }
 
     /// A URL list from a flag: not empty, and each an http URL with a host and a port in range.

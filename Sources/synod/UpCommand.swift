@@ -22,6 +22,7 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("base-port"), help: "Client port of the first node; node i listens on base + 10·i (client), +1 (peer) and +2 (metrics).") var basePort: Int = 2379
     @Option(name: .customLong("log-level"), help: "Passed to every node.") var logLevel: String = "info"
     @Option(help: "The consensus engine every node runs: \(EngineRegistry.names.joined(separator: ", ")).") var engine: String = "raft"
+    @Option(name: .customLong("zk-base-port"), help: "ZooKeeper port of the first node; node i serves ZooKeeper clients on this + 10·i.") var zooKeeperBasePort: Int = 2181
 
     /// The distance between two nodes' client ports.
     static let portsPerNode = 10
@@ -30,6 +31,7 @@ struct UpCommand: AsyncParsableCommand {
         guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
         guard EngineRegistry.named(engine) != nil else { throw ValidationError("\(EngineRegistry.UnknownEngine(name: engine))") }
         guard basePort > 0, basePort + Self.portsPerNode * (nodes - 1) + 2 <= 65_535 else { throw ValidationError("ports run past 65535; choose a smaller --base-port") }
+        guard zooKeeperBasePort > 0, zooKeeperBasePort + Self.portsPerNode * (nodes - 1) <= 65_535 else { throw ValidationError("ZooKeeper ports run past 65535; choose a smaller --zk-base-port") }
     }
 
     func run() async throws {
@@ -48,6 +50,7 @@ struct UpCommand: AsyncParsableCommand {
                 "serve", "--engine", engine, "--name", name, "--data-dir", (dataDirectory as NSString).appendingPathComponent(name),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--listen-metrics-urls", dashboard,
+                "--zk-listen-address", "127.0.0.1:\(zooKeeperBasePort + Self.portsPerNode * index)",
                 "--initial-cluster", cluster, "--initial-cluster-token", "synod-up", "--log-level", logLevel,
                 // The nodes share this machine: each serves clients on its share of the cores, rather
                 // than every node running a thread per core and all of them contending.
@@ -59,6 +62,7 @@ struct UpCommand: AsyncParsableCommand {
         let endpoints = clientPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
         printNow("synod: \(nodes) nodes running; data in \(dataDirectory)/")
         printNow("endpoints: \(endpoints)")
+        printNow("zookeeper: " + (0..<nodes).map { "127.0.0.1:\(zooKeeperBasePort + Self.portsPerNode * $0)" }.joined(separator: ","))
         printNow("dashboard: http://127.0.0.1:\(clientPorts[0] + 2)/ui")
         printNow("try: etcdctl --endpoints=\(endpoints) put greeting hello")
         printNow("Ctrl-C stops the cluster.")

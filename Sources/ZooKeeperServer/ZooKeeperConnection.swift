@@ -1,0 +1,83 @@
+import ZooKeeperWire
+
+/// Where a client's bytes go: the listener's channel, or a test's buffer. Called from the
+/// replica's thread; implementations hand the bytes to their own thread.
+public protocol ZooKeeperClientSink: AnyObject, Sendable {
+    func send(_ packet: [UInt8])
+    /// Closes the connection once what was sent before has been written.
+    func close()
+}
+
+/// One client connection as the service sees it, on the replica's thread: its session, the
+/// replies owed in xid order, requests that arrived before the session existed, its watches.
+final class ZooKeeperConnection {
+    let id: UInt64
+    let sink: any ZooKeeperClientSink
+    /// Nil until the connect is answered.
+    var session: Int64?
+    /// Whether the connect arrived; packets after it wait for the session.
+    var connectReceived = false
+    /// Whether the connect request was the 45-byte form, with readOnly (answered in kind).
+    var answersReadOnly = false
+    /// Requests a client pipelined behind its connect (auth, SetWatches, anything), run in order
+    /// once the session exists.
+    var waitingForSession: [[UInt8]] = []
+    /// Replies in request order; a slot is filled when its answer is known and sent once every
+    /// slot before it is.
+    var replies: [(xid: Int32, packet: [UInt8]?)] = []
+    var dataWatches: Set<String> = []
+    var childWatches: Set<String> = []
+    var closed = false
+
+    init(id: UInt64, sink: any ZooKeeperClientSink) {
+        self.id = id
+        self.sink = sink
+    }
+
+    var watchCount: Int { dataWatches.count + childWatches.count }
+
+    /// Reserves the place of a request's reply; returns its slot.
+    func reserve(xid: Int32) -> Int {
+        replies.append((xid, nil))
+        return replyBase + replies.count - 1
+    }
+
+    /// Slots already sent, so slot numbers stay valid as the queue drains.
+    var replyBase = 0
+
+    func fill(slot: Int, with packet: [UInt8]) {
+        let position = slot - replyBase
+        guard position >= 0, position < replies.count, !closed else { return }
+        replies[position].packet = packet
+        var sent = 0
+        while sent < replies.count, let ready = replies[sent].packet {
+            sink.send(ready)
+            sent += 1
+        }
+        if sent > 0 {
+            replies.removeFirst(sent)
+            replyBase += sent
+        }
+    }
+
+    /// A reply header alone (an error, or an operation with no body), framed.
+    static func header(xid: Int32, zxid: Int64, error: ZooKeeperErrorCode) -> [UInt8] {
+        var writer = JuteWriter()
+        ZooKeeperReplyHeader(xid: xid, zxid: zxid, error: error.rawValue).write(to: &writer)
+        return ZooKeeperFrame.encode(writer.bytes)
+    }
+
+    static func reply(xid: Int32, zxid: Int64, _ response: ZooKeeperResponse) -> [UInt8] {
+        var writer = JuteWriter()
+        ZooKeeperReplyHeader(xid: xid, zxid: zxid, error: 0).write(to: &writer)
+        response.write(to: &writer)
+        return ZooKeeperFrame.encode(writer.bytes)
+    }
+
+    static func event(_ event: ZooKeeperWatcherEvent, zxid: Int64) -> [UInt8] {
+        var writer = JuteWriter()
+        ZooKeeperReplyHeader(xid: ZooKeeperXid.notification, zxid: -1, error: 0).write(to: &writer)
+        event.write(to: &writer)
+        return ZooKeeperFrame.encode(writer.bytes)
+    }
+}

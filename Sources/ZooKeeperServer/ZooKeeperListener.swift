@@ -1,0 +1,157 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Replica
+import Synchronization
+import ZooKeeperWire
+
+/// Serves ZooKeeper clients on a TCP port: reads length-prefixed packets (refusing lengths past
+/// `jute.maxbuffer` before reading them), hands each to the service on the replica's thread, and
+/// writes what the service sends back. The first four bytes of a connection may instead be a
+/// four-letter word (`ruok`, `srvr`, ...), answered and closed as ZooKeeper does.
+public final class ZooKeeperListener: @unchecked Sendable {
+    let service: ZooKeeperService
+    let replica: any ReplicaHandle
+    let group: MultiThreadedEventLoopGroup
+    let logger: Logger
+    var servers: [Channel] = []
+    let nextConnection = Atomic<UInt64>(0)
+    /// Connections open at once; past this, new ones are closed at accept.
+    public static let connectionsMax = 10_000
+    let openConnections = Atomic<Int>(0)
+    /// What `srvr` reports as this member's mode, read on the event loop.
+    let mode: @Sendable () -> String
+
+    public init(service: ZooKeeperService, replica: any ReplicaHandle, threads: Int, logger: Logger, mode: @escaping @Sendable () -> String) {
+        self.service = service
+        self.replica = replica
+        self.logger = logger
+        self.mode = mode
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    public func start(host: String, port: Int) async throws {
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let id = nextConnection.wrappingAdd(1, ordering: .relaxed).newValue
+                    try channel.pipeline.syncOperations.addHandler(ZooKeeperChannelHandler(id: id, listener: self))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        servers.append(server)
+    }
+
+    public func shutdown() async {
+        for server in servers { try? await server.close() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Writes to one client's channel from any thread.
+final class ChannelSink: ZooKeeperClientSink, @unchecked Sendable {
+    let channel: Channel
+
+    init(channel: Channel) { self.channel = channel }
+
+    func send(_ packet: [UInt8]) {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.writeAndFlush(ByteBuffer(bytes: packet), promise: nil) }
+    }
+
+    func close() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+}
+
+final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let id: UInt64
+    let listener: ZooKeeperListener
+    var buffered: [UInt8] = []
+    var sawFirstBytes = false
+    var admitted = false
+
+    init(id: UInt64, listener: ZooKeeperListener) {
+        self.id = id
+        self.listener = listener
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard listener.openConnections.wrappingAdd(1, ordering: .relaxed).newValue <= ZooKeeperListener.connectionsMax else {
+            context.close(promise: nil)
+            return
+        }
+        admitted = true
+        let sink = ChannelSink(channel: context.channel)
+        let service = listener.service
+        let id = self.id
+        listener.replica.performAlways { service.connected(id: id, sink: sink) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        listener.openConnections.wrappingAdd(-1, ordering: .relaxed)
+        guard admitted else { return }
+        let service = listener.service
+        let id = self.id
+        listener.replica.performAlways { service.disconnected(id: id) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        buffered += bytes.readBytes(length: bytes.readableBytes) ?? []
+        if !sawFirstBytes {
+            guard buffered.count >= 4 else { return }
+            sawFirstBytes = true
+            if let word = String(validating: buffered.prefix(4), as: UTF8.self), let reply = FourLetterWords.answer(word, mode: listener.mode()) {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
+                context.close(promise: nil)
+                return
+            }
+        }
+        var offset = 0
+        var packets: [[UInt8]] = []
+        decoding: while true {
+            switch ZooKeeperFrame.decode(buffered, at: offset, packetBytesMax: listener.service.limits.packetBytesMax) {
+            case .packet(let payload, let next):
+                packets.append(Array(buffered[payload]))
+                offset = next
+            case .needMore:
+                break decoding
+            case .badLength(let length):
+                listener.logger.info("closing a ZooKeeper connection: packet length \(length)")
+                context.close(promise: nil)
+                return
+            }
+        }
+        if offset > 0 { buffered.removeFirst(offset) }
+        guard !packets.isEmpty else { return }
+        let service = listener.service
+        let id = self.id
+        if !listener.replica.perform({ for packet in packets { service.received(packet, from: id) } }) {
+            // The replica is overloaded: as ZooKeeper does past its outstanding limit, drop the
+            // client, which reconnects with its session.
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// ZooKeeper's four-letter words, those a monitoring script or `zkServer.sh status` sends.
+enum FourLetterWords {
+    static func answer(_ word: String, mode: String) -> String? {
+        switch word {
+        case "ruok": return "imok"
+        case "srvr", "stat":
+            return "Zookeeper version: 3.8.0-synod\nLatency min/avg/max: 0/0.0/0\nReceived: 0\nSent: 0\nConnections: 0\nOutstanding: 0\nZxid: 0x0\nMode: \(mode)\nNode count: 0\n"
+        case "isro": return "rw"
+        default: return nil
+        }
+    }
+}

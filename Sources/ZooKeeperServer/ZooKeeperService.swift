@@ -1,0 +1,291 @@
+import ConsensusCore
+import Logging
+import Replica
+import ZooKeeperData
+import ZooKeeperWire
+
+/// The ZooKeeper front end on a replica: the data tree (`ZooKeeperStateMachine`) on the shared log
+/// under tag 0x5A, the sessions and connections of the clients attached to this member, their
+/// watches, and the leader's expiry of sessions that went quiet.
+///
+/// Reads are served from this member's tree, as ZooKeeper serves them (sequentially consistent;
+/// `sync` first for the latest); writes, session creation and closing go through the log, and the
+/// member the client asked answers when the entry applies. Everything runs on the replica's thread.
+public final class ZooKeeperService: HostedService, @unchecked Sendable {
+    public let tag = ServiceTag.zookeeper
+    let replica: any ReplicaHandle
+    let environment: ReplicaEnvironment
+    let logger: Logger
+    public private(set) var machine = ZooKeeperStateMachine()
+    public let limits: Limits
+
+    public struct Limits: Sendable {
+        /// ZooKeeper's tickTime: session timeouts are negotiated within [2, 20] of it.
+        public var tickMillis: Int32 = 2_000
+        /// Replies a connection may owe before it is closed (ZooKeeper's outstanding limit is 1,000).
+        public var repliesOwedMax = 10_000
+        /// Watches one connection may hold.
+        public var watchesPerConnectionMax = 100_000
+        /// Packets a client may pipeline before its session exists.
+        public var packetsBeforeSessionMax = 1_000
+        public var packetBytesMax = ZooKeeperFrame.defaultPacketBytesMax
+        public init() {}
+        var sessionTimeoutMillis: ClosedRange<Int32> { (2 * tickMillis)...(20 * tickMillis) }
+    }
+
+    /// Milliseconds since the epoch at `startInstant`: ctime and mtime are this plus the time since.
+    let epochMillisAtStart: Int64
+    let startInstant: ContinuousClock.Instant
+
+    var connections: [UInt64: ZooKeeperConnection] = [:]
+    /// The connection a session is attached to on this member.
+    var connectionOfSession: [Int64: UInt64] = [:]
+    var nextRequest: UInt64
+    /// Proposals of this member waiting for their entry: the connection and the reply slot.
+    var pendingWrites: [RequestID: (connection: UInt64, xid: Int32, slot: Int)] = [:]
+    var pendingConnects: [RequestID: UInt64] = [:]
+    /// syncs waiting for a read index, then for the tree to apply it.
+    var pendingSyncs: [RequestID: (connection: UInt64, xid: Int32, slot: Int, path: String)] = [:]
+    var syncsWaitingForApply: [(index: LogIndex, connection: UInt64, xid: Int32, slot: Int, path: String)] = []
+    /// Leader only: when each session expires unless heard from.
+    var sessionDeadlines: [Int64: ContinuousClock.Instant] = [:]
+    var expiriesProposed: Set<Int64> = []
+    /// Sessions attached here that were active since the last report to the leader.
+    var touchedSinceReport: Set<Int64> = []
+    var lastTouchReport: ContinuousClock.Instant?
+    var wasLeader = false
+
+    public init(replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits = Limits(), epochMillis: Int64, logger: Logger) {
+        self.replica = replica
+        self.environment = environment
+        self.limits = limits
+        self.logger = logger
+        epochMillisAtStart = epochMillis
+        startInstant = environment.now()
+        nextRequest = environment.random() & ServiceTag.requestCounterMask
+    }
+
+    var tree: ZooKeeperDataTree { machine.tree }
+
+    func nextRequestID() -> RequestID {
+        nextRequest &+= 1
+        return tag.requestID(nextRequest)
+    }
+
+    var nowMillis: Int64 {
+        let elapsed = environment.now() - startInstant
+        return epochMillisAtStart &+ elapsed.components.seconds &* 1_000 &+ elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    // MARK: Connections (called on the replica's thread)
+
+    /// A new client connection.
+    public func connected(id: UInt64, sink: any ZooKeeperClientSink) {
+        connections[id] = ZooKeeperConnection(id: id, sink: sink)
+    }
+
+    /// The client went away; its session lives on until it expires or another connection resumes it.
+    public func disconnected(id: UInt64) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        connection.closed = true
+        if let session = connection.session, connectionOfSession[session] == id { connectionOfSession[session] = nil }
+    }
+
+    func close(_ connection: ZooKeeperConnection) {
+        connection.sink.close()
+        disconnected(id: connection.id)
+    }
+
+    /// One packet from a client, framing removed.
+    public func received(_ packet: [UInt8], from id: UInt64) {
+        guard let connection = connections[id] else { return }
+        guard let session = connection.session else {
+            if !connection.connectReceived { return connect(packet, on: connection) }
+            guard connection.waitingForSession.count < limits.packetsBeforeSessionMax else { return close(connection) }
+            connection.waitingForSession.append(packet)
+            return
+        }
+        touch(session)
+        guard connection.replies.count < limits.repliesOwedMax else {
+            logger.warning("closing a ZooKeeper connection that owes \(connection.replies.count) replies")
+            return close(connection)
+        }
+        var reader = JuteReader(packet)
+        guard let header = try? ZooKeeperRequestHeader(from: &reader) else { return close(connection) }
+        let slot = connection.reserve(xid: header.xid)
+        let request: ZooKeeperRequest
+        do {
+            request = try ZooKeeperRequest.decode(operation: header.operation, from: &reader)
+        } catch .unknownOperation {
+            return connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: header.xid, zxid: tree.lastZxid, error: .unimplemented))
+        } catch {
+            return connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: header.xid, zxid: tree.lastZxid, error: .marshallingError))
+        }
+        handle(request, xid: header.xid, slot: slot, session: session, on: connection)
+    }
+
+    func handle(_ request: ZooKeeperRequest, xid: Int32, slot: Int, session: Int64, on connection: ZooKeeperConnection) {
+        let zxid = tree.lastZxid
+        func answer(_ result: Result<ZooKeeperResponse, ZooKeeperErrorCode>) {
+            switch result {
+            case .success(let response): connection.fill(slot: slot, with: ZooKeeperConnection.reply(xid: xid, zxid: zxid, response))
+            case .failure(let code): connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: xid, zxid: zxid, error: code))
+            }
+        }
+        if ZooKeeperTransaction.isWrite(request) {
+            return propose(.write(request), session: session, pending: (connection.id, xid, slot), connection: connection)
+        }
+        switch request {
+        case .ping:
+            answer(.success(.empty))
+        case .closeSession:
+            propose(.closeSession(id: session), session: session, pending: (connection.id, xid, slot), connection: connection)
+        case .exists(let path, let watch):
+            if watch && !watchPermitted(connection) { return answer(.failure(.badArguments)) }
+            if watch { connection.dataWatches.insert(path) }
+            answer(tree.node(at: path).map { .success(.stat($0.stat)) } ?? .failure(.noNode))
+        case .getData(let path, let watch):
+            guard let node = tree.node(at: path) else { return answer(.failure(.noNode)) }
+            if watch && watchPermitted(connection) { connection.dataWatches.insert(path) }
+            answer(.success(.data(node.data, stat: node.stat)))
+        case .getChildren(let path, let watch), .getChildren2(let path, let watch):
+            guard let node = tree.node(at: path), let children = tree.children(of: path) else { return answer(.failure(.noNode)) }
+            if watch && watchPermitted(connection) { connection.childWatches.insert(path) }
+            if case .getChildren = request { answer(.success(.children(children))) } else { answer(.success(.childrenWithStat(children, stat: node.stat))) }
+        case .getACL(let path):
+            guard let node = tree.node(at: path) else { return answer(.failure(.noNode)) }
+            answer(.success(.acl(node.acl, stat: node.stat)))
+        case .getEphemerals(let prefix):
+            answer(.success(.paths(tree.ephemerals(of: session, prefix: prefix))))
+        case .getAllChildrenNumber(let path):
+            answer(tree.descendantCount(of: path).map { .success(.number(Int32(clamping: $0))) } ?? .failure(.noNode))
+        case .sync(let path):
+            let id = nextRequestID()
+            pendingSyncs[id] = (connection.id, xid, slot, path)
+            if !replica.read(id) {
+                pendingSyncs[id] = nil
+                answer(.failure(.connectionLoss))
+            }
+        case .multiRead(let operations):
+            let results = operations.map { operation -> ZooKeeperResponse.MultiResult in
+                switch operation {
+                case .getData(let path, _):
+                    guard let node = tree.node(at: path) else { return .error(ZooKeeperErrorCode.noNode.rawValue) }
+                    return .success(operation: .getData, .data(node.data, stat: node.stat))
+                case .getChildren(let path, _):
+                    guard let children = tree.children(of: path) else { return .error(ZooKeeperErrorCode.noNode.rawValue) }
+                    return .success(operation: .getChildren, .children(children))
+                default:
+                    return .error(ZooKeeperErrorCode.unimplemented.rawValue)
+                }
+            }
+            answer(.success(.multi(results)))
+        case .auth:
+            // ACL schemes beyond world are the next step; the packet is accepted so that clients
+            // that send credentials at connect go on working.
+            connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: ZooKeeperXid.auth, zxid: 0, error: .ok))
+        case .setWatches(let watches):
+            restoreWatches(watches, on: connection)
+            connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: ZooKeeperXid.setWatches, zxid: zxid, error: .ok))
+        case .whoAmI:
+            answer(.success(.clientInfo([])))
+        case .checkWatches, .removeWatches, .addWatch:
+            answer(.failure(.unimplemented))
+        case .create, .delete, .setData, .setACL, .check, .multi:
+            break  // Writes, above.
+        }
+    }
+
+    func watchPermitted(_ connection: ZooKeeperConnection) -> Bool { connection.watchCount < limits.watchesPerConnectionMax }
+
+    func propose(_ operation: ZooKeeperTransaction.Operation, session: Int64, pending: (connection: UInt64, xid: Int32, slot: Int), connection: ZooKeeperConnection) {
+        let id = nextRequestID()
+        let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: session, time: nowMillis, operation: operation)
+        pendingWrites[id] = pending
+        if !replica.propose(Proposal(id: id, data: transaction.encoded)) {
+            pendingWrites[id] = nil
+            connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: tree.lastZxid, error: .connectionLoss))
+        }
+    }
+
+    // MARK: ReplicaApplication
+
+    public func apply(_ entries: [Entry], status: EngineStatus) {
+        for entry in entries {
+            guard case .applied(let transaction, let applied) = machine.apply(entry) else { continue }
+            fireWatches(applied.triggers)
+            answer(transaction, applied)
+        }
+        let applied = machine.appliedIndex
+        while let first = syncsWaitingForApply.first, first.index <= applied {
+            syncsWaitingForApply.removeFirst()
+            connections[first.connection]?.fill(slot: first.slot, with: ZooKeeperConnection.reply(xid: first.xid, zxid: tree.lastZxid, .path(first.path)))
+        }
+    }
+
+    func answer(_ transaction: ZooKeeperTransaction, _ applied: ZooKeeperDataTree.Applied) {
+        let id = RequestID(transaction.requestID)
+        switch transaction.operation {
+        case .createSession(let session, let timeout, let password):
+            sessionDeadlines[session] = environment.now() + .milliseconds(Int64(timeout))
+            guard let connectionID = pendingConnects.removeValue(forKey: id), let connection = connections[connectionID] else { return }
+            guard case .success = applied.result else { return close(connection) }
+            attach(session, to: connection)
+            connection.sink.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(timeoutMillis: timeout, sessionID: session, password: password, readOnly: connection.answersReadOnly ? false : nil).encoded))
+            runWaiting(on: connection)
+        case .closeSession(let session):
+            sessionDeadlines[session] = nil
+            expiriesProposed.remove(session)
+            let pending = pendingWrites.removeValue(forKey: id)
+            if let connectionID = connectionOfSession[session], let connection = connections[connectionID] {
+                if let pending, pending.connection == connectionID {
+                    connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: applied.zxid, error: .ok))
+                }
+                close(connection)
+            }
+        case .write:
+            guard let pending = pendingWrites.removeValue(forKey: id), let connection = connections[pending.connection] else { return }
+            switch applied.result {
+            case .success(let response): connection.fill(slot: pending.slot, with: ZooKeeperConnection.reply(xid: pending.xid, zxid: applied.zxid, response))
+            case .failure(let code): connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: applied.zxid, error: code))
+            }
+        }
+    }
+
+    public func readReady(_ id: RequestID, index: LogIndex) {
+        guard let sync = pendingSyncs.removeValue(forKey: id) else { return }
+        syncsWaitingForApply.append((index, sync.connection, sync.xid, sync.slot, sync.path))
+        apply([], status: replica.status)
+    }
+
+    public func rejected(_ id: RequestID, _ reason: RequestRejection) {
+        // No leader to take the request: as a ZooKeeper follower that lost its leader does, drop
+        // the connection so the client reconnects (perhaps elsewhere) with its session.
+        if let pending = pendingWrites.removeValue(forKey: id) ?? pendingSyncs.removeValue(forKey: id).map({ ($0.connection, $0.xid, $0.slot) }),
+           let connection = connections[pending.connection] {
+            connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: tree.lastZxid, error: .connectionLoss))
+            close(connection)
+        }
+        if let connectionID = pendingConnects.removeValue(forKey: id), let connection = connections[connectionID] { close(connection) }
+    }
+
+    public func snapshotWriter() -> @Sendable () -> [UInt8] {
+        let machine = self.machine
+        return { machine.snapshot() }
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        do {
+            machine = try ZooKeeperStateMachine(restoring: snapshot)
+        } catch {
+            // The router checked the part before the engine took it (`acceptsSnapshotPart`).
+            preconditionFailure("ZooKeeper snapshot part at \(snapshot.metadata.index) does not restore: \(error)")
+        }
+    }
+
+    public func acceptsSnapshotPart(_ part: [UInt8]) -> Bool { part.isEmpty || (try? ZooKeeperSnapshot.decode(part)) != nil }
+
+    public func acceptsForwardedProposal(_ data: [UInt8]) -> Bool { (try? ZooKeeperTransaction(decoding: data)) != nil }
+
+    public func storageSpace(exhausted: Bool) {}
+}
