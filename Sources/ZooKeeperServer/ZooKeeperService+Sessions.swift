@@ -66,6 +66,9 @@ extension ZooKeeperService {
         }
     }
 
+    /// How often sessions are scanned for expiry and activity reports.
+    static var sessionScanInterval: Duration { .milliseconds(100) }
+
     /// How often a member reports its sessions' activity to the leader: well inside the shortest
     /// session timeout.
     var touchReportInterval: Duration { .milliseconds(Int64(limits.sessionTimeoutMillis.lowerBound / 3)) }
@@ -77,6 +80,10 @@ extension ZooKeeperService {
             sessionDeadlines = [:]
             expiriesProposed = []
         }
+        // Sessions are looked at a few times a second, not every iteration: a busy loop runs
+        // thousands of iterations a second, and the scan is linear in the sessions.
+        if let lastSessionScan, now - lastSessionScan < Self.sessionScanInterval { return }
+        lastSessionScan = now
         if status.isLeader {
             for (session, state) in tree.sessions where sessionDeadlines[session] == nil {
                 sessionDeadlines[session] = now + .milliseconds(Int64(state.timeoutMillis))

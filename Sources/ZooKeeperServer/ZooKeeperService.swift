@@ -53,6 +53,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     /// Sessions attached here that were active since the last report to the leader.
     var touchedSinceReport: Set<Int64> = []
     var lastTouchReport: ContinuousClock.Instant?
+    var lastSessionScan: ContinuousClock.Instant?
     var wasLeader = false
 
     public init(replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits = Limits(), epochMillis: Int64, logger: Logger) {

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The ZooKeeper compatibility suite (kazoo, the seed's lock pattern) against a 3-member Synod
+# cluster, or, given "zookeeper", against a real 3-server ZooKeeper 3.8 ensemble (Debian's
+# `zookeeper` package, run from its jars on loopback), with the same verdicts expected of both.
+# Usage: Tests/compat/zookeeper/run.sh SYNOD_BINARY | zookeeper
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+target="${1:?usage: run.sh SYNOD_BINARY | zookeeper}"
+work="$(mktemp -d)"
+base="${ZK_SUITE_BASE_PORT:-23181}"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+# ruok on a port, the answer or nothing.
+ruok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null || true; }
+# Waits, bounded, until every server of the list answers ruok.
+wait_ruok() {
+  local attempt port up
+  for attempt in $(seq 1 300); do
+    up=0
+    for port in "$@"; do [ "$(ruok "$port")" = imok ] && up=$((up + 1)); done
+    [ "$up" -eq "$#" ] && return 0
+    sleep 0.2
+  done
+  echo "FAIL setup: not every server answered ruok within 60 s" >&2
+  return 1
+}
+ports=("$base" "$((base + 10))" "$((base + 20))")
+hosts="127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
+if [ "$target" = zookeeper ]; then
+  jars=/usr/share/java
+  [ -f "$jars/zookeeper.jar" ] || { echo "FAIL setup: $jars/zookeeper.jar missing (apt-get install zookeeper)" >&2; exit 1; }
+  for i in 1 2 3; do
+    dir="$work/zk$i"
+    mkdir -p "$dir/data"
+    echo "$i" >"$dir/data/myid"
+    {
+      printf 'tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=%s/data\nclientPort=%s\n' "$dir" "${ports[$((i - 1))]}"
+      printf 'clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=*\n'
+      for j in 1 2 3; do echo "server.$j=127.0.0.1:$((ports[j - 1] + 1)):$((ports[j - 1] + 2))"; done
+    } >"$dir/zoo.cfg"
+    printf 'log4j.rootLogger=WARN, CONSOLE\nlog4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\nlog4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n' >"$dir/log4j.properties"
+    (cd "$dir" && exec java -Xmx256m -XX:+UseSerialGC -cp "$dir:$jars/zookeeper.jar:$jars/slf4j-log4j12.jar:$jars/log4j-1.2.jar" \
+      org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$work/zk$i.log" 2>&1 </dev/null) &
+    pids+=($!)
+  done
+  wait_ruok "${ports[@]}"
+else
+  [ -x "$target" ] || { echo "FAIL setup: $target is not executable" >&2; exit 1; }
+  cluster=""
+  for i in 0 1 2; do cluster+="${cluster:+,}z$i=http://127.0.0.1:$((base + 100 + 10 * i + 1))"; done
+  for i in 0 1 2; do
+    client=$((base + 100 + 10 * i))
+    "$target" serve --name "z$i" --data-dir "$work/z$i" --listen-client-urls "http://127.0.0.1:$client" \
+      --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$((client + 1))" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$((client + 1))" --initial-cluster "$cluster" \
+      --initial-cluster-token zk-suite --zk-listen-address "127.0.0.1:${ports[$i]}" --log-level warning >"$work/z$i.log" 2>&1 &
+    pids+=($!)
+  done
+  wait_ruok "${ports[@]}"
+fi
+echo "target: $target   hosts: $hosts"
+timeout 300 python3 "$here/kazoo_suite.py" "$hosts"
