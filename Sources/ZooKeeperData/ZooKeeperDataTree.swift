@@ -40,8 +40,25 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         var isEphemeral: Bool { self == .ephemeral || self == .ephemeralSequential }
     }
 
+    /// ZooKeeper's own subtree, present in every tree: `/zookeeper` and `/zookeeper/quota`, as a
+    /// 3.8 server has them. `/zookeeper/config` is left out: Curator rewrites its connection
+    /// string from it, so it is served correctly (with dynamic reconfiguration) or not at all.
+    public static let systemPaths = ["/zookeeper", "/zookeeper/quota"]
+
     public init() {
-        nodes = [ZooKeeperPath.root: ZooKeeperNode(data: [], acl: ZooKeeperACL.openUnsafe, zxid: 0, time: 0, ephemeralOwner: 0)]
+        // The cversions a fresh 3.8 server reports (-1 on the root, -2 on /zookeeper), so a
+        // client comparing Stats sees the same numbers on both.
+        var root = ZooKeeperNode(data: [], acl: ZooKeeperACL.openUnsafe, zxid: 0, time: 0, ephemeralOwner: 0)
+        root.children = ["zookeeper"]
+        root.cversion = -1
+        var system = ZooKeeperNode(data: [], acl: ZooKeeperACL.openUnsafe, zxid: 0, time: 0, ephemeralOwner: 0)
+        system.children = ["quota"]
+        system.cversion = -2
+        nodes = [
+            ZooKeeperPath.root: root,
+            "/zookeeper": system,
+            "/zookeeper/quota": ZooKeeperNode(data: [], acl: ZooKeeperACL.openUnsafe, zxid: 0, time: 0, ephemeralOwner: 0),
+        ]
         sessions = [:]
         lastZxid = 1 << 32
     }

@@ -38,7 +38,9 @@ import ZooKeeperWire
         #expect(stat.version == 0 && stat.cversion == 0 && stat.aversion == 0 && stat.ephemeralOwner == 0)
         #expect(stat.dataLength == 5 && stat.numChildren == 0)
         let root = try #require(tree.node(at: "/")).stat
-        #expect(root.numChildren == 1 && root.cversion == 1 && root.pzxid == applied.zxid)
+        // The root holds /zookeeper too, as on a real server.
+        #expect(root.numChildren == 2 && root.cversion == 0 && root.pzxid == applied.zxid)
+        #expect(tree.children(of: "/zookeeper") == ["quota"])
         #expect(applied.triggers == [.init(kind: .created, path: "/a"), .init(kind: .childrenChanged, path: "/")])
     }
 
@@ -92,6 +94,18 @@ import ZooKeeperWire
         _ = create("/e", flags: 1)
         #expect(create("/e/child") == .failure(.noChildrenForEphemerals))
         #expect(write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 1_000))).result == .failure(.unimplemented))
+    }
+
+    /// As a fresh 3.8 server reports them (checked with kazoo against one): the root's cversion
+    /// starts at -1, and a sequential child of the root counts only clients' creates.
+    @Test mutating func theRootAndZooKeepersOwnNodesStartAsOnARealServer() throws {
+        #expect(tree.children(of: "/") == ["zookeeper"])
+        #expect(tree.node(at: "/")?.cversion == -1 && tree.node(at: "/zookeeper")?.cversion == -2)
+        _ = create("/x")
+        #expect(tree.node(at: "/")?.cversion == 0)
+        _ = write(.delete(path: "/x", version: -1))
+        #expect(tree.node(at: "/")?.cversion == 1)
+        #expect(create("/s", flags: 2) == .success(.created(path: "/s0000000001")))
     }
 
     @Test mutating func deleteChecksVersionAndChildren() {

@@ -64,4 +64,29 @@ else
   wait_ruok "${ports[@]}"
 fi
 echo "target: $target   hosts: $hosts"
-timeout 300 python3 "$here/kazoo_suite.py" "$hosts"
+status=0
+timeout 300 python3 "$here/kazoo_suite.py" "$hosts" || status=1
+
+# zkCli.sh from Debian's zookeeper (the Java client), one scripted session; the same lines must
+# appear for Synod and for ZooKeeper (times, zxids and session ids differ and are not checked).
+zkcli=/usr/share/zookeeper/bin/zkCli.sh
+if [ ! -x "$zkcli" ]; then
+  echo "FAIL zkCli.sh: $zkcli missing (apt-get install zookeeper)"
+  status=1
+else
+  transcript=$(printf '%s\n' "create /zkcli hello" "get /zkcli" "set /zkcli world" "get -s /zkcli" "create -s -e /zkcli/e- x" \
+    "ls /zkcli" "ls /" "delete /zkcli/missing" "create /zkcli dup" "deleteall /zkcli" "stat /zkcli" quit |
+    timeout 120 "$zkcli" -server "${hosts%%,*}" 2>&1 || true)
+  zkcli_passed=0
+  for expected in "Created /zkcli" "hello" "dataVersion = 1" "dataLength = 5" "Created /zkcli/e-0000000000" "[e-0000000000]" \
+    "zookeeper" "Node does not exist: /zkcli/missing" "Node already exists: /zkcli" "Node does not exist: /zkcli"; do
+    if grep -qF -- "$expected" <<<"$transcript"; then
+      zkcli_passed=$((zkcli_passed + 1))
+    else
+      echo "FAIL zkCli.sh: expected '$expected' in the transcript"
+      status=1
+    fi
+  done
+  echo "zkCli.sh: $zkcli_passed lines as expected"
+fi
+exit "$status"
