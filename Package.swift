@@ -160,6 +160,10 @@ let package = Package(
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
         .testTarget(name: "ZooKeeperWireTests", dependencies: ["ZooKeeperWire"]),
         .testTarget(name: "ZooKeeperDataTests", dependencies: ["ConsensusCore", "Replica", "Simulation", "ZooKeeperData", "ZooKeeperWire"]),
+        .testTarget(
+            name: "ZooKeeperServerTests",
+            dependencies: ["ConsensusCore", "Replica", "ZooKeeperData", "ZooKeeperServer", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability", "Storage"]),
         .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),

@@ -27,6 +27,11 @@ final class ZooKeeperConnection {
     var replies: [(xid: Int32, packet: [UInt8]?)] = []
     var dataWatches: Set<String> = []
     var childWatches: Set<String> = []
+    /// addWatch mode 0: fire on every change of the path, without being removed.
+    var persistentWatches: Set<String> = []
+    /// addWatch mode 1: fire on every create, delete and data change at or below the path; never
+    /// on a change of children as such.
+    var recursiveWatches: Set<String> = []
     var closed = false
 
     init(id: UInt64, sink: any ZooKeeperClientSink) {
@@ -34,7 +39,7 @@ final class ZooKeeperConnection {
         self.sink = sink
     }
 
-    var watchCount: Int { dataWatches.count + childWatches.count }
+    var watchCount: Int { dataWatches.count + childWatches.count + persistentWatches.count + recursiveWatches.count }
 
     /// Reserves the place of a request's reply; returns its slot.
     func reserve(xid: Int32) -> Int {

@@ -190,8 +190,15 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: ZooKeeperXid.setWatches, zxid: zxid, error: .ok))
         case .whoAmI:
             answer(.success(.clientInfo([])))
-        case .checkWatches, .removeWatches, .addWatch:
-            answer(.failure(.unimplemented))
+        case .addWatch(let path, let mode):
+            guard mode == 0 || mode == 1 else { return answer(.failure(.badArguments)) }
+            guard watchPermitted(connection) else { return answer(.failure(.badArguments)) }
+            if mode == 0 { connection.persistentWatches.insert(path) } else { connection.recursiveWatches.insert(path) }
+            answer(.success(.number(0)))
+        case .checkWatches(let path, let type):
+            answer(connection.hasWatch(on: path, type: type) ? .success(.empty) : .failure(.noWatcher))
+        case .removeWatches(let path, let type):
+            answer(connection.removeWatches(on: path, type: type) ? .success(.empty) : .failure(.noWatcher))
         case .create, .delete, .setData, .setACL, .check, .multi:
             break  // Writes, above.
         }

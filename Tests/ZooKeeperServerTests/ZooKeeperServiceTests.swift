@@ -1,0 +1,224 @@
+import ConsensusCore
+import Logging
+import Replica
+import Synchronization
+import Testing
+import ZooKeeperData
+import ZooKeeperServer
+import ZooKeeperWire
+
+/// A replica of one, inside this layer's tests only: a proposal commits when the test says so
+/// (`commit`), in order, and reads are ready at the last index.
+final class OneNodeReplica: ReplicaHandle, @unchecked Sendable {
+    weak var service: ZooKeeperService?
+    var proposals: [Proposal] = []
+    var reads: [RequestID] = []
+    var index: LogIndex = 0
+    var leader = true
+    var status: EngineStatus { EngineStatus(id: NodeID(1), term: 1, isLeader: leader, leader: leader ? NodeID(1) : NodeID(2), commitIndex: index, appliedIndex: index) }
+    var durableSnapshotIndex: UInt64 { 0 }
+
+    func propose(_ proposal: Proposal) -> Bool {
+        proposals.append(proposal)
+        return true
+    }
+
+    func read(_ id: RequestID) -> Bool {
+        reads.append(id)
+        return true
+    }
+
+    /// Commits and applies everything proposed, then answers the reads.
+    func commit() {
+        while !proposals.isEmpty {
+            let proposal = proposals.removeFirst()
+            index += 1
+            service?.apply([Entry(index: index, term: 1, data: proposal.data)], status: status)
+        }
+        let ready = reads
+        reads = []
+        for id in ready { service?.readReady(id, index: index) }
+    }
+
+    func changeMembership(_ id: RequestID, _ change: MembershipChange) -> Bool { false }
+    func transferLeadership(_ id: RequestID, to target: NodeID) -> Bool { false }
+    func snapshotNow() -> Bool { false }
+    func perform(_ work: @escaping () -> Void) -> Bool {
+        work()
+        return true
+    }
+    func performAlways(_ work: @escaping () -> Void) { work() }
+    func call(_ peer: NodeID, callID: UInt64, payload: [UInt8]) {}
+    func respond(to peer: NodeID, callID: UInt64, payload: [UInt8]) {}
+}
+
+/// What the service sent one client: replies and events, decoded.
+final class RecordingSink: ZooKeeperClientSink, @unchecked Sendable {
+    var packets: [[UInt8]] = []
+    var closed = false
+
+    func send(_ packet: [UInt8]) { packets.append(packet) }
+    func close() { closed = true }
+
+    /// Reply headers and events after the connect response, in the order sent.
+    var headers: [ZooKeeperReplyHeader] {
+        packets.dropFirst().compactMap { packet in
+            guard case .packet(let payload, _) = ZooKeeperFrame.decode(packet, at: 0) else { return nil }
+            var reader = JuteReader(packet, from: payload.lowerBound, to: payload.upperBound)
+            return try? ZooKeeperReplyHeader(from: &reader)
+        }
+    }
+
+    /// The watch events sent, as (type, path).
+    var events: [(Int32, String)] {
+        packets.dropFirst().compactMap { packet in
+            guard case .packet(let payload, _) = ZooKeeperFrame.decode(packet, at: 0) else { return nil }
+            var reader = JuteReader(packet, from: payload.lowerBound, to: payload.upperBound)
+            guard let header = try? ZooKeeperReplyHeader(from: &reader), header.xid == ZooKeeperXid.notification,
+                  let event = try? ZooKeeperWatcherEvent(from: &reader) else { return nil }
+            return (event.type, event.path)
+        }
+    }
+}
+
+@Suite struct ZooKeeperServiceTests {
+    let replica = OneNodeReplica()
+    let service: ZooKeeperService
+    var nextXid: Int32 = 1
+
+    init() {
+        // Seeded: session ids and passwords come from here.
+        let environment = ReplicaEnvironment.simulated(seed: 7) { ContinuousClock.now }
+        service = ZooKeeperService(replica: replica, environment: environment, epochMillis: 1_765_000_000_000, logger: Logger(label: "test"))
+        replica.service = service
+    }
+
+    /// Opens a connection and its session (committed), returning its sink.
+    func connect(id: UInt64, readOnly: Bool? = false) -> RecordingSink {
+        let sink = RecordingSink()
+        service.connected(id: id, sink: sink)
+        service.received(ZooKeeperConnectRequest(lastZxidSeen: 0, timeoutMillis: 30_000, sessionID: 0, password: [UInt8](repeating: 0, count: 16), readOnly: readOnly).encoded, from: id)
+        replica.commit()
+        return sink
+    }
+
+    mutating func send(_ request: ZooKeeperRequest, on id: UInt64) -> Int32 {
+        nextXid += 1
+        var writer = JuteWriter()
+        ZooKeeperRequestHeader(xid: nextXid, operation: request.operation.rawValue).write(to: &writer)
+        request.write(to: &writer)
+        service.received(writer.bytes, from: id)
+        return nextXid
+    }
+
+    @Test func theConnectIsAnsweredInKindAndTheTimeoutNegotiated() throws {
+        let new = connect(id: 1, readOnly: false)
+        let old = connect(id: 2, readOnly: nil)
+        guard case .packet(let newPayload, _) = ZooKeeperFrame.decode(new.packets[0], at: 0),
+              case .packet(let oldPayload, _) = ZooKeeperFrame.decode(old.packets[0], at: 0) else {
+            Issue.record("no connect response")
+            return
+        }
+        let newResponse = try ZooKeeperConnectResponse(decoding: Array(new.packets[0][newPayload]))
+        let oldResponse = try ZooKeeperConnectResponse(decoding: Array(old.packets[0][oldPayload]))
+        #expect(newResponse.readOnly == false && oldResponse.readOnly == nil)
+        #expect(newResponse.timeoutMillis == 30_000, "within [2, 20] x 2,000 ms")
+        #expect(newResponse.sessionID != 0 && newResponse.password.count == 16)
+        #expect(service.machine.tree.sessions[newResponse.sessionID] != nil, "the session is replicated")
+    }
+
+    @Test mutating func repliesGoOutInXidOrderBehindAPendingWrite() {
+        let sink = connect(id: 1)
+        let write = send(.create(.init(path: "/a", data: [], flags: 0)), on: 1)
+        let read = send(.exists(path: "/", watch: false), on: 1)
+        #expect(sink.headers.isEmpty, "the read's reply waits for the write before it")
+        replica.commit()
+        #expect(sink.headers.map(\.xid) == [write, read])
+    }
+
+    @Test mutating func requestsPipelinedBeforeTheSessionRunAfterIt() {
+        let sink = RecordingSink()
+        service.connected(id: 9, sink: sink)
+        service.received(ZooKeeperConnectRequest(lastZxidSeen: 0, timeoutMillis: 10_000, sessionID: 0, password: [], readOnly: false).encoded, from: 9)
+        let xid = send(.exists(path: "/zookeeper", watch: false), on: 9)
+        #expect(sink.packets.isEmpty)
+        replica.commit()
+        #expect(sink.headers.map(\.xid) == [xid])
+    }
+
+    @Test func aClientAheadOfTheMemberIsRefused() {
+        let sink = RecordingSink()
+        service.connected(id: 3, sink: sink)
+        service.received(ZooKeeperConnectRequest(lastZxidSeen: Int64.max, timeoutMillis: 10_000, sessionID: 0, password: [], readOnly: false).encoded, from: 3)
+        #expect(sink.closed && sink.packets.isEmpty)
+    }
+
+    @Test func anUnknownSessionGetsTheZeroReplyThenClose() throws {
+        let sink = RecordingSink()
+        service.connected(id: 4, sink: sink)
+        service.received(ZooKeeperConnectRequest(lastZxidSeen: 0, timeoutMillis: 10_000, sessionID: 12345, password: [1], readOnly: false).encoded, from: 4)
+        guard case .packet(let payload, _) = ZooKeeperFrame.decode(sink.packets[0], at: 0) else {
+            Issue.record("no reply")
+            return
+        }
+        let response = try ZooKeeperConnectResponse(decoding: Array(sink.packets[0][payload]))
+        #expect(response.timeoutMillis == 0 && response.sessionID == 0 && response.password == [UInt8](repeating: 0, count: 16))
+        #expect(sink.closed)
+    }
+
+    /// The event precedes the reply to the write that caused it.
+    @Test mutating func aWatchEventPrecedesTheReplyThatShowsTheChange() {
+        let watcher = connect(id: 1)
+        _ = send(.create(.init(path: "/w", data: [], flags: 0)), on: 1)
+        replica.commit()
+        _ = send(.getData(path: "/w", watch: true), on: 1)
+        let set = send(.setData(path: "/w", data: [1], version: -1), on: 1)
+        replica.commit()
+        let order = watcher.headers.suffix(2).map(\.xid)
+        #expect(order == [ZooKeeperXid.notification, set])
+        #expect(watcher.events.map(\.1) == ["/w"])
+    }
+
+    @Test mutating func persistentAndRecursiveWatchesStayAndARecursiveOneNeverSeesChildrenChanged() {
+        let sink = connect(id: 1)
+        _ = send(.addWatch(path: "/p", mode: 0), on: 1)
+        _ = send(.addWatch(path: "/r", mode: 1), on: 1)
+        _ = send(.create(.init(path: "/p", data: [], flags: 0)), on: 1)
+        _ = send(.create(.init(path: "/r", data: [], flags: 0)), on: 1)
+        _ = send(.create(.init(path: "/r/child", data: [], flags: 0)), on: 1)
+        _ = send(.setData(path: "/p", data: [1], version: -1), on: 1)
+        _ = send(.setData(path: "/p", data: [2], version: -1), on: 1)
+        _ = send(.create(.init(path: "/p/kid", data: [], flags: 0)), on: 1)
+        replica.commit()
+        let created = ZooKeeperWatcherEvent.EventType.nodeCreated.rawValue
+        let changed = ZooKeeperWatcherEvent.EventType.nodeDataChanged.rawValue
+        let children = ZooKeeperWatcherEvent.EventType.nodeChildrenChanged.rawValue
+        #expect(sink.events.map { "\($0.0) \($0.1)" } == ["\(created) /p", "\(created) /r", "\(created) /r/child", "\(changed) /p", "\(changed) /p", "\(children) /p"])
+        let check = send(.checkWatches(path: "/r", type: 5), on: 1)
+        let remove = send(.removeWatches(path: "/r", type: 3), on: 1)
+        let again = send(.removeWatches(path: "/r", type: 3), on: 1)
+        let errors = Dictionary(sink.headers.filter { $0.xid > 0 }.map { ($0.xid, $0.error) }, uniquingKeysWith: { $1 })
+        #expect(errors[check] == 0 && errors[remove] == 0 && errors[again] == ZooKeeperErrorCode.noWatcher.rawValue)
+    }
+
+    @Test mutating func anUnknownOperationIsUnimplementedUnderItsXid() {
+        let sink = connect(id: 1)
+        var writer = JuteWriter()
+        ZooKeeperRequestHeader(xid: 77, operation: 999).write(to: &writer)
+        service.received(writer.bytes, from: 1)
+        #expect(sink.headers.last == ZooKeeperReplyHeader(xid: 77, zxid: service.machine.tree.lastZxid, error: ZooKeeperErrorCode.unimplemented.rawValue))
+    }
+
+    @Test mutating func closingTheSessionDeletesItsEphemeralsAndClosesTheConnection() {
+        let owner = connect(id: 1)
+        let watcher = connect(id: 2)
+        _ = send(.create(.init(path: "/e", data: [], flags: 1)), on: 1)
+        replica.commit()
+        _ = send(.exists(path: "/e", watch: true), on: 2)
+        _ = send(.closeSession, on: 1)
+        replica.commit()
+        #expect(owner.closed)
+        #expect(service.machine.tree.node(at: "/e") == nil)
+        #expect(watcher.events.map(\.1) == ["/e"])
+    }
+}
