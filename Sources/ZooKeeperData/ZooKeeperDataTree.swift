@@ -121,10 +121,10 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             if sessions[transaction.session] == nil {
                 result = .failure(.sessionExpired)
             } else if case .multi(let operations) = request {
-                result = .success(multi(operations, session: transaction.session, zxid: zxid, time: transaction.time, triggers: &triggers))
+                result = .success(multi(operations, session: transaction.session, auth: transaction.auth, zxid: zxid, time: transaction.time, triggers: &triggers))
             } else {
                 var undo: [UndoStep] = []
-                result = write(request, session: transaction.session, zxid: zxid, time: transaction.time, undo: &undo, triggers: &triggers)
+                result = write(request, session: transaction.session, auth: transaction.auth, zxid: zxid, time: transaction.time, undo: &undo, triggers: &triggers)
             }
         }
         return Applied(zxid: zxid, result: result, triggers: triggers)
@@ -154,12 +154,12 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     /// All or nothing: the operations run in order; the first failure rolls back the ones before
     /// it, and the results say 0 for those, its code for it and RUNTIMEINCONSISTENCY after it.
     /// The whole multi takes one zxid, as in ZooKeeper.
-    mutating func multi(_ operations: [ZooKeeperRequest], session: Int64, zxid: Int64, time: Int64, triggers: inout [Trigger]) -> ZooKeeperResponse {
+    mutating func multi(_ operations: [ZooKeeperRequest], session: Int64, auth: [ZooKeeperID], zxid: Int64, time: Int64, triggers: inout [Trigger]) -> ZooKeeperResponse {
         var undo: [UndoStep] = []
         var pending: [Trigger] = []
         var results: [ZooKeeperResponse.MultiResult] = []
         for (position, operation) in operations.enumerated() {
-            switch write(operation, session: session, zxid: zxid, time: time, undo: &undo, triggers: &pending) {
+            switch write(operation, session: session, auth: auth, zxid: zxid, time: time, undo: &undo, triggers: &pending) {
             case .success(let response):
                 results.append(.success(operation: operation.operation, response))
             case .failure(let code):
@@ -175,16 +175,21 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     }
 
     mutating func write(
-        _ request: ZooKeeperRequest, session: Int64, zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+        _ request: ZooKeeperRequest, session: Int64, auth: [ZooKeeperID], zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
     ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
         switch request {
         case .create(let create):
-            return self.create(create, session: session, zxid: zxid, time: time, undo: &undo, triggers: &triggers)
+            return self.create(create, session: session, auth: auth, zxid: zxid, time: time, undo: &undo, triggers: &triggers)
         case .delete(let path, let version):
+            if ZooKeeperPath.isValid(path), path != ZooKeeperPath.root, nodes[path] != nil,
+               let parent = nodes[ZooKeeperPath.parent(of: path)], !Self.permits(parent.acl, ZooKeeperACL.Permission.delete, auth: auth) {
+                return .failure(.noAuth)
+            }
             return delete(path: path, version: version, zxid: zxid, undo: &undo, triggers: &triggers).map { .empty }
         case .setData(let path, let data, let version):
             guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
             guard var node = nodes[path] else { return .failure(.noNode) }
+            guard Self.permits(node.acl, ZooKeeperACL.Permission.write, auth: auth) else { return .failure(.noAuth) }
             guard version == -1 || version == node.version else { return .failure(.badVersion) }
             node.data = data
             node.version &+= 1
@@ -195,16 +200,18 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             return .success(.stat(node.stat))
         case .setACL(let path, let acl, let version):
             guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
+            guard let fixed = Self.fixedACL(acl, auth: auth) else { return .failure(.invalidACL) }
             guard var node = nodes[path] else { return .failure(.noNode) }
+            guard Self.permits(node.acl, ZooKeeperACL.Permission.admin, auth: auth) else { return .failure(.noAuth) }
             guard version == -1 || version == node.aversion else { return .failure(.badVersion) }
-            guard !acl.isEmpty else { return .failure(.invalidACL) }
-            node.acl = acl
+            node.acl = fixed
             node.aversion &+= 1
             setNode(path, node, undo: &undo)
             return .success(.stat(node.stat))
         case .check(let path, let version):
             guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
             guard let node = nodes[path] else { return .failure(.noNode) }
+            guard Self.permits(node.acl, ZooKeeperACL.Permission.read, auth: auth) else { return .failure(.noAuth) }
             guard version == -1 || version == node.version else { return .failure(.badVersion) }
             return .success(.empty)
         default:
@@ -213,7 +220,7 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     }
 
     mutating func create(
-        _ create: ZooKeeperRequest.Create, session: Int64, zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+        _ create: ZooKeeperRequest.Create, session: Int64, auth: [ZooKeeperID], zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
     ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
         guard let mode = CreateMode(rawValue: create.flags) else { return .failure(.badArguments) }
         switch (create.operation, mode) {
@@ -228,14 +235,15 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             return .failure(.badArguments)
         }
         guard ZooKeeperPath.isValid(create.path, sequential: mode.isSequential), create.path != ZooKeeperPath.root else { return .failure(.badArguments) }
-        guard !create.acl.isEmpty else { return .failure(.invalidACL) }
+        guard let acl = Self.fixedACL(create.acl, auth: auth) else { return .failure(.invalidACL) }
         let parentPath = ZooKeeperPath.parent(of: create.path)
         guard var parent = nodes[parentPath] else { return .failure(.noNode) }
+        guard Self.permits(parent.acl, ZooKeeperACL.Permission.create, auth: auth) else { return .failure(.noAuth) }
         let path = mode.isSequential ? create.path + ZooKeeperPath.sequenceSuffix(parent.childCreates) : create.path
         guard nodes[path] == nil else { return .failure(.nodeExists) }
         guard parent.ephemeralOwner == 0 || parent.ephemeralOwner == Self.containerOwner else { return .failure(.noChildrenForEphemerals) }
         let owner = mode.isEphemeral ? session : mode == .container ? Self.containerOwner : 0
-        let node = ZooKeeperNode(data: create.data, acl: create.acl, zxid: zxid, time: time, ephemeralOwner: owner)
+        let node = ZooKeeperNode(data: create.data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner)
         parent.children.insert(ZooKeeperPath.name(of: path))
         parent.cversion &+= 1
         parent.childCreates &+= 1
@@ -270,5 +278,44 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         triggers.append(Trigger(kind: .deleted, path: path))
         triggers.append(Trigger(kind: .childrenChanged, path: parentPath))
         return .success(())
+    }
+}
+
+/// Access control, as ZooKeeper checks it: an operation needs one ACL entry that grants its
+/// permission to anyone, or to an identity the session has proven.
+extension ZooKeeperDataTree {
+    public static func permits(_ acl: [ZooKeeperACL], _ permission: Int32, auth: [ZooKeeperID]) -> Bool {
+        acl.contains { entry in
+            entry.permissions & permission != 0 && (entry.id == .anyone || (entry.id.scheme != "world" && auth.contains(entry.id)))
+        }
+    }
+
+    /// An ACL as a create or setAcl stores it (ZooKeeper's `fixupACL`): "auth" entries become the
+    /// session's proven identities (its digests; an address proves nothing), schemes must be
+    /// known and ids well formed, duplicates go. Nil is INVALIDACL.
+    public static func fixedACL(_ acl: [ZooKeeperACL], auth: [ZooKeeperID]) -> [ZooKeeperACL]? {
+        guard !acl.isEmpty else { return nil }
+        var fixed: [ZooKeeperACL] = []
+        func add(_ entry: ZooKeeperACL) { if !fixed.contains(entry) { fixed.append(entry) } }
+        for entry in acl {
+            switch entry.id.scheme {
+            case "world":
+                guard entry.id.id == "anyone" else { return nil }
+                add(entry)
+            case "auth":
+                let proven = auth.filter { $0.scheme == "digest" }
+                guard !proven.isEmpty else { return nil }
+                for id in proven { add(ZooKeeperACL(permissions: entry.permissions, id: id)) }
+            case "digest":
+                guard entry.id.id.contains(":") else { return nil }
+                add(entry)
+            case "ip":
+                guard ZooKeeperPath.isAddress(entry.id.id) else { return nil }
+                add(entry)
+            default:
+                return nil
+            }
+        }
+        return fixed
     }
 }

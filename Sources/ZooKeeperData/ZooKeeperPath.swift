@@ -46,4 +46,13 @@ public enum ZooKeeperPath {
         let padded = String(repeating: "0", count: max(0, width - digits.count)) + digits
         return counter < 0 ? "-" + padded : padded
     }
+
+    /// An IPv4 address, optionally with a /bits mask, as the "ip" ACL scheme takes it.
+    public static func isAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return false }
+        if parts.count == 2 { guard let bits = Int(parts[1]), (0...32).contains(bits) else { return false } }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { octet in Int(octet).map { (0...255).contains($0) } ?? false }
+    }
 }

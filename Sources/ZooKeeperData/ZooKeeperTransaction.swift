@@ -16,6 +16,9 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
     public var session: Int64
     /// Milliseconds since the epoch on the proposer's clock.
     public var time: Int64
+    /// Who the session has proven to be (its `addAuth` digests, its address): what the node ACLs
+    /// are checked against, on every replica alike.
+    public var auth: [ZooKeeperID]
     public var operation: Operation
 
     public enum Operation: Equatable, Sendable {
@@ -28,12 +31,16 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         case write(ZooKeeperRequest)
     }
 
-    public init(requestID: UInt64, session: Int64, time: Int64, operation: Operation) {
+    public init(requestID: UInt64, session: Int64, time: Int64, auth: [ZooKeeperID] = [], operation: Operation) {
         self.requestID = requestID
         self.session = session
         self.time = time
+        self.auth = auth
         self.operation = operation
     }
+
+    /// Identities a transaction may carry: far more than any client proves.
+    public static let authIDsMax = 64
 
     public var encoded: [UInt8] {
         var writer = JuteWriter()
@@ -41,6 +48,10 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         writer.writeLong(Int64(bitPattern: requestID))
         writer.writeLong(session)
         writer.writeLong(time)
+        writer.writeVector(auth) { writer, id in
+            writer.writeString(id.scheme)
+            writer.writeString(id.id)
+        }
         switch operation {
         case .createSession(let id, let timeout, let password):
             writer.writeInt(0)
@@ -74,6 +85,10 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         requestID = UInt64(bitPattern: try reader.readLong("transaction.requestID"))
         session = try reader.readLong("transaction.session")
         time = try reader.readLong("transaction.time")
+        auth = try reader.readVector("transaction.auth", elementBytesMin: 8) { (reader: inout JuteReader) throws(JuteError) in
+            ZooKeeperID(scheme: try reader.readText("auth.scheme"), id: try reader.readText("auth.id"))
+        } ?? []
+        guard auth.count <= Self.authIDsMax else { throw .lengthOverLimit(field: "transaction.auth", auth.count, limit: Self.authIDsMax) }
         switch try reader.readInt("transaction.kind") {
         case 0:
             let id = try reader.readLong("createSession.id")

@@ -33,6 +33,8 @@ final class ZooKeeperConnection {
     /// on a change of children as such.
     var recursiveWatches: Set<String> = []
     var closed = false
+    /// Identities the client proved on this connection (`addAuth digest`), checked against ACLs.
+    var authIDs: [ZooKeeperID] = []
 
     init(id: UInt64, sink: any ZooKeeperClientSink) {
         self.id = id

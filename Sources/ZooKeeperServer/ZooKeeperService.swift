@@ -147,14 +147,19 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             answer(tree.node(at: path).map { .success(.stat($0.stat)) } ?? .failure(.noNode))
         case .getData(let path, let watch):
             guard let node = tree.node(at: path) else { return answer(.failure(.noNode)) }
+            guard readable(node, by: connection) else { return answer(.failure(.noAuth)) }
             if watch && watchPermitted(connection) { connection.dataWatches.insert(path) }
             answer(.success(.data(node.data, stat: node.stat)))
         case .getChildren(let path, let watch), .getChildren2(let path, let watch):
             guard let node = tree.node(at: path), let children = tree.children(of: path) else { return answer(.failure(.noNode)) }
+            guard readable(node, by: connection) else { return answer(.failure(.noAuth)) }
             if watch && watchPermitted(connection) { connection.childWatches.insert(path) }
             if case .getChildren = request { answer(.success(.children(children))) } else { answer(.success(.childrenWithStat(children, stat: node.stat))) }
         case .getACL(let path):
             guard let node = tree.node(at: path) else { return answer(.failure(.noNode)) }
+            guard readable(node, by: connection) || ZooKeeperDataTree.permits(node.acl, ZooKeeperACL.Permission.admin, auth: connection.authIDs) else {
+                return answer(.failure(.noAuth))
+            }
             answer(.success(.acl(node.acl, stat: node.stat)))
         case .getEphemerals(let prefix):
             answer(.success(.paths(tree.ephemerals(of: session, prefix: prefix))))
@@ -172,18 +177,25 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
                 switch operation {
                 case .getData(let path, _):
                     guard let node = tree.node(at: path) else { return .error(ZooKeeperErrorCode.noNode.rawValue) }
+                    guard readable(node, by: connection) else { return .error(ZooKeeperErrorCode.noAuth.rawValue) }
                     return .success(operation: .getData, .data(node.data, stat: node.stat))
                 case .getChildren(let path, _):
-                    guard let children = tree.children(of: path) else { return .error(ZooKeeperErrorCode.noNode.rawValue) }
+                    guard let node = tree.node(at: path), let children = tree.children(of: path) else { return .error(ZooKeeperErrorCode.noNode.rawValue) }
+                    guard readable(node, by: connection) else { return .error(ZooKeeperErrorCode.noAuth.rawValue) }
                     return .success(operation: .getChildren, .children(children))
                 default:
                     return .error(ZooKeeperErrorCode.unimplemented.rawValue)
                 }
             }
             answer(.success(.multi(results)))
-        case .auth:
-            // ACL schemes beyond world are the next step; the packet is accepted so that clients
-            // that send credentials at connect go on working.
+        case .auth(_, let scheme, let credential):
+            // addAuth: "digest user:password" proves digest:user:base64(sha1(user:password)). An
+            // unknown scheme fails the authentication and closes the connection, as ZooKeeper does.
+            guard scheme == "digest", let identity = ZooKeeperDigest.identity(credential), connection.authIDs.count < ZooKeeperTransaction.authIDsMax else {
+                connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: ZooKeeperXid.auth, zxid: 0, error: .authFailed))
+                return close(connection)
+            }
+            if !connection.authIDs.contains(identity) { connection.authIDs.append(identity) }
             connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: ZooKeeperXid.auth, zxid: 0, error: .ok))
         case .setWatches(let watches):
             restoreWatches(watches, on: connection)
@@ -206,9 +218,13 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
 
     func watchPermitted(_ connection: ZooKeeperConnection) -> Bool { connection.watchCount < limits.watchesPerConnectionMax }
 
+    func readable(_ node: ZooKeeperNode, by connection: ZooKeeperConnection) -> Bool {
+        ZooKeeperDataTree.permits(node.acl, ZooKeeperACL.Permission.read, auth: connection.authIDs)
+    }
+
     func propose(_ operation: ZooKeeperTransaction.Operation, session: Int64, pending: (connection: UInt64, xid: Int32, slot: Int), connection: ZooKeeperConnection) {
         let id = nextRequestID()
-        let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: session, time: nowMillis, operation: operation)
+        let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: session, time: nowMillis, auth: connection.authIDs, operation: operation)
         pendingWrites[id] = pending
         if !replica.propose(Proposal(id: id, data: transaction.encoded)) {
             pendingWrites[id] = nil

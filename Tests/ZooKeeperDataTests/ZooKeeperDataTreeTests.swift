@@ -157,6 +157,34 @@ import ZooKeeperWire
         #expect(tree.node(at: "/e") == nil)
     }
 
+    /// ACLs are checked at apply, against the identities the transaction carries, so every replica
+    /// decides alike: CREATE and DELETE on the parent, WRITE and ADMIN on the node, READ for check.
+    @Test mutating func aclsAreEnforcedAgainstTheSessionsProvenIdentities() {
+        let alice = ZooKeeperID(scheme: "digest", id: "alice:hash=")
+        func writeAs(_ auth: [ZooKeeperID], _ request: ZooKeeperRequest) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
+            time += 1
+            return tree.apply(ZooKeeperTransaction(requestID: 1, session: Self.session, time: time, auth: auth, operation: .write(request))).result
+        }
+        let onlyAlice = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.all, id: alice)]
+        #expect(writeAs([alice], .create(.init(path: "/private", data: [], acl: onlyAlice, flags: 0))) == .success(.created(path: "/private")))
+        #expect(writeAs([], .create(.init(path: "/private/child", data: [], flags: 0))) == .failure(.noAuth))
+        #expect(writeAs([], .setData(path: "/private", data: [1], version: -1)) == .failure(.noAuth))
+        #expect(writeAs([], .setACL(path: "/private", acl: ZooKeeperACL.openUnsafe, version: -1)) == .failure(.noAuth))
+        #expect(writeAs([], .check(path: "/private", version: 0)) == .failure(.noAuth))
+        #expect(writeAs([alice], .create(.init(path: "/private/child", data: [], flags: 0))) == .success(.created(path: "/private/child")))
+        #expect(writeAs([], .delete(path: "/private/child", version: -1)) == .failure(.noAuth))
+        #expect(writeAs([], .delete(path: "/private/missing", version: -1)) == .failure(.noNode), "NONODE before NOAUTH, as ZooKeeper checks")
+        // "auth" becomes the session's digests; without one it is INVALIDACL, as are unknown schemes.
+        let authACL = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.read, id: ZooKeeperID(scheme: "auth", id: ""))]
+        #expect(writeAs([], .create(.init(path: "/a", data: [], acl: authACL, flags: 0))) == .failure(.invalidACL))
+        #expect(writeAs([alice], .create(.init(path: "/a", data: [], acl: authACL, flags: 0))) == .success(.created(path: "/a")))
+        #expect(tree.node(at: "/a")?.acl == [ZooKeeperACL(permissions: ZooKeeperACL.Permission.read, id: alice)])
+        let bogus = [ZooKeeperACL(permissions: 31, id: ZooKeeperID(scheme: "kerberos", id: "x"))]
+        #expect(writeAs([alice], .create(.init(path: "/b", data: [], acl: bogus, flags: 0))) == .failure(.invalidACL))
+        #expect(ZooKeeperDataTree.fixedACL([ZooKeeperACL(permissions: 1, id: ZooKeeperID(scheme: "ip", id: "10.0.0.0/8"))], auth: []) != nil)
+        #expect(ZooKeeperDataTree.fixedACL([ZooKeeperACL(permissions: 1, id: ZooKeeperID(scheme: "ip", id: "10.0.0"))], auth: []) == nil)
+    }
+
     @Test mutating func containersAreMarkedAndHoldChildren() {
         #expect(write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4))).result != .failure(.badArguments))
         #expect(tree.node(at: "/c")?.ephemeralOwner == ZooKeeperDataTree.containerOwner)

@@ -124,6 +124,35 @@ zk.create(f"{root}/later")
 ready.wait(10)
 check("an exists watch on a missing node fires CREATED", fired == [("CREATED", f"{root}/later")], f"{fired}")
 
+# ACLs: a node only a digest identity may touch; others get NoAuth until they addAuth.
+from kazoo.security import make_digest_acl
+from kazoo.exceptions import NoAuthError, InvalidACLError
+private = zk.create(f"{root}/private", b"secret", acl=[make_digest_acl("alice", "pw", all=True)])
+stranger = client()
+try:
+    stranger.get(private)
+    check("a digest ACL refuses a reader without the identity", False)
+except NoAuthError:
+    check("a digest ACL refuses a reader without the identity", True)
+try:
+    stranger.set(private, b"x")
+    check("a digest ACL refuses a writer without the identity", False)
+except NoAuthError:
+    check("a digest ACL refuses a writer without the identity", True)
+stranger.add_auth("digest", "alice:pw")
+check("after addAuth digest the reader gets the data", stranger.get(private)[0] == b"secret")
+from kazoo.security import ACL, Id
+try:
+    zk.create(f"{root}/authacl", acl=[ACL(31, Id("auth", ""))])
+    check("an 'auth' ACL without a proven identity is InvalidACL", False)
+except InvalidACLError:
+    check("an 'auth' ACL without a proven identity is InvalidACL", True)
+stranger.create(f"{root}/authacl", acl=[ACL(31, Id("auth", ""))])
+acl, _ = stranger.get_acls(f"{root}/authacl")
+check("an 'auth' ACL becomes the session's digest", [(a.perms, a.id.scheme, a.id.id) for a in acl] == [(31, "digest", make_digest_acl("alice", "pw").id.id)], f"{acl}")
+stranger.stop()
+zk.add_auth("digest", "alice:pw")  # so that the clean-up at the end may delete these nodes
+
 # multi.
 transaction = zk.transaction()
 transaction.create(f"{root}/m")
