@@ -66,6 +66,7 @@ fi
 echo "target: $target   hosts: $hosts"
 status=0
 timeout 300 python3 "$here/kazoo_suite.py" "$hosts" || status=1
+timeout 120 python3 "$here/sessions.py" "$hosts" || status=1
 
 # zkCli.sh from Debian's zookeeper (the Java client), one scripted session; the same lines must
 # appear for Synod and for ZooKeeper (times, zxids and session ids differ and are not checked).
