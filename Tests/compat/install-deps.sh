@@ -4,11 +4,12 @@
 # endpoints beside gRPC), promtool (Debian's prometheus, for the alert rules), tcpdump (the
 # heartbeat monitor of faults/read_storm.py), chromium (headless, for dashboard.py) and
 # python-etcd3 with the protobuf it still works with, and for the ZooKeeper suite Debian's ZooKeeper
-# 3.8 (its jars, run by Tests/compat/zookeeper/run.sh) and kazoo. --with-etcd-server also installs
+# 3.8 (its jars, run by Tests/compat/zookeeper/run.sh), kazoo, and Curator 5 with a JDK to compile
+# the suite's Curator program. --with-etcd-server also installs
 # the real etcd 3.4, to run the suite against it:
 # Tests/compat/run.sh /usr/bin/etcd
 set -euo pipefail
-packages=(etcd-client netcat-openbsd curl tcpdump chromium zookeeper)
+packages=(etcd-client netcat-openbsd curl tcpdump chromium zookeeper libcurator-framework-java libcurator-recipes-java default-jdk-headless)
 [ "${1:-}" = --with-etcd-server ] && packages+=(etcd-server)
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -68,6 +68,19 @@ status=0
 timeout 300 python3 "$here/kazoo_suite.py" "$hosts" || status=1
 timeout 120 python3 "$here/sessions.py" "$hosts" || status=1
 
+# Curator 5 (Debian's libcurator-*-java), compiled here against the packaged jars.
+jars=/usr/share/java
+classpath="$jars/curator-client.jar:$jars/curator-framework.jar:$jars/curator-recipes.jar:$jars/zookeeper.jar:$jars/zookeeper-jute.jar:$jars/guava.jar:$jars/slf4j-api.jar"
+if ! command -v javac >/dev/null || [ ! -f "$jars/curator-recipes.jar" ]; then
+  echo "FAIL Curator: javac or $jars/curator-recipes.jar missing (apt-get install default-jdk-headless libcurator-recipes-java)"
+  status=1
+elif ! javac -d "$work/curator" -cp "$classpath" "$here/CuratorCheck.java"; then
+  echo "FAIL Curator: CuratorCheck.java does not compile"
+  status=1
+else
+  timeout 300 java -cp "$work/curator:$classpath" CuratorCheck "$hosts" 2>&1 | grep -v '^SLF4J' || status=1
+fi
+
 # zkCli.sh from Debian's zookeeper (the Java client), one scripted session; the same lines must
 # appear for Synod and for ZooKeeper (times, zxids and session ids differ and are not checked).
 zkcli=/usr/share/zookeeper/bin/zkCli.sh
