@@ -147,7 +147,7 @@ let package = Package(
             name: "synod",
             dependencies: [
                 "ConsensusCore", "Raft", "RaftWire", "RaftTestKit", "Engines", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
-                "EtcdSimulation",
+                "EtcdSimulation", "ZooKeeperWire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),

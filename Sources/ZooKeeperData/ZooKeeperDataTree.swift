@@ -134,6 +134,23 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     enum UndoStep {
         case node(path: String, previous: ZooKeeperNode?)
         case ephemeral(session: Int64, path: String, added: Bool)
+        /// A parent gained or lost a child: undone by the inverse, and its counters put back. Kept
+        /// apart from `node` so a parent is changed in place: saving the whole parent would copy
+        /// its set of children on every create, quadratic in a directory's size.
+        case child(parent: String, name: String, added: Bool, cversion: Int32, childCreates: Int32, pzxid: Int64)
+    }
+
+    mutating func changeChildren(of parentPath: String, adding added: String? = nil, removing removed: String? = nil, zxid: Int64, undo: inout [UndoStep]) {
+        undo.append(.child(
+            parent: parentPath, name: added ?? removed ?? "", added: added != nil, cversion: nodes[parentPath]!.cversion,
+            childCreates: nodes[parentPath]!.childCreates, pzxid: nodes[parentPath]!.pzxid))
+        if let added {
+            nodes[parentPath]!.children.insert(added)
+            nodes[parentPath]!.childCreates &+= 1
+        }
+        if let removed { nodes[parentPath]!.children.remove(removed) }
+        nodes[parentPath]!.cversion &+= 1
+        nodes[parentPath]!.pzxid = zxid
     }
 
     mutating func setNode(_ path: String, _ node: ZooKeeperNode?, undo: inout [UndoStep]) {
@@ -147,6 +164,11 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             case .node(let path, let previous): nodes[path] = previous
             case .ephemeral(let session, let path, let added):
                 if added { sessions[session]?.ephemerals.remove(path) } else { sessions[session]?.ephemerals.insert(path) }
+            case .child(let parent, let name, let added, let cversion, let childCreates, let pzxid):
+                if added { nodes[parent]?.children.remove(name) } else { nodes[parent]?.children.insert(name) }
+                nodes[parent]?.cversion = cversion
+                nodes[parent]?.childCreates = childCreates
+                nodes[parent]?.pzxid = pzxid
             }
         }
     }
@@ -237,18 +259,17 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         guard ZooKeeperPath.isValid(create.path, sequential: mode.isSequential), create.path != ZooKeeperPath.root else { return .failure(.badArguments) }
         guard let acl = Self.fixedACL(create.acl, auth: auth) else { return .failure(.invalidACL) }
         let parentPath = ZooKeeperPath.parent(of: create.path)
-        guard var parent = nodes[parentPath] else { return .failure(.noNode) }
-        guard Self.permits(parent.acl, ZooKeeperACL.Permission.create, auth: auth) else { return .failure(.noAuth) }
-        let path = mode.isSequential ? create.path + ZooKeeperPath.sequenceSuffix(parent.childCreates) : create.path
+        // The parent is read in place, never bound: a copy held here would make the insert below
+        // copy its whole set of children.
+        guard nodes[parentPath] != nil else { return .failure(.noNode) }
+        guard Self.permits(nodes[parentPath]!.acl, ZooKeeperACL.Permission.create, auth: auth) else { return .failure(.noAuth) }
+        let path = mode.isSequential ? create.path + ZooKeeperPath.sequenceSuffix(nodes[parentPath]!.childCreates) : create.path
         guard nodes[path] == nil else { return .failure(.nodeExists) }
-        guard parent.ephemeralOwner == 0 || parent.ephemeralOwner == Self.containerOwner else { return .failure(.noChildrenForEphemerals) }
+        let parentOwner = nodes[parentPath]!.ephemeralOwner
+        guard parentOwner == 0 || parentOwner == Self.containerOwner else { return .failure(.noChildrenForEphemerals) }
         let owner = mode.isEphemeral ? session : mode == .container ? Self.containerOwner : 0
         let node = ZooKeeperNode(data: create.data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner)
-        parent.children.insert(ZooKeeperPath.name(of: path))
-        parent.cversion &+= 1
-        parent.childCreates &+= 1
-        parent.pzxid = zxid
-        setNode(parentPath, parent, undo: &undo)
+        changeChildren(of: parentPath, adding: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo)
         setNode(path, node, undo: &undo)
         if mode.isEphemeral {
             sessions[session]?.ephemerals.insert(path)
@@ -265,12 +286,7 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         guard version == -1 || version == node.version else { return .failure(.badVersion) }
         guard node.children.isEmpty else { return .failure(.notEmpty) }
         let parentPath = ZooKeeperPath.parent(of: path)
-        if var parent = nodes[parentPath] {
-            parent.children.remove(ZooKeeperPath.name(of: path))
-            parent.cversion &+= 1
-            parent.pzxid = zxid
-            setNode(parentPath, parent, undo: &undo)
-        }
+        if nodes[parentPath] != nil { changeChildren(of: parentPath, removing: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo) }
         setNode(path, nil, undo: &undo)
         if node.ephemeralOwner != 0, node.ephemeralOwner != Self.containerOwner, sessions[node.ephemeralOwner]?.ephemerals.remove(path) != nil {
             undo.append(.ephemeral(session: node.ephemeralOwner, path: path, added: false))

@@ -15,40 +15,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-# ruok on a port, the answer or nothing.
-ruok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null || true; }
-# Waits, bounded, until every server of the list answers ruok.
-wait_ruok() {
-  local attempt port up
-  for attempt in $(seq 1 300); do
-    up=0
-    for port in "$@"; do [ "$(ruok "$port")" = imok ] && up=$((up + 1)); done
-    [ "$up" -eq "$#" ] && return 0
-    sleep 0.2
-  done
-  echo "FAIL setup: not every server answered ruok within 60 s" >&2
-  return 1
-}
+# shellcheck source=Tests/compat/zookeeper/lib-ensemble.sh
+. "$here/lib-ensemble.sh"
 ports=("$base" "$((base + 10))" "$((base + 20))")
 hosts="127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
 if [ "$target" = zookeeper ]; then
-  jars=/usr/share/java
-  [ -f "$jars/zookeeper.jar" ] || { echo "FAIL setup: $jars/zookeeper.jar missing (apt-get install zookeeper)" >&2; exit 1; }
-  for i in 1 2 3; do
-    dir="$work/zk$i"
-    mkdir -p "$dir/data"
-    echo "$i" >"$dir/data/myid"
-    {
-      printf 'tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=%s/data\nclientPort=%s\n' "$dir" "${ports[$((i - 1))]}"
-      printf 'clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=*\n'
-      for j in 1 2 3; do echo "server.$j=127.0.0.1:$((ports[j - 1] + 1)):$((ports[j - 1] + 2))"; done
-    } >"$dir/zoo.cfg"
-    printf 'log4j.rootLogger=WARN, CONSOLE\nlog4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\nlog4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n' >"$dir/log4j.properties"
-    (cd "$dir" && exec java -Xmx256m -XX:+UseSerialGC -cp "$dir:$jars/zookeeper.jar:$jars/slf4j-log4j12.jar:$jars/log4j-1.2.jar" \
-      org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$work/zk$i.log" 2>&1 </dev/null) &
-    pids+=($!)
-  done
-  wait_ruok "${ports[@]}"
+  start_zookeeper_ensemble "$work" "$base"
 else
   [ -x "$target" ] || { echo "FAIL setup: $target is not executable" >&2; exit 1; }
   cluster=""

@@ -1,0 +1,39 @@
+# Helpers for the ZooKeeper suite and benchmark: ruok, and a real ZooKeeper 3.8 ensemble of three
+# servers (Debian's jars) on loopback. Source it; it uses and appends to the caller's `pids`.
+
+# ruok on a port, the answer or nothing.
+ruok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null || true; }
+# Waits, bounded, until every server of the list answers ruok.
+wait_ruok() {
+  local attempt port up
+  for attempt in $(seq 1 300); do
+    up=0
+    for port in "$@"; do [ "$(ruok "$port")" = imok ] && up=$((up + 1)); done
+    [ "$up" -eq "$#" ] && return 0
+    sleep 0.2
+  done
+  echo "FAIL setup: not every server answered ruok within 60 s" >&2
+  return 1
+}
+# Starts three ZooKeeper servers with client ports $2, $2+10, $2+20 and data under $1.
+start_zookeeper_ensemble() {
+  local work=$1 base=$2 i j dir
+  local ports=("$base" "$((base + 10))" "$((base + 20))")
+  local jars=/usr/share/java
+  [ -f "$jars/zookeeper.jar" ] || { echo "FAIL setup: $jars/zookeeper.jar missing (apt-get install zookeeper)" >&2; exit 1; }
+  for i in 1 2 3; do
+    dir="$work/zk$i"
+    mkdir -p "$dir/data"
+    echo "$i" >"$dir/data/myid"
+    {
+      printf 'tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=%s/data\nclientPort=%s\n' "$dir" "${ports[$((i - 1))]}"
+      printf 'clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=*\n'
+      for j in 1 2 3; do echo "server.$j=127.0.0.1:$((ports[j - 1] + 1)):$((ports[j - 1] + 2))"; done
+    } >"$dir/zoo.cfg"
+    printf 'log4j.rootLogger=WARN, CONSOLE\nlog4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\nlog4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n' >"$dir/log4j.properties"
+    (cd "$dir" && exec java -Xmx256m -XX:+UseSerialGC -cp "$dir:$jars/zookeeper.jar:$jars/slf4j-log4j12.jar:$jars/log4j-1.2.jar" \
+      org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$work/zk$i.log" 2>&1 </dev/null) &
+    pids+=($!)
+  done
+  wait_ruok "${ports[@]}"
+}
