@@ -160,7 +160,7 @@ let package = Package(
         ),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "ReplicaTests", dependencies: ["ConsensusCore", "Replica"]),
-        .testTarget(name: "ZooKeeperWireTests", dependencies: ["ZooKeeperWire"]),
+        .testTarget(name: "ZooKeeperWireTests", dependencies: ["ConsensusCore", "ZooKeeperWire"]),
         .testTarget(name: "ZooKeeperDataTests", dependencies: ["ConsensusCore", "Replica", "Simulation", "ZooKeeperData", "ZooKeeperWire"]),
         .testTarget(
             name: "ZooKeeperServerTests",

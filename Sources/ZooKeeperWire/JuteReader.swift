@@ -17,19 +17,20 @@ public struct JuteReader {
     public var isAtEnd: Bool { position == end }
 
     public mutating func readInt(_ field: String) throws(JuteError) -> Int32 {
-        guard remaining >= 4 else { throw .truncated(field: field) }
-        var value: UInt32 = 0
-        for offset in 0..<4 { value = value << 8 | UInt32(bytes[position + offset]) }
-        position += 4
-        return Int32(bitPattern: value)
+        Int32(bitPattern: try readBigEndian(UInt32.self, field))
     }
 
     public mutating func readLong(_ field: String) throws(JuteError) -> Int64 {
-        guard remaining >= 8 else { throw .truncated(field: field) }
-        var value: UInt64 = 0
-        for offset in 0..<8 { value = value << 8 | UInt64(bytes[position + offset]) }
-        position += 8
-        return Int64(bitPattern: value)
+        Int64(bitPattern: try readBigEndian(UInt64.self, field))
+    }
+
+    mutating func readBigEndian<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type, _ field: String) throws(JuteError) -> Value {
+        let width = Value.bitWidth / 8
+        guard remaining >= width else { throw .truncated(field: field) }
+        var value: Value = 0
+        for offset in 0..<width { value = value << 8 | Value(bytes[position + offset]) }
+        position += width
+        return value
     }
 
     public mutating func readBool(_ field: String) throws(JuteError) -> Bool {

@@ -88,3 +88,15 @@ public struct ZooKeeperWatcherEvent: Equatable, Sendable {
         writer.writeString(path)
     }
 }
+
+/// What precedes each operation of a multi, and its results (zookeeper.jute's `MultiHeader`); a
+/// header with `done` set, type and error -1, ends the list.
+enum MultiHeader {
+    static func write(type: Int32, done: Bool, error: Int32, to writer: inout JuteWriter) {
+        writer.writeInt(type)
+        writer.writeBool(done)
+        writer.writeInt(error)
+    }
+
+    static func writeEnd(to writer: inout JuteWriter) { write(type: -1, done: true, error: -1, to: &writer) }
+}

@@ -210,14 +210,10 @@ public enum ZooKeeperRequest: Equatable, Sendable {
             break
         case .multi(let operations), .multiRead(let operations):
             for operation in operations {
-                writer.writeInt(operation.operation.rawValue)
-                writer.writeBool(false)
-                writer.writeInt(-1)
+                MultiHeader.write(type: operation.operation.rawValue, done: false, error: -1, to: &writer)
                 operation.write(to: &writer)
             }
-            writer.writeInt(-1)
-            writer.writeBool(true)
-            writer.writeInt(-1)
+            MultiHeader.writeEnd(to: &writer)
         case .auth(let type, let scheme, let auth):
             writer.writeInt(type)
             writer.writeString(scheme)

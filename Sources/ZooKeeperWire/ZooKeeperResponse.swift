@@ -76,20 +76,14 @@ public enum ZooKeeperResponse: Equatable, Sendable {
             for result in results {
                 switch result {
                 case .success(let operation, let response):
-                    writer.writeInt(operation.rawValue)
-                    writer.writeBool(false)
-                    writer.writeInt(0)
+                    MultiHeader.write(type: operation.rawValue, done: false, error: 0, to: &writer)
                     response.write(to: &writer)
                 case .error(let code):
-                    writer.writeInt(ZooKeeperOperation.error.rawValue)
-                    writer.writeBool(false)
-                    writer.writeInt(code)
-                    writer.writeInt(code)
+                    MultiHeader.write(type: ZooKeeperOperation.error.rawValue, done: false, error: code, to: &writer)
+                    writer.writeInt(code)  // The ErrorResponse that follows an error's header.
                 }
             }
-            writer.writeInt(-1)
-            writer.writeBool(true)
-            writer.writeInt(-1)
+            MultiHeader.writeEnd(to: &writer)
         }
     }
 

@@ -36,11 +36,7 @@ struct EtcdBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let targets = try endpoints.split(separator: ",").map { endpoint -> (String, Int) in
-            let parts = endpoint.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("endpoint \(endpoint) is not host:port") }
-            return (String(parts[0]), port)
-        }
+        let targets = try parseEndpoints(endpoints)
         let group = MultiThreadedEventLoopGroup.singleton
         var connected: [LeanGRPCConnection] = []
         for index in 0..<connections {
@@ -103,8 +99,7 @@ struct EtcdBenchmark: AsyncParsableCommand {
                             case .mixed:
                                 if number % 10 == 0 { try await Self.put(kv, Self.key(number, size: keySize), value) } else { try await Self.range(kv, Self.key(number % min(keySpace, 10_000), size: keySize), serializable: false) }
                             }
-                            let elapsed = ContinuousClock.now - began
-                            _ = histogram.record(UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+                            _ = histogram.record(microsecondsSince(began))
                         } catch {
                             errors += 1
                             if errors == 1 { FileHandle.standardError.write("client \(index): first error: \(error)\n".data(using: .utf8)!) }
@@ -124,13 +119,11 @@ struct EtcdBenchmark: AsyncParsableCommand {
         }
         progress.cancel()
         _ = await progress.value
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = secondsSince(start)
         let histogram = results.0
-        func millis(_ percentile: Double) -> String { String(format: "%.3f", Double(histogram.valueAtPercentile(percentile)) / 1000) }
         return "label=\(label) workload=\(workload.rawValue) clients=\(clients) connections=\(connections) key=\(keySize)B value=\(valueSize)B "
             + "ops=\(histogram.totalCount) errors=\(results.1) ops/s=\(Int(Double(histogram.totalCount) / seconds)) "
-            + "p50=\(millis(50))ms p99=\(millis(99))ms p999=\(millis(99.9))ms"
+            + latencyFigures(histogram)
     }
 
     static let putPath = "/etcdserverpb.KV/Put"

@@ -41,11 +41,7 @@ struct ZooKeeperBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let targets = try endpoints.split(separator: ",").map { endpoint -> (String, Int) in
-            let parts = endpoint.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("endpoint \(endpoint) is not host:port") }
-            return (String(parts[0]), port)
-        }
+        let targets = try parseEndpoints(endpoints)
         let group = MultiThreadedEventLoopGroup.singleton
         var clients: [ZooKeeperBenchClient] = []
         for index in 0..<sessions {
@@ -100,8 +96,7 @@ struct ZooKeeperBenchmark: AsyncParsableCommand {
                                 let (header, body) = try await client.call(request, xid: xid)
                                 if header.error != 0 { errors += 1 }
                                 bytes += body.count
-                                let elapsed = ContinuousClock.now - began
-                                _ = histogram.record(UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+                                _ = histogram.record(microsecondsSince(began))
                             } catch {
                                 errors += 1
                                 break
@@ -121,13 +116,11 @@ struct ZooKeeperBenchmark: AsyncParsableCommand {
             }
             return (total, errors, bytes)
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = secondsSince(start)
         for client in clients { await client.close() }
         let histogram = results.0
-        func millis(_ percentile: Double) -> String { String(format: "%.3f", Double(histogram.valueAtPercentile(percentile)) / 1000) }
         print("label=\(label) workload=\(workload.rawValue) sessions=\(sessions) outstanding=\(outstanding) value=\(valueSize)B "
             + "ops=\(histogram.totalCount) errors=\(results.1) ops/s=\(Int(Double(histogram.totalCount) / seconds)) "
-            + "p50=\(millis(50))ms p99=\(millis(99))ms p999=\(millis(99.9))ms reply-bytes=\(results.2)")
+            + latencyFigures(histogram) + " reply-bytes=\(results.2)")
     }
 }

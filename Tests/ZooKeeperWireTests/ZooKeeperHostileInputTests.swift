@@ -1,3 +1,4 @@
+import ConsensusCore
 import Testing
 import ZooKeeperWire
 
@@ -77,7 +78,7 @@ import ZooKeeperWire
     /// Seeded: random and mutated packets through every decoder. Prints its seed on failure.
     @Test(arguments: [UInt64(1), 2, 3])
     func randomAndMutatedBytesNeverTrap(seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = SeededRandom(seed: seed)
         let valid = ZooKeeperCodecTests.requests.map(\.encoded) + ZooKeeperCodecTests.responses.map(\.1.encoded)
         var decodedSomething = 0
         for round in 0..<4_000 {
@@ -100,18 +101,5 @@ import ZooKeeperWire
             _ = ZooKeeperFrame.decode(bytes, at: 0)
         }
         #expect(decodedSomething > 0, "seed \(seed): the mutations should leave some packets decodable")
-    }
-}
-
-/// A small seeded generator for the fuzz test (the module under test has no randomness of its own).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,12 @@
 # Helpers for the ZooKeeper suite and benchmark: ruok, and a real ZooKeeper 3.8 ensemble of three
 # servers (Debian's jars) on loopback. Source it; it uses and appends to the caller's `pids`.
 
+# Stops every process in `pids` (TERM, then waits for each).
+stop_pids() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
 # ruok on a port, the answer or nothing.
 ruok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null || true; }
 # Waits, bounded, until every server of the list answers ruok.

@@ -10,8 +10,7 @@ work="$(mktemp -d)"
 base="${ZK_SUITE_BASE_PORT:-23181}"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_pids
   rm -rf "$work"
 }
 trap cleanup EXIT
