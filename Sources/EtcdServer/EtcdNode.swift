@@ -163,7 +163,8 @@ public final class EtcdNode: Service, @unchecked Sendable {
         if let address = try configuration.zooKeeperAddress() {
             let replica = replicaHandle
             let listener = ZooKeeperListener(
-                service: zooKeeper, replica: router.handle(for: .zookeeper, over: replica), threads: 1, logger: logger,
+                service: zooKeeper, replica: router.handle(for: .zookeeper, over: replica), threads: 1,
+                fourLetterWords: Set(configuration.zk4lwWhitelist.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }), logger: logger,
                 mode: { replica.status.isLeader ? "leader" : "follower" })
             do {
                 try await listener.start(host: address.host, port: address.port)

@@ -36,6 +36,9 @@ public struct EtcdNodeConfiguration: Sendable {
     /// default while the ZooKeeper front end is being built (issue 14), so that several members on
     /// one machine do not contend for ZooKeeper's 2181; `synod up` gives each member its own port.
     public var zkListenAddress = ""
+    /// The four-letter words the ZooKeeper listener answers, comma-separated; "*" for all. srvr
+    /// alone by default, as ZooKeeper 3.5+ (`4lw.commands.whitelist`).
+    public var zk4lwWhitelist = "srvr"
 
     public init() {}
 

@@ -21,12 +21,18 @@ public final class ZooKeeperListener: @unchecked Sendable {
     let openConnections = Atomic<Int>(0)
     /// What `srvr` reports as this member's mode, read on the event loop.
     let mode: @Sendable () -> String
+    /// The four-letter words served ("*" for all); ZooKeeper 3.5+ serves only srvr by default.
+    let fourLetterWords: Set<String>
 
-    public init(service: ZooKeeperService, replica: any ReplicaHandle, threads: Int, logger: Logger, mode: @escaping @Sendable () -> String) {
+    public init(
+        service: ZooKeeperService, replica: any ReplicaHandle, threads: Int, fourLetterWords: Set<String> = ["srvr"], logger: Logger,
+        mode: @escaping @Sendable () -> String
+    ) {
         self.service = service
         self.replica = replica
         self.logger = logger
         self.mode = mode
+        self.fourLetterWords = fourLetterWords
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
     }
 
@@ -110,7 +116,11 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
         if !sawFirstBytes {
             guard buffered.count >= 4 else { return }
             sawFirstBytes = true
-            if let word = String(validating: buffered.prefix(4), as: UTF8.self), let reply = FourLetterWords.answer(word, mode: listener.mode()) {
+            if let word = String(validating: buffered.prefix(4), as: UTF8.self), FourLetterWords.all.contains(word) {
+                let allowed = listener.fourLetterWords.contains("*") || listener.fourLetterWords.contains(word)
+                let reply = allowed
+                    ? FourLetterWords.answer(word, mode: listener.mode(), figures: listener.service.figures, limits: listener.service.limits)
+                    : "\(word) is not executed because it is not in the whitelist.\n"
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
                 context.close(promise: nil)
                 return
@@ -143,15 +153,42 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 }
 
-/// ZooKeeper's four-letter words, those a monitoring script or `zkServer.sh status` sends.
+/// ZooKeeper's four-letter words, those monitoring and `zkServer.sh status` send, answered from the
+/// service's published figures.
 enum FourLetterWords {
-    static func answer(_ word: String, mode: String) -> String? {
+    static let all: Set<String> = ["ruok", "srvr", "stat", "mntr", "conf", "envi", "cons", "wchs", "isro"]
+    static let version = "3.8.0-synod"
+
+    static func answer(_ word: String, mode: String, figures: ZooKeeperFigures, limits: ZooKeeperService.Limits) -> String {
+        let zxid = figures.lastZxid.load(ordering: .relaxed)
+        let nodes = figures.nodeCount.load(ordering: .relaxed)
+        let connections = figures.connectionCount.load(ordering: .relaxed)
         switch word {
         case "ruok": return "imok"
-        case "srvr", "stat":
-            return "Zookeeper version: 3.8.0-synod\nLatency min/avg/max: 0/0.0/0\nReceived: 0\nSent: 0\nConnections: 0\nOutstanding: 0\nZxid: 0x0\nMode: \(mode)\nNode count: 0\n"
         case "isro": return "rw"
-        default: return nil
+        case "srvr", "stat":
+            return "Zookeeper version: \(version)\nLatency min/avg/max: 0/0.0/0\nReceived: 0\nSent: 0\nConnections: \(connections)\n"
+                + "Outstanding: 0\nZxid: 0x\(String(zxid, radix: 16))\nMode: \(mode)\nNode count: \(nodes)\n"
+        case "mntr":
+            let lines: [(String, String)] = [
+                ("zk_version", version), ("zk_server_state", mode), ("zk_znode_count", "\(nodes)"),
+                ("zk_watch_count", "\(figures.watchCount.load(ordering: .relaxed))"),
+                ("zk_ephemerals_count", "\(figures.ephemeralCount.load(ordering: .relaxed))"),
+                ("zk_num_alive_connections", "\(connections)"), ("zk_outstanding_requests", "0"),
+                ("zk_global_sessions", "\(figures.sessionCount.load(ordering: .relaxed))"),
+            ]
+            return lines.map { "\($0.0)\t\($0.1)\n" }.joined()
+        case "conf":
+            return "tickTime=\(limits.tickMillis)\nminSessionTimeout=\(limits.sessionTimeoutMillis.lowerBound)\nmaxSessionTimeout=\(limits.sessionTimeoutMillis.upperBound)\n"
+                + "jute.maxbuffer=\(limits.packetBytesMax)\n"
+        case "envi":
+            return "Environment:\nzookeeper.version=\(version)\n"
+        case "cons":
+            return "\(connections) connections\n"
+        case "wchs":
+            return "\(connections) connections watching \(figures.watchedPaths.load(ordering: .relaxed)) paths\nTotal watches:\(figures.watchCount.load(ordering: .relaxed))\n"
+        default:
+            return ""
         }
     }
 }

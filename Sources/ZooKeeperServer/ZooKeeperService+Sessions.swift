@@ -84,6 +84,7 @@ extension ZooKeeperService {
         // thousands of iterations a second, and the scan is linear in the sessions.
         if let lastSessionScan, now - lastSessionScan < Self.sessionScanInterval { return }
         lastSessionScan = now
+        publishFigures()
         if status.isLeader {
             for (session, state) in tree.sessions where sessionDeadlines[session] == nil {
                 sessionDeadlines[session] = now + .milliseconds(Int64(state.timeoutMillis))

@@ -1,6 +1,7 @@
 import ConsensusCore
 import Logging
 import Replica
+import Synchronization
 import ZooKeeperData
 import ZooKeeperWire
 
@@ -55,6 +56,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     var lastTouchReport: ContinuousClock.Instant?
     var lastSessionScan: ContinuousClock.Instant?
     var wasLeader = false
+    /// What the four-letter words report, published after each batch for the listener's threads.
+    public let figures = ZooKeeperFigures()
 
     public init(replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits = Limits(), epochMillis: Int64, logger: Logger) {
         self.replica = replica
@@ -240,6 +243,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             fireWatches(applied.triggers)
             answer(transaction, applied)
         }
+        figures.lastZxid.store(tree.lastZxid, ordering: .relaxed)
+        figures.nodeCount.store(tree.nodes.count, ordering: .relaxed)
         let applied = machine.appliedIndex
         while let first = syncsWaitingForApply.first, first.index <= applied {
             syncsWaitingForApply.removeFirst()
@@ -312,4 +317,37 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     public func acceptsForwardedProposal(_ data: [UInt8]) -> Bool { (try? ZooKeeperTransaction(decoding: data)) != nil }
 
     public func storageSpace(exhausted: Bool) {}
+}
+
+/// The service's figures as other threads read them (the four-letter words): written on the
+/// replica's thread after each batch, read anywhere.
+public final class ZooKeeperFigures: Sendable {
+    let lastZxid = Atomic<Int64>(0)
+    let nodeCount = Atomic<Int>(0)
+    let sessionCount = Atomic<Int>(0)
+    let ephemeralCount = Atomic<Int>(0)
+    let connectionCount = Atomic<Int>(0)
+    let watchCount = Atomic<Int>(0)
+    let watchedPaths = Atomic<Int>(0)
+
+    public init() {}
+}
+
+extension ZooKeeperService {
+    /// The figures that take a walk over sessions and watches: a few times a second (with the
+    /// session scan), never per batch.
+    func publishFigures() {
+        figures.sessionCount.store(tree.sessions.count, ordering: .relaxed)
+        figures.ephemeralCount.store(tree.sessions.values.reduce(0) { $0 + $1.ephemerals.count }, ordering: .relaxed)
+        figures.connectionCount.store(connections.count, ordering: .relaxed)
+        var watches = 0
+        var paths = Set<String>()
+        for connection in connections.values where connection.watchCount > 0 {
+            watches += connection.watchCount
+            paths.formUnion(connection.dataWatches)
+            paths.formUnion(connection.childWatches)
+        }
+        figures.watchCount.store(watches, ordering: .relaxed)
+        figures.watchedPaths.store(paths.count, ordering: .relaxed)
+    }
 }

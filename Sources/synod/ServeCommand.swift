@@ -21,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("advertise-client-urls"), help: "Client URL to advertise to the rest of the cluster.") var advertiseClientURLs: String?
     @Option(name: .customLong("listen-metrics-urls"), help: "URLs to serve /metrics, the health endpoints and the dashboard (/ui) on.") var listenMetricsURLs: String?
     @Option(name: .customLong("zk-listen-address"), help: "HOST:PORT to serve ZooKeeper clients on (kazoo, zkCli.sh, Curator); empty (the default, for now) turns it off.") var zkListenAddress: String?
+    @Option(name: .customLong("zk-4lw-whitelist"), help: "Four-letter words the ZooKeeper port answers, comma-separated, or * for all (ruok, srvr, stat, mntr, conf, envi, cons, wchs, isro); default srvr, as ZooKeeper.") var zk4lwWhitelist: String?
     @Option(name: .customLong("listen-peer-urls"), help: "URL to listen on for peer traffic.") var listenPeerURLs: String?
     @Option(name: .customLong("initial-advertise-peer-urls"), help: "This member's peer URL to advertise to the rest of the cluster.") var initialAdvertisePeerURLs: String?
     @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for bootstrapping: name=peerURL,...") var initialCluster: String?
@@ -78,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let listenPeerURLs { settings.listenPeerURLs = urls(listenPeerURLs) }
         if let listenMetricsURLs { settings.listenMetricsURLs = urls(listenMetricsURLs) }
         if let zkListenAddress { settings.zkListenAddress = zkListenAddress }
+        if let zk4lwWhitelist { settings.zk4lwWhitelist = zk4lwWhitelist }
         if let initialAdvertisePeerURLs { settings.initialAdvertisePeerURLs = urls(initialAdvertisePeerURLs) } else if listenPeerURLs != nil { settings.initialAdvertisePeerURLs = settings.listenPeerURLs }
         if let initialCluster { settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster) }
         if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
@@ -141,6 +143,7 @@ enum ConfigFile {
             case "listen-peer-urls": settings.listenPeerURLs = list
             case "listen-metrics-urls": settings.listenMetricsURLs = list
             case "zk-listen-address": settings.zkListenAddress = value
+            case "zk-4lw-whitelist": settings.zk4lwWhitelist = value
             case "initial-advertise-peer-urls": settings.initialAdvertisePeerURLs = list
             case "initial-cluster": settings.initialCluster = try parseInitialCluster(value)
             case "initial-cluster-token": settings.initialClusterToken = value

@@ -50,7 +50,7 @@ struct UpCommand: AsyncParsableCommand {
                 "serve", "--engine", engine, "--name", name, "--data-dir", (dataDirectory as NSString).appendingPathComponent(name),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--listen-metrics-urls", dashboard,
-                "--zk-listen-address", "127.0.0.1:\(zooKeeperBasePort + Self.portsPerNode * index)",
+                "--zk-listen-address", "127.0.0.1:\(zooKeeperBasePort + Self.portsPerNode * index)", "--zk-4lw-whitelist", "*",
                 "--initial-cluster", cluster, "--initial-cluster-token", "synod-up", "--log-level", logLevel,
                 // The nodes share this machine: each serves clients on its share of the cores, rather
                 // than every node running a thread per core and all of them contending.

@@ -29,7 +29,7 @@ else
     "$target" serve --name "z$i" --data-dir "$work/z$i" --listen-client-urls "http://127.0.0.1:$client" \
       --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$((client + 1))" \
       --initial-advertise-peer-urls "http://127.0.0.1:$((client + 1))" --initial-cluster "$cluster" \
-      --initial-cluster-token zk-suite --zk-listen-address "127.0.0.1:${ports[$i]}" --log-level warning >"$work/z$i.log" 2>&1 &
+      --initial-cluster-token zk-suite --zk-listen-address "127.0.0.1:${ports[$i]}" --zk-4lw-whitelist '*' --log-level warning >"$work/z$i.log" 2>&1 &
     pids+=($!)
   done
   wait_ruok "${ports[@]}"
@@ -74,4 +74,15 @@ else
   done
   echo "zkCli.sh: $zkcli_passed lines as expected"
 fi
+# Four-letter words, as monitoring and `zkServer.sh status` read them.
+four_letter() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf '%s' "$2" >&3 && timeout 2 cat <&3) 2>/dev/null || true; }
+modes=""
+for port in "${ports[@]}"; do modes+=" $(four_letter "$port" srvr | sed -n 's/^Mode: //p')"; done
+if [ "$(tr ' ' '\n' <<<"$modes" | grep -c '^leader$')" -eq 1 ] && [ "$(tr ' ' '\n' <<<"$modes" | grep -c '^follower$')" -eq 2 ]; then
+  echo "PASS srvr: one leader and two followers (Mode lines:$modes)"
+else
+  echo "FAIL srvr: Mode lines:$modes"
+  status=1
+fi
+if four_letter "${ports[0]}" mntr | grep -q '^zk_znode_count'; then echo "PASS mntr: zk_znode_count"; else echo "FAIL mntr"; status=1; fi
 exit "$status"
