@@ -65,6 +65,18 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
 
     // MARK: Reads
 
+    /// A container that has had children and has none now: what the leader deletes. One that
+    /// never had a child stays, as in ZooKeeper (a client creates it before its first child).
+    public static func isEmptiedContainer(_ node: ZooKeeperNode) -> Bool {
+        node.ephemeralOwner == containerOwner && node.children.isEmpty && node.cversion > 0
+    }
+
+    /// The containers to delete now, in path order. A walk over every node: the leader runs it
+    /// once a minute, as ZooKeeper's ContainerManager does.
+    public func emptiedContainers() -> [String] {
+        nodes.filter { Self.isEmptiedContainer($0.value) }.map(\.key).sorted()
+    }
+
     public func node(at path: String) -> ZooKeeperNode? { nodes[path] }
 
     /// Children names, sorted (ZooKeeper returns them unordered; sorting makes replies equal on
@@ -116,6 +128,13 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
                 result = .success(.empty)
             } else {
                 result = .failure(.sessionExpired)
+            }
+        case .deleteContainer(let path):
+            if let node = nodes[path], Self.isEmptiedContainer(node) {
+                var undo: [UndoStep] = []
+                result = delete(path: path, version: -1, zxid: zxid, undo: &undo, triggers: &triggers).map { .empty }
+            } else {
+                result = .failure(.noNode)
             }
         case .write(let request):
             if sessions[transaction.session] == nil {

@@ -29,6 +29,9 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         case closeSession(id: Int64)
         /// create, create2, createContainer, createTTL, delete, setData, setACL, check, multi.
         case write(ZooKeeperRequest)
+        /// The leader's removal of a container that had children and has none left (ZooKeeper's
+        /// ContainerManager). Checked again when it applies: a child created meanwhile keeps it.
+        case deleteContainer(path: String)
     }
 
     public init(requestID: UInt64, session: Int64, time: Int64, auth: [ZooKeeperID] = [], operation: Operation) {
@@ -65,6 +68,9 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
             writer.writeInt(2)
             writer.writeInt(request.operation.rawValue)
             request.write(to: &writer)
+        case .deleteContainer(let path):
+            writer.writeInt(3)
+            writer.writeString(path)
         }
         return writer.bytes
     }
@@ -101,6 +107,8 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
             let request = try ZooKeeperRequest.decode(operation: try reader.readInt("write.operation"), from: &reader)
             guard Self.isWrite(request) else { throw .unknownOperation(request.operation.rawValue) }
             operation = .write(request)
+        case 3:
+            operation = .deleteContainer(path: try reader.readText("deleteContainer.path"))
         case let kind:
             throw .unknownOperation(kind)
         }

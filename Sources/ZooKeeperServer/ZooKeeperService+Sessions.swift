@@ -85,6 +85,7 @@ extension ZooKeeperService {
         if let lastSessionScan, now - lastSessionScan < Self.sessionScanInterval { return }
         lastSessionScan = now
         publishFigures()
+        if status.isLeader { deleteEmptiedContainers(now: now) }
         if status.isLeader {
             for (session, state) in tree.sessions where sessionDeadlines[session] == nil {
                 sessionDeadlines[session] = now + .milliseconds(Int64(state.timeoutMillis))
@@ -124,4 +125,15 @@ extension ZooKeeperService {
     }
 
     public func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {}
+
+    /// The leader's container check: every emptied container is deleted through the log.
+    func deleteEmptiedContainers(now: ContinuousClock.Instant) {
+        if let lastContainerCheck, now - lastContainerCheck < limits.containerCheckInterval { return }
+        lastContainerCheck = now
+        for path in tree.emptiedContainers() {
+            let id = nextRequestID()
+            let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: 0, time: nowMillis, operation: .deleteContainer(path: path))
+            _ = replica.propose(Proposal(id: id, data: transaction.encoded))
+        }
+    }
 }

@@ -30,6 +30,9 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         /// Packets a client may pipeline before its session exists.
         public var packetsBeforeSessionMax = 1_000
         public var packetBytesMax = ZooKeeperFrame.defaultPacketBytesMax
+        /// How often the leader deletes emptied containers (ZooKeeper's
+        /// `znode.container.checkIntervalMs`, one minute).
+        public var containerCheckInterval: Duration = .seconds(60)
         public init() {}
         var sessionTimeoutMillis: ClosedRange<Int32> { (2 * tickMillis)...(20 * tickMillis) }
     }
@@ -55,6 +58,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     var touchedSinceReport: Set<Int64> = []
     var lastTouchReport: ContinuousClock.Instant?
     var lastSessionScan: ContinuousClock.Instant?
+    var lastContainerCheck: ContinuousClock.Instant?
     var wasLeader = false
     /// What the four-letter words report, published after each batch for the listener's threads.
     public let figures = ZooKeeperFigures()
@@ -272,6 +276,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
                 }
                 close(connection)
             }
+        case .deleteContainer:
+            break  // The leader's own; nobody waits for it.
         case .write:
             guard let pending = pendingWrites.removeValue(forKey: id), let connection = connections[pending.connection] else { return }
             switch applied.result {

@@ -185,6 +185,25 @@ import ZooKeeperWire
         #expect(ZooKeeperDataTree.fixedACL([ZooKeeperACL(permissions: 1, id: ZooKeeperID(scheme: "ip", id: "10.0.0"))], auth: []) == nil)
     }
 
+    /// The leader deletes a container once its last child goes (ZooKeeper's ContainerManager); one
+    /// that never had a child, or has one again when the deletion applies, stays.
+    @Test mutating func emptiedContainersAreDeletedAndOthersKept() {
+        _ = write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4)))
+        _ = write(.create(.init(operation: .createContainer, path: "/fresh", data: [], flags: 4)))
+        _ = create("/c/child")
+        #expect(tree.emptiedContainers().isEmpty)
+        _ = write(.delete(path: "/c/child", version: -1))
+        #expect(tree.emptiedContainers() == ["/c"])
+        _ = create("/c/again")
+        let refused = tree.apply(ZooKeeperTransaction(requestID: 9, session: 0, time: time, operation: .deleteContainer(path: "/c")))
+        #expect(refused.result == .failure(.noNode) && tree.node(at: "/c") != nil, "a child created meanwhile keeps it")
+        _ = write(.delete(path: "/c/again", version: -1))
+        let deleted = tree.apply(ZooKeeperTransaction(requestID: 9, session: 0, time: time, operation: .deleteContainer(path: "/c")))
+        #expect(deleted.result == .success(.empty) && tree.node(at: "/c") == nil)
+        #expect(deleted.triggers.contains(.init(kind: .deleted, path: "/c")))
+        #expect(tree.node(at: "/fresh") != nil)
+    }
+
     @Test mutating func containersAreMarkedAndHoldChildren() {
         #expect(write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4))).result != .failure(.badArguments))
         #expect(tree.node(at: "/c")?.ephemeralOwner == ZooKeeperDataTree.containerOwner)

@@ -89,7 +89,9 @@ final class RecordingSink: ZooKeeperClientSink, @unchecked Sendable {
     init() {
         // Seeded: session ids and passwords come from here.
         let environment = ReplicaEnvironment.simulated(seed: 7) { ContinuousClock.now }
-        service = ZooKeeperService(replica: replica, environment: environment, epochMillis: 1_765_000_000_000, logger: Logger(label: "test"))
+        var limits = ZooKeeperService.Limits()
+        limits.containerCheckInterval = .zero
+        service = ZooKeeperService(replica: replica, environment: environment, limits: limits, epochMillis: 1_765_000_000_000, logger: Logger(label: "test"))
         replica.service = service
     }
 
@@ -220,5 +222,16 @@ final class RecordingSink: ZooKeeperClientSink, @unchecked Sendable {
         #expect(owner.closed)
         #expect(service.machine.tree.node(at: "/e") == nil)
         #expect(watcher.events.map(\.1) == ["/e"])
+    }
+
+    @Test mutating func theLeaderDeletesAnEmptiedContainerThroughTheLog() {
+        _ = connect(id: 1)
+        _ = send(.create(.init(operation: .createContainer, path: "/locks", data: [], flags: 4)), on: 1)
+        _ = send(.create(.init(path: "/locks/a", data: [], flags: 0)), on: 1)
+        _ = send(.delete(path: "/locks/a", version: -1), on: 1)
+        replica.commit()
+        service.afterIteration(status: replica.status, now: .now)
+        replica.commit()
+        #expect(service.machine.tree.node(at: "/locks") == nil)
     }
 }
