@@ -41,7 +41,7 @@ let package = Package(
         // that the shells that carry bytes (Node) import no engine.
         // ZooKeeper's wire protocol: jute records, the length-prefixed packet, requests, replies,
         // watch events. Pure and total: nothing here traps on bytes from a client.
-        .target(name: "ZooKeeperWire"),
+        .target(name: "ZooKeeperWire", dependencies: ["Bytes"]),
         // The ZooKeeper data tree as a replicated state machine: znodes, sessions, zxids. Pure.
         .target(name: "ZooKeeperData", dependencies: ["ConsensusCore", "Replica", "ZooKeeperWire"]),
         // The ZooKeeper front end: sessions, reads, writes through the log, watches, the listener.

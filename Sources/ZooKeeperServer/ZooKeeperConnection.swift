@@ -74,6 +74,14 @@ final class ZooKeeperConnection {
         return ZooKeeperFrame.encode(writer.bytes)
     }
 
+    /// The reply to an operation that succeeded with `response` or failed with an error code.
+    static func reply(xid: Int32, zxid: Int64, _ result: Result<ZooKeeperResponse, ZooKeeperErrorCode>) -> [UInt8] {
+        switch result {
+        case .success(let response): return reply(xid: xid, zxid: zxid, response)
+        case .failure(let code): return header(xid: xid, zxid: zxid, error: code)
+        }
+    }
+
     static func reply(xid: Int32, zxid: Int64, _ response: ZooKeeperResponse) -> [UInt8] {
         var writer = JuteWriter()
         ZooKeeperReplyHeader(xid: xid, zxid: zxid, error: 0).write(to: &writer)
@@ -81,7 +89,8 @@ final class ZooKeeperConnection {
         return ZooKeeperFrame.encode(writer.bytes)
     }
 
-    static func event(_ event: ZooKeeperWatcherEvent, zxid: Int64) -> [UInt8] {
+    /// A watch event; its header's zxid is -1, as a 3.8 server sends it.
+    static func event(_ event: ZooKeeperWatcherEvent) -> [UInt8] {
         var writer = JuteWriter()
         ZooKeeperReplyHeader(xid: ZooKeeperXid.notification, zxid: -1, error: 0).write(to: &writer)
         event.write(to: &writer)

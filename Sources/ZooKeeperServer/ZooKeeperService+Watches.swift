@@ -8,7 +8,6 @@ import ZooKeeperWire
 extension ZooKeeperService {
     func fireWatches(_ triggers: [ZooKeeperDataTree.Trigger]) {
         guard !triggers.isEmpty else { return }
-        let zxid = tree.lastZxid
         for connection in connections.values where connection.session != nil && connection.watchCount > 0 {
             for trigger in triggers {
                 // One event per change, however many of the connection's watches it matches.
@@ -16,46 +15,45 @@ extension ZooKeeperService {
                 switch trigger.kind {
                 case .created:
                     if connection.dataWatches.remove(trigger.path) != nil || persistent || connection.isWatchedRecursively(trigger.path) {
-                        send(.nodeCreated, trigger.path, to: connection, zxid: zxid)
+                        send(.nodeCreated, trigger.path, to: connection)
                     }
                 case .dataChanged:
                     if connection.dataWatches.remove(trigger.path) != nil || persistent || connection.isWatchedRecursively(trigger.path) {
-                        send(.nodeDataChanged, trigger.path, to: connection, zxid: zxid)
+                        send(.nodeDataChanged, trigger.path, to: connection)
                     }
                 case .deleted:
                     let data = connection.dataWatches.remove(trigger.path) != nil
                     let child = connection.childWatches.remove(trigger.path) != nil
                     if data || child || persistent || connection.isWatchedRecursively(trigger.path) {
-                        send(.nodeDeleted, trigger.path, to: connection, zxid: zxid)
+                        send(.nodeDeleted, trigger.path, to: connection)
                     }
                 case .childrenChanged:
                     // A recursive watch never fires ChildrenChanged: it sees the child's own event.
                     if connection.childWatches.remove(trigger.path) != nil || persistent {
-                        send(.nodeChildrenChanged, trigger.path, to: connection, zxid: zxid)
+                        send(.nodeChildrenChanged, trigger.path, to: connection)
                     }
                 }
             }
         }
     }
 
-    func send(_ type: ZooKeeperWatcherEvent.EventType, _ path: String, to connection: ZooKeeperConnection, zxid: Int64) {
-        connection.sink.send(ZooKeeperConnection.event(ZooKeeperWatcherEvent(type: type, path: path), zxid: zxid))
+    func send(_ type: ZooKeeperWatcherEvent.EventType, _ path: String, to connection: ZooKeeperConnection) {
+        connection.sink.send(ZooKeeperConnection.event(ZooKeeperWatcherEvent(type: type, path: path)))
     }
 
     /// SetWatches after a reconnect (persistent watches are re-armed with no catch-up): each watch fires at once if what it watches changed after
     /// `relativeZxid` (the last zxid the client saw), and is re-armed otherwise.
     func restoreWatches(_ watches: ZooKeeperRequest.SetWatches, on connection: ZooKeeperConnection) {
-        let zxid = tree.lastZxid
         for path in watches.data {
-            guard let node = tree.node(at: path) else { send(.nodeDeleted, path, to: connection, zxid: zxid); continue }
-            if node.mzxid > watches.relativeZxid { send(.nodeDataChanged, path, to: connection, zxid: zxid) } else if watchPermitted(connection) { connection.dataWatches.insert(path) }
+            guard let node = tree.node(at: path) else { send(.nodeDeleted, path, to: connection); continue }
+            if node.mzxid > watches.relativeZxid { send(.nodeDataChanged, path, to: connection) } else if watchPermitted(connection) { connection.dataWatches.insert(path) }
         }
         for path in watches.exist {
-            if tree.node(at: path) != nil { send(.nodeCreated, path, to: connection, zxid: zxid) } else if watchPermitted(connection) { connection.dataWatches.insert(path) }
+            if tree.node(at: path) != nil { send(.nodeCreated, path, to: connection) } else if watchPermitted(connection) { connection.dataWatches.insert(path) }
         }
         for path in watches.child {
-            guard let node = tree.node(at: path) else { send(.nodeDeleted, path, to: connection, zxid: zxid); continue }
-            if node.pzxid > watches.relativeZxid { send(.nodeChildrenChanged, path, to: connection, zxid: zxid) } else if watchPermitted(connection) { connection.childWatches.insert(path) }
+            guard let node = tree.node(at: path) else { send(.nodeDeleted, path, to: connection); continue }
+            if node.pzxid > watches.relativeZxid { send(.nodeChildrenChanged, path, to: connection) } else if watchPermitted(connection) { connection.childWatches.insert(path) }
         }
         for path in watches.persistent ?? [] where watchPermitted(connection) { connection.persistentWatches.insert(path) }
         for path in watches.persistentRecursive ?? [] where watchPermitted(connection) { connection.recursiveWatches.insert(path) }

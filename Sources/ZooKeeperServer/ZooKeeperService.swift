@@ -135,10 +135,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     func handle(_ request: ZooKeeperRequest, xid: Int32, slot: Int, session: Int64, on connection: ZooKeeperConnection) {
         let zxid = tree.lastZxid
         func answer(_ result: Result<ZooKeeperResponse, ZooKeeperErrorCode>) {
-            switch result {
-            case .success(let response): connection.fill(slot: slot, with: ZooKeeperConnection.reply(xid: xid, zxid: zxid, response))
-            case .failure(let code): connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: xid, zxid: zxid, error: code))
-            }
+            connection.fill(slot: slot, with: ZooKeeperConnection.reply(xid: xid, zxid: zxid, result))
         }
         if ZooKeeperTransaction.isWrite(request) {
             return propose(.write(request), session: session, pending: (connection.id, xid, slot), connection: connection)
@@ -249,6 +246,11 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         }
         figures.lastZxid.store(tree.lastZxid, ordering: .relaxed)
         figures.nodeCount.store(tree.nodes.count, ordering: .relaxed)
+        answerAppliedSyncs()
+    }
+
+    /// syncs whose read index this member has applied.
+    func answerAppliedSyncs() {
         let applied = machine.appliedIndex
         while let first = syncsWaitingForApply.first, first.index <= applied {
             syncsWaitingForApply.removeFirst()
@@ -280,17 +282,14 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             break  // The leader's own; nobody waits for it.
         case .write:
             guard let pending = pendingWrites.removeValue(forKey: id), let connection = connections[pending.connection] else { return }
-            switch applied.result {
-            case .success(let response): connection.fill(slot: pending.slot, with: ZooKeeperConnection.reply(xid: pending.xid, zxid: applied.zxid, response))
-            case .failure(let code): connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: applied.zxid, error: code))
-            }
+            connection.fill(slot: pending.slot, with: ZooKeeperConnection.reply(xid: pending.xid, zxid: applied.zxid, applied.result))
         }
     }
 
     public func readReady(_ id: RequestID, index: LogIndex) {
         guard let sync = pendingSyncs.removeValue(forKey: id) else { return }
         syncsWaitingForApply.append((index, sync.connection, sync.xid, sync.slot, sync.path))
-        apply([], status: replica.status)
+        answerAppliedSyncs()
     }
 
     public func rejected(_ id: RequestID, _ reason: RequestRejection) {

@@ -1,3 +1,5 @@
+import Bytes
+
 /// Reads jute, ZooKeeper's serialisation: big-endian integers, booleans as one byte, buffers and
 /// strings as an int length then the bytes (-1 for null), vectors as an int count then the
 /// elements (-1 for null). Lengths and counts are bounded by what is left of the record, so a
@@ -26,9 +28,7 @@ public struct JuteReader {
 
     mutating func readBigEndian<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type, _ field: String) throws(JuteError) -> Value {
         let width = Value.bitWidth / 8
-        guard remaining >= width else { throw .truncated(field: field) }
-        var value: Value = 0
-        for offset in 0..<width { value = value << 8 | Value(bytes[position + offset]) }
+        guard remaining >= width, let value = bytes.loadBigEndian(Value.self, at: position) else { throw .truncated(field: field) }
         position += width
         return value
     }

@@ -1,3 +1,5 @@
+import Bytes
+
 /// Writes jute (see `JuteReader`).
 public struct JuteWriter {
     public private(set) var bytes: [UInt8]
@@ -7,18 +9,9 @@ public struct JuteWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func writeInt(_ value: Int32) {
-        let bits = UInt32(bitPattern: value)
-        bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: bits))
-    }
+    public mutating func writeInt(_ value: Int32) { bytes.appendBigEndian(UInt32(bitPattern: value)) }
 
-    public mutating func writeLong(_ value: Int64) {
-        let bits = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-    }
+    public mutating func writeLong(_ value: Int64) { bytes.appendBigEndian(UInt64(bitPattern: value)) }
 
     public mutating func writeBool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 

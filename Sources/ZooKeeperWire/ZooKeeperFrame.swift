@@ -1,3 +1,5 @@
+import Bytes
+
 /// A ZooKeeper packet on a TCP connection: a 4-byte big-endian length, then that many bytes.
 /// Decoding never consumes a partial frame: a caller holding bytes that end inside one keeps them
 /// and waits for more. A length past the bound (`jute.maxbuffer`) is refused before anything of
@@ -17,9 +19,7 @@ public enum ZooKeeperFrame {
     }
 
     public static func decode(_ bytes: [UInt8], at offset: Int, packetBytesMax: Int = defaultPacketBytesMax) -> Decoded {
-        guard offset >= 0, bytes.count - offset >= lengthBytes else { return .needMore }
-        var length: UInt32 = 0
-        for index in offset..<offset + lengthBytes { length = length << 8 | UInt32(bytes[index]) }
+        guard offset >= 0, let length = bytes.loadBigEndian(UInt32.self, at: offset) else { return .needMore }
         let signed = Int32(bitPattern: length)
         guard signed >= 0, Int(signed) <= packetBytesMax else { return .badLength(Int64(signed)) }
         let start = offset + lengthBytes

@@ -69,7 +69,9 @@ final class ZooKeeperBenchClient: @unchecked Sendable {
             var bytes = unwrapInboundIn(data)
             buffered += bytes.readBytes(length: bytes.readableBytes) ?? []
             var offset = 0
-            while case .packet(let payload, let next) = ZooKeeperFrame.decode(buffered, at: offset, packetBytesMax: Int(Int32.max)) {
+            // Replies are bounded as the server's requests are (a getData reply holds at most a
+            // node's data, under jute.maxbuffer, plus its Stat).
+            while case .packet(let payload, let next) = ZooKeeperFrame.decode(buffered, at: offset, packetBytesMax: 2 * ZooKeeperFrame.defaultPacketBytesMax) {
                 let packet = Array(buffered[payload])
                 offset = next
                 // Watch events (xid -1) are not replies; the benchmark sets no watches.
@@ -77,6 +79,7 @@ final class ZooKeeperBenchClient: @unchecked Sendable {
                 if !waiting.isEmpty { waiting.removeFirst().resume(returning: packet) }
             }
             if offset > 0 { buffered.removeFirst(offset) }
+            if case .badLength = ZooKeeperFrame.decode(buffered, at: 0, packetBytesMax: 2 * ZooKeeperFrame.defaultPacketBytesMax) { context.close(promise: nil) }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
