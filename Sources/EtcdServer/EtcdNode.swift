@@ -89,8 +89,11 @@ public final class EtcdNode: Service, @unchecked Sendable {
         )
         self.service = service
         router.add(service)
+        var zooKeeperLimits = ZooKeeperService.Limits()
+        zooKeeperLimits.extendedTypes = configuration.zkExtendedTypes
+        zooKeeperLimits.containerCheckInterval = .milliseconds(configuration.zkContainerCheckIntervalMillis)
         let zooKeeper = ZooKeeperService(
-            replica: router.handle(for: .zookeeper, over: loop), epochMillis: Int64(Date().timeIntervalSince1970 * 1_000), logger: logger)
+            replica: router.handle(for: .zookeeper, over: loop), limits: zooKeeperLimits, epochMillis: Int64(Date().timeIntervalSince1970 * 1_000), logger: logger)
         self.zooKeeper = zooKeeper
         router.add(zooKeeper)
         replicaHandle = loop

@@ -32,13 +32,21 @@ public struct EtcdNodeConfiguration: Sendable {
     /// etcd's --experimental-corrupt-check-time: how often the leader compares HashKV with every
     /// member ("0s", off, by default), as a Go duration.
     public var corruptCheckTime = "0s"
-    /// Where ZooKeeper clients connect (HOST:PORT); empty turns the ZooKeeper API off. Off by
-    /// default while the ZooKeeper front end is being built (issue 14), so that several members on
-    /// one machine do not contend for ZooKeeper's 2181; `synod up` gives each member its own port.
-    public var zkListenAddress = ""
+    /// Where ZooKeeper clients connect (HOST:PORT); empty turns the ZooKeeper API off. ZooKeeper's
+    /// own port by default, as a ZooKeeper server's clientPort; several members on one machine must
+    /// each name their own (`synod up` does; the test scripts turn it off or pass theirs).
+    public static let defaultZooKeeperListenAddress = "127.0.0.1:2181"
+    public var zkListenAddress = EtcdNodeConfiguration.defaultZooKeeperListenAddress
     /// The four-letter words the ZooKeeper listener answers, comma-separated; "*" for all. srvr
     /// alone by default, as ZooKeeper 3.5+ (`4lw.commands.whitelist`).
     public var zk4lwWhitelist = "srvr"
+    /// TTL nodes (createTTL), ZooKeeper's `zookeeper.extendedTypesEnabled`: off by default, as there.
+    public var zkExtendedTypes = false
+    /// How often the leader deletes emptied containers and expired TTL nodes, in milliseconds
+    /// (ZooKeeper's `znode.container.checkIntervalMs`).
+    public var zkContainerCheckIntervalMillis = 60_000
+    /// The bounds of --zk-container-check-interval: a tenth of a second to a day.
+    public static let zkContainerCheckIntervalMillisRange = 100...86_400_000
 
     public init() {}
 
@@ -126,6 +134,9 @@ public struct EtcdNodeConfiguration: Sendable {
         }
         let clusterURLs = initialCluster.map(\.peerURL)
         guard Set(clusterURLs).count == clusterURLs.count else { throw refuse("--initial-cluster lists a peer URL twice: \(clusterURLs.joined(separator: ","))") }
+        guard Self.zkContainerCheckIntervalMillisRange.contains(zkContainerCheckIntervalMillis) else {
+            throw refuse("--zk-container-check-interval must be from \(Self.zkContainerCheckIntervalMillisRange.lowerBound) to \(Self.zkContainerCheckIntervalMillisRange.upperBound) ms, not \(zkContainerCheckIntervalMillis)")
+        }
         guard heartbeatIntervalMillis > 0 else { throw refuse("--heartbeat-interval must be positive, not \(heartbeatIntervalMillis)") }
         guard electionTimeoutMillis > 0, electionTimeoutMillis <= Self.electionTimeoutMillisMax else {
             throw refuse("--election-timeout must be between 1 and \(Self.electionTimeoutMillisMax) ms (etcd's limit), not \(electionTimeoutMillis)")

@@ -10,6 +10,8 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     public internal(set) var nodes: [String: ZooKeeperNode]
     public internal(set) var sessions: [Int64: Session]
     public internal(set) var lastZxid: Int64
+    /// Containers and TTL nodes: what the leader's sweep looks at, so it never walks the tree.
+    public internal(set) var sweptNodes: Set<String> = []
 
     public struct Session: Equatable, Sendable {
         public var timeoutMillis: Int32
@@ -32,12 +34,29 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
 
     /// `ephemeralOwner` of a container node.
     public static let containerOwner = Int64(bitPattern: 0x8000_0000_0000_0000)
+    /// A TTL node's `ephemeralOwner` is this mask with the TTL in milliseconds in its low 40 bits
+    /// (ZooKeeper's `EphemeralType.TTL`), so a client reads the TTL from the Stat as it would from
+    /// ZooKeeper. Session ids are positive, so neither kind of owner is ever taken for a session.
+    static let ttlOwnerMask = Int64(bitPattern: 0xFF00_0000_0000_0000)
+    static let ttlOwnerReservedBits = Int64(0x00FF_FF00_0000_0000)
+    /// The longest TTL: 40 bits of milliseconds, about 34 years (ZooKeeper's `TTL.maxValue()`).
+    public static let ttlMillisMax = Int64(0xFF_FFFF_FFFF)
+
+    /// Whether `owner` names a session (the node is ephemeral), rather than none, a container or a TTL.
+    public static func isSessionOwner(_ owner: Int64) -> Bool { owner > 0 }
+
+    /// The TTL of a node with this `ephemeralOwner`, nil when it is no TTL node.
+    public static func ttlMillis(ofOwner owner: Int64) -> Int64? {
+        owner & ttlOwnerMask == ttlOwnerMask && owner & ttlOwnerReservedBits == 0 ? owner & ttlMillisMax : nil
+    }
+
     /// `CreateMode` values.
     enum CreateMode: Int32 {
         case persistent = 0, ephemeral = 1, persistentSequential = 2, ephemeralSequential = 3, container = 4
         case persistentWithTTL = 5, persistentSequentialWithTTL = 6
         var isSequential: Bool { self == .persistentSequential || self == .ephemeralSequential || self == .persistentSequentialWithTTL }
         var isEphemeral: Bool { self == .ephemeral || self == .ephemeralSequential }
+        var isTTL: Bool { self == .persistentWithTTL || self == .persistentSequentialWithTTL }
     }
 
     /// ZooKeeper's own subtree, present in every tree: `/zookeeper` and `/zookeeper/quota`, as a
@@ -65,16 +84,22 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
 
     // MARK: Reads
 
-    /// A container that has had children and has none now: what the leader deletes. One that
-    /// never had a child stays, as in ZooKeeper (a client creates it before its first child).
-    public static func isEmptiedContainer(_ node: ZooKeeperNode) -> Bool {
-        node.ephemeralOwner == containerOwner && node.children.isEmpty && node.cversion > 0
+    /// What the leader's sweep deletes at `now` (milliseconds since the epoch): a container that
+    /// has had children and has none now (one that never had a child stays, as in ZooKeeper: a
+    /// client creates it before its first child), or a childless TTL node whose data has not
+    /// changed for longer than its TTL (ZooKeeper's ContainerManager measures from mtime too).
+    public static func isDueForSweep(_ node: ZooKeeperNode, now: Int64) -> Bool {
+        guard node.children.isEmpty else { return false }
+        if node.ephemeralOwner == containerOwner { return node.cversion > 0 }
+        guard let ttl = ttlMillis(ofOwner: node.ephemeralOwner) else { return false }
+        return now.subtractingReportingOverflow(node.mtime).partialValue > ttl
     }
 
-    /// The containers to delete now, in path order. A walk over every node: the leader runs it
-    /// once a minute, as ZooKeeper's ContainerManager does.
-    public func emptiedContainers() -> [String] {
-        nodes.filter { Self.isEmptiedContainer($0.value) }.map(\.key).sorted()
+    /// The nodes to delete now, in path order, at most `limit` (ZooKeeper's
+    /// `znode.container.maxPerMinute`). The leader runs it once a check interval; it looks only at
+    /// containers and TTL nodes.
+    public func nodesDueForSweep(now: Int64, limit: Int) -> [String] {
+        Array(sweptNodes.filter { nodes[$0].map { Self.isDueForSweep($0, now: now) } ?? false }.sorted().prefix(limit))
     }
 
     public func node(at path: String) -> ZooKeeperNode? { nodes[path] }
@@ -130,7 +155,7 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
                 result = .failure(.sessionExpired)
             }
         case .deleteContainer(let path):
-            if let node = nodes[path], Self.isEmptiedContainer(node) {
+            if let node = nodes[path], Self.isDueForSweep(node, now: transaction.time) {
                 var undo: [UndoStep] = []
                 result = delete(path: path, version: -1, zxid: zxid, undo: &undo, triggers: &triggers).map { .empty }
             } else {
@@ -140,10 +165,10 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             if sessions[transaction.session] == nil {
                 result = .failure(.sessionExpired)
             } else if case .multi(let operations) = request {
-                result = .success(multi(operations, session: transaction.session, auth: transaction.auth, zxid: zxid, time: transaction.time, triggers: &triggers))
+                result = .success(multi(operations, context: WriteContext(transaction, zxid: zxid), triggers: &triggers))
             } else {
                 var undo: [UndoStep] = []
-                result = write(request, session: transaction.session, auth: transaction.auth, zxid: zxid, time: transaction.time, undo: &undo, triggers: &triggers)
+                result = write(request, context: WriteContext(transaction, zxid: zxid), undo: &undo, triggers: &triggers)
             }
         }
         return Applied(zxid: zxid, result: result, triggers: triggers)
@@ -174,13 +199,23 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
 
     mutating func setNode(_ path: String, _ node: ZooKeeperNode?, undo: inout [UndoStep]) {
         undo.append(.node(path: path, previous: nodes[path]))
+        store(path, node)
+    }
+
+    /// Sets or removes a node, keeping `sweptNodes` in step.
+    mutating func store(_ path: String, _ node: ZooKeeperNode?) {
         nodes[path] = node
+        if let owner = node?.ephemeralOwner, owner == Self.containerOwner || Self.ttlMillis(ofOwner: owner) != nil {
+            sweptNodes.insert(path)
+        } else {
+            sweptNodes.remove(path)
+        }
     }
 
     mutating func rollBack(_ undo: [UndoStep]) {
         for step in undo.reversed() {
             switch step {
-            case .node(let path, let previous): nodes[path] = previous
+            case .node(let path, let previous): store(path, previous)
             case .ephemeral(let session, let path, let added):
                 if added { sessions[session]?.ephemerals.remove(path) } else { sessions[session]?.ephemerals.insert(path) }
             case .child(let parent, let name, let added, let cversion, let childCreates, let pzxid):
@@ -192,15 +227,33 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         }
     }
 
+    /// What every operation of one transaction shares: who asked, what they proved, what the
+    /// proposer allowed, the zxid and the proposer's clock.
+    struct WriteContext {
+        var session: Int64
+        var auth: [ZooKeeperID]
+        var extendedTypes: Bool
+        var zxid: Int64
+        var time: Int64
+
+        init(_ transaction: ZooKeeperTransaction, zxid: Int64) {
+            session = transaction.session
+            auth = transaction.auth
+            extendedTypes = transaction.extendedTypes
+            self.zxid = zxid
+            time = transaction.time
+        }
+    }
+
     /// All or nothing: the operations run in order; the first failure rolls back the ones before
     /// it, and the results say 0 for those, its code for it and RUNTIMEINCONSISTENCY after it.
     /// The whole multi takes one zxid, as in ZooKeeper.
-    mutating func multi(_ operations: [ZooKeeperRequest], session: Int64, auth: [ZooKeeperID], zxid: Int64, time: Int64, triggers: inout [Trigger]) -> ZooKeeperResponse {
+    mutating func multi(_ operations: [ZooKeeperRequest], context: WriteContext, triggers: inout [Trigger]) -> ZooKeeperResponse {
         var undo: [UndoStep] = []
         var pending: [Trigger] = []
         var results: [ZooKeeperResponse.MultiResult] = []
         for (position, operation) in operations.enumerated() {
-            switch write(operation, session: session, auth: auth, zxid: zxid, time: time, undo: &undo, triggers: &pending) {
+            switch write(operation, context: context, undo: &undo, triggers: &pending) {
             case .success(let response):
                 results.append(.success(operation: operation.operation, response))
             case .failure(let code):
@@ -216,11 +269,12 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     }
 
     mutating func write(
-        _ request: ZooKeeperRequest, session: Int64, auth: [ZooKeeperID], zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+        _ request: ZooKeeperRequest, context: WriteContext, undo: inout [UndoStep], triggers: inout [Trigger]
     ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
+        let (auth, zxid, time) = (context.auth, context.zxid, context.time)
         switch request {
         case .create(let create):
-            return self.create(create, session: session, auth: auth, zxid: zxid, time: time, undo: &undo, triggers: &triggers)
+            return self.create(create, context: context, undo: &undo, triggers: &triggers)
         case .delete(let path, let version):
             if ZooKeeperPath.isValid(path), path != ZooKeeperPath.root, nodes[path] != nil,
                let parent = nodes[ZooKeeperPath.parent(of: path)], !Self.permits(parent.acl, ZooKeeperACL.Permission.delete, auth: auth) {
@@ -261,16 +315,23 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
     }
 
     mutating func create(
-        _ create: ZooKeeperRequest.Create, session: Int64, auth: [ZooKeeperID], zxid: Int64, time: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+        _ create: ZooKeeperRequest.Create, context: WriteContext, undo: inout [UndoStep], triggers: inout [Trigger]
     ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
+        let (session, auth, zxid, time) = (context.session, context.auth, context.zxid, context.time)
         guard let mode = CreateMode(rawValue: create.flags) else { return .failure(.badArguments) }
+        // ZooKeeper's validateCreateRequest: TTL modes need extended types (off by default there
+        // too), a TTL mode needs a TTL in (0, max], and any other mode refuses one.
+        let ttl = create.operation == .createTTL ? create.ttl ?? -1 : -1
+        if mode.isTTL {
+            guard context.extendedTypes else { return .failure(.unimplemented) }
+            guard ttl > 0, ttl <= Self.ttlMillisMax else { return .failure(.badArguments) }
+        } else if ttl >= 0 {
+            return .failure(.badArguments)
+        }
         switch (create.operation, mode) {
-        case (.createTTL, _), (_, .persistentWithTTL), (_, .persistentSequentialWithTTL):
-            // TTL nodes need ZooKeeper's extended types, off by default there too.
-            return .failure(.unimplemented)
         case (.createContainer, .container), (.create, .persistent), (.create, .ephemeral), (.create, .persistentSequential),
              (.create, .ephemeralSequential), (.create2, .persistent), (.create2, .ephemeral), (.create2, .persistentSequential),
-             (.create2, .ephemeralSequential):
+             (.create2, .ephemeralSequential), (.createTTL, .persistentWithTTL), (.createTTL, .persistentSequentialWithTTL):
             break
         default:
             return .failure(.badArguments)
@@ -284,9 +345,8 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         guard Self.permits(nodes[parentPath]!.acl, ZooKeeperACL.Permission.create, auth: auth) else { return .failure(.noAuth) }
         let path = mode.isSequential ? create.path + ZooKeeperPath.sequenceSuffix(nodes[parentPath]!.childCreates) : create.path
         guard nodes[path] == nil else { return .failure(.nodeExists) }
-        let parentOwner = nodes[parentPath]!.ephemeralOwner
-        guard parentOwner == 0 || parentOwner == Self.containerOwner else { return .failure(.noChildrenForEphemerals) }
-        let owner = mode.isEphemeral ? session : mode == .container ? Self.containerOwner : 0
+        guard !Self.isSessionOwner(nodes[parentPath]!.ephemeralOwner) else { return .failure(.noChildrenForEphemerals) }
+        let owner = mode.isEphemeral ? session : mode == .container ? Self.containerOwner : mode.isTTL ? Self.ttlOwnerMask | ttl : 0
         let node = ZooKeeperNode(data: create.data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner)
         changeChildren(of: parentPath, adding: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo)
         setNode(path, node, undo: &undo)
@@ -307,7 +367,7 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         let parentPath = ZooKeeperPath.parent(of: path)
         if nodes[parentPath] != nil { changeChildren(of: parentPath, removing: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo) }
         setNode(path, nil, undo: &undo)
-        if node.ephemeralOwner != 0, node.ephemeralOwner != Self.containerOwner, sessions[node.ephemeralOwner]?.ephemerals.remove(path) != nil {
+        if Self.isSessionOwner(node.ephemeralOwner), sessions[node.ephemeralOwner]?.ephemerals.remove(path) != nil {
             undo.append(.ephemeral(session: node.ephemeralOwner, path: path, added: false))
         }
         triggers.append(Trigger(kind: .deleted, path: path))

@@ -43,7 +43,9 @@ public struct ZooKeeperNode: Equatable, Sendable {
         stat.version = version
         stat.cversion = cversion
         stat.aversion = aversion
-        stat.ephemeralOwner = ephemeralOwner
+        // Clients see a session's id or 0: ZooKeeper hides a container's or a TTL node's owner
+        // field (DataNode's getClientEphemeralOwner).
+        stat.ephemeralOwner = ZooKeeperDataTree.isSessionOwner(ephemeralOwner) ? ephemeralOwner : 0
         stat.dataLength = Int32(truncatingIfNeeded: data.count)
         stat.numChildren = Int32(truncatingIfNeeded: children.count)
         stat.pzxid = pzxid

@@ -114,8 +114,8 @@ public enum ZooKeeperSnapshot {
                 node.cversion = try reader.readInt("node.cversion")
                 node.aversion = try reader.readInt("node.aversion")
                 node.childCreates = try reader.readInt("node.childCreates")
-                tree.nodes[path] = node
-                if node.ephemeralOwner != 0 && node.ephemeralOwner != ZooKeeperDataTree.containerOwner { sessionOf[path] = node.ephemeralOwner }
+                tree.store(path, node)
+                if ZooKeeperDataTree.isSessionOwner(node.ephemeralOwner) { sessionOf[path] = node.ephemeralOwner }
             }
             guard tree.nodes[ZooKeeperPath.root] != nil else { throw Problem.inconsistent("no root") }
             for path in tree.nodes.keys where path != ZooKeeperPath.root {

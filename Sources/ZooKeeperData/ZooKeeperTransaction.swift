@@ -5,10 +5,13 @@ import ZooKeeperWire
 /// operation. Every transaction applied takes the next zxid, failed ones too, as in ZooKeeper.
 ///
 /// Encoded as the service's tag (`ServiceTag.zookeeper`, 0x5A), a format version, the proposer's
-/// request id, the session, the time, the kind, then the body in jute.
+/// flags (version 2 on), the request id, the session, the time, the kind, then the body in jute.
 public struct ZooKeeperTransaction: Equatable, Sendable {
     public static let tag: UInt8 = 0x5A
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
+    /// Entries written before the flags byte existed: read as having every flag off.
+    static let formatVersionWithoutFlags: UInt8 = 1
+    static let extendedTypesFlag: UInt8 = 1
 
     /// The proposer's request id, so the member the client asked answers it when the entry applies.
     public var requestID: UInt64
@@ -19,6 +22,11 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
     /// Who the session has proven to be (its `addAuth` digests, its address): what the node ACLs
     /// are checked against, on every replica alike.
     public var auth: [ZooKeeperID]
+    /// Whether the proposing member allows TTL nodes (`--zk-extended-types`, ZooKeeper's
+    /// `zookeeper.extendedTypesEnabled`). It travels with the write, as ZooKeeper's leader decides
+    /// it before the transaction is logged, so every replica applies the same verdict even if the
+    /// members' flags differ.
+    public var extendedTypes: Bool
     public var operation: Operation
 
     public enum Operation: Equatable, Sendable {
@@ -29,16 +37,19 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         case closeSession(id: Int64)
         /// create, create2, createContainer, createTTL, delete, setData, setACL, check, multi.
         case write(ZooKeeperRequest)
-        /// The leader's removal of a container that had children and has none left (ZooKeeper's
-        /// ContainerManager). Checked again when it applies: a child created meanwhile keeps it.
+        /// The leader's removal of a container that had children and has none left, or of a TTL
+        /// node left childless and unmodified for its TTL (ZooKeeper's ContainerManager). Checked
+        /// again when it applies, at the transaction's time: a child created or data set meanwhile
+        /// keeps it.
         case deleteContainer(path: String)
     }
 
-    public init(requestID: UInt64, session: Int64, time: Int64, auth: [ZooKeeperID] = [], operation: Operation) {
+    public init(requestID: UInt64, session: Int64, time: Int64, auth: [ZooKeeperID] = [], extendedTypes: Bool = false, operation: Operation) {
         self.requestID = requestID
         self.session = session
         self.time = time
         self.auth = auth
+        self.extendedTypes = extendedTypes
         self.operation = operation
     }
 
@@ -47,7 +58,7 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
 
     public var encoded: [UInt8] {
         var writer = JuteWriter()
-        writer.writeRaw([Self.tag, Self.formatVersion])
+        writer.writeRaw([Self.tag, Self.formatVersion, extendedTypes ? Self.extendedTypesFlag : 0])
         writer.writeLong(Int64(bitPattern: requestID))
         writer.writeLong(session)
         writer.writeLong(time)
@@ -86,8 +97,19 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
     /// Decodes a transaction; total, whatever the bytes.
     public init(decoding bytes: [UInt8]) throws(JuteError) {
         guard bytes.count >= 2, bytes[0] == Self.tag else { throw .truncated(field: "transaction.tag") }
-        guard bytes[1] == Self.formatVersion else { throw .unknownOperation(Int32(bytes[1])) }
-        var reader = JuteReader(bytes, from: 2)
+        var start = 2
+        switch bytes[1] {
+        case Self.formatVersionWithoutFlags:
+            extendedTypes = false
+        case Self.formatVersion:
+            guard bytes.count >= 3 else { throw .truncated(field: "transaction.flags") }
+            guard bytes[2] & ~Self.extendedTypesFlag == 0 else { throw .unknownOperation(Int32(bytes[2])) }
+            extendedTypes = bytes[2] == Self.extendedTypesFlag
+            start = 3
+        default:
+            throw .unknownOperation(Int32(bytes[1]))
+        }
+        var reader = JuteReader(bytes, from: start)
         requestID = UInt64(bitPattern: try reader.readLong("transaction.requestID"))
         session = try reader.readLong("transaction.session")
         time = try reader.readLong("transaction.time")

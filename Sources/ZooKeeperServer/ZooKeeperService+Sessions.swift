@@ -126,11 +126,11 @@ extension ZooKeeperService {
 
     public func handlePeerResponse(id: UInt64, _ payload: [UInt8]) {}
 
-    /// The leader's container check: every emptied container is deleted through the log.
+    /// The leader's sweep: every emptied container and expired TTL node is deleted through the log.
     func deleteEmptiedContainers(now: ContinuousClock.Instant) {
         if let lastContainerCheck, now - lastContainerCheck < limits.containerCheckInterval { return }
         lastContainerCheck = now
-        for path in tree.emptiedContainers() {
+        for path in tree.nodesDueForSweep(now: nowMillis, limit: limits.sweepDeletionsMax) {
             let id = nextRequestID()
             let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: 0, time: nowMillis, operation: .deleteContainer(path: path))
             _ = replica.propose(Proposal(id: id, data: transaction.encoded))

@@ -30,9 +30,14 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         /// Packets a client may pipeline before its session exists.
         public var packetsBeforeSessionMax = 1_000
         public var packetBytesMax = ZooKeeperFrame.defaultPacketBytesMax
-        /// How often the leader deletes emptied containers (ZooKeeper's
+        /// How often the leader deletes emptied containers and expired TTL nodes (ZooKeeper's
         /// `znode.container.checkIntervalMs`, one minute).
         public var containerCheckInterval: Duration = .seconds(60)
+        /// Deletions one sweep proposes at most (ZooKeeper's `znode.container.maxPerMinute`); the
+        /// rest wait for the next sweep.
+        public var sweepDeletionsMax = 10_000
+        /// TTL nodes allowed (ZooKeeper's `zookeeper.extendedTypesEnabled`, off by default).
+        public var extendedTypes = false
         public init() {}
         var sessionTimeoutMillis: ClosedRange<Int32> { (2 * tickMillis)...(20 * tickMillis) }
     }
@@ -228,7 +233,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
 
     func propose(_ operation: ZooKeeperTransaction.Operation, session: Int64, pending: (connection: UInt64, xid: Int32, slot: Int), connection: ZooKeeperConnection) {
         let id = nextRequestID()
-        let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: session, time: nowMillis, auth: connection.authIDs, operation: operation)
+        let transaction = ZooKeeperTransaction(
+            requestID: id.rawValue, session: session, time: nowMillis, auth: connection.authIDs, extendedTypes: limits.extendedTypes, operation: operation)
         pendingWrites[id] = pending
         if !replica.propose(Proposal(id: id, data: transaction.encoded)) {
             pendingWrites[id] = nil

@@ -6,9 +6,12 @@ import Linearizability
 /// cluster (one JSON object per line) for linearizability with the same checker the simulator
 /// uses. Exit 0: linearizable; 1: not (with the explanation); 2: undecided within the budget.
 ///
-/// A line: {"client": 3, "op": "put"|"get", "key": "k1", "value": "v"|null, "invoke": 123,
+/// A line: {"client": 3, "op": "put"|"get"|"cas", "key": "k1", "value": "v"|null, "invoke": 123,
 /// "complete": 456|null}. A put whose outcome the client never learnt has "complete": null; a get
-/// that failed is left out (it had no effect).
+/// that failed is left out (it had no effect). A "cas" sets "value" if the key holds "expected"
+/// (null: absent) and carries "ok": true|false once its outcome is known; it models a versioned
+/// write (ZooKeeper's setData with a version, etcd's txn on mod_revision) when every written value
+/// is unique, since then a version names exactly one value.
 struct CheckHistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-history",
@@ -27,6 +30,8 @@ struct CheckHistoryCommand: ParsableCommand {
         var value: String?
         var invoke: UInt64
         var complete: UInt64?
+        var expected: String?
+        var ok: Bool?
     }
 
     func run() throws {
@@ -45,6 +50,15 @@ struct CheckHistoryCommand: ParsableCommand {
             case "put":
                 guard let value = line.value else { throw ValidationError("\(file):\(number + 1): a put needs a value") }
                 history.append(HistoryOperation(clientID: line.client, input: .put(key: line.key, value: value), output: .ok, invokedAt: line.invoke, completedAt: line.complete))
+            case "cas":
+                guard let value = line.value else { throw ValidationError("\(file):\(number + 1): a cas needs a value") }
+                let output: KeyValueModel.Output?
+                switch (line.complete, line.ok) {
+                case (nil, _): output = nil
+                case (.some, let succeeded?): output = .compareAndSet(succeeded: succeeded)
+                case (.some, nil): throw ValidationError("\(file):\(number + 1): a completed cas needs \"ok\"")
+                }
+                history.append(HistoryOperation(clientID: line.client, input: .compareAndSet(key: line.key, expected: line.expected, new: value), output: output, invokedAt: line.invoke, completedAt: line.complete))
             case "get":
                 guard let complete = line.complete else { continue }
                 history.append(HistoryOperation(clientID: line.client, input: .get(key: line.key), output: .value(line.value), invokedAt: line.invoke, completedAt: complete))

@@ -20,8 +20,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("listen-client-urls"), help: "URL to listen on for client traffic.") var listenClientURLs: String?
     @Option(name: .customLong("advertise-client-urls"), help: "Client URL to advertise to the rest of the cluster.") var advertiseClientURLs: String?
     @Option(name: .customLong("listen-metrics-urls"), help: "URLs to serve /metrics, the health endpoints and the dashboard (/ui) on.") var listenMetricsURLs: String?
-    @Option(name: .customLong("zk-listen-address"), help: "HOST:PORT to serve ZooKeeper clients on (kazoo, zkCli.sh, Curator); empty (the default, for now) turns it off.") var zkListenAddress: String?
+    @Option(name: .customLong("zk-listen-address"), help: "HOST:PORT to serve ZooKeeper clients on (kazoo, zkCli.sh, Curator); default 127.0.0.1:2181; empty turns it off.") var zkListenAddress: String?
     @Option(name: .customLong("zk-4lw-whitelist"), help: "Four-letter words the ZooKeeper port answers, comma-separated, or * for all (ruok, srvr, stat, mntr, conf, envi, cons, wchs, isro); default srvr, as ZooKeeper.") var zk4lwWhitelist: String?
+    @Option(name: .customLong("zk-extended-types"), help: "Allow TTL nodes (createTTL), as ZooKeeper's zookeeper.extendedTypesEnabled (true or false; default false).") var zkExtendedTypes: Bool?
+    @Option(name: .customLong("zk-container-check-interval"), help: "Milliseconds between the leader's sweeps of emptied containers and expired TTL nodes (ZooKeeper's znode.container.checkIntervalMs; default 60000).") var zkContainerCheckInterval: Int?
     @Option(name: .customLong("listen-peer-urls"), help: "URL to listen on for peer traffic.") var listenPeerURLs: String?
     @Option(name: .customLong("initial-advertise-peer-urls"), help: "This member's peer URL to advertise to the rest of the cluster.") var initialAdvertisePeerURLs: String?
     @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for bootstrapping: name=peerURL,...") var initialCluster: String?
@@ -80,6 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let listenMetricsURLs { settings.listenMetricsURLs = urls(listenMetricsURLs) }
         if let zkListenAddress { settings.zkListenAddress = zkListenAddress }
         if let zk4lwWhitelist { settings.zk4lwWhitelist = zk4lwWhitelist }
+        if let zkExtendedTypes { settings.zkExtendedTypes = zkExtendedTypes }
+        if let zkContainerCheckInterval { settings.zkContainerCheckIntervalMillis = zkContainerCheckInterval }
         if let initialAdvertisePeerURLs { settings.initialAdvertisePeerURLs = urls(initialAdvertisePeerURLs) } else if listenPeerURLs != nil { settings.initialAdvertisePeerURLs = settings.listenPeerURLs }
         if let initialCluster { settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster) }
         if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
@@ -131,6 +135,10 @@ enum ConfigFile {
             var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, let first = value.first, first == "'" || first == "\"", value.last == first { value = String(value.dropFirst().dropLast()) }
             let list = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            func flag() throws -> Bool {
+                guard let flag = Bool(value) else { throw Problem(description: "\(path): \(key) must be true or false, not \(value)") }
+                return flag
+            }
             func integer() throws -> Int {
                 guard let number = Int(value) else { throw Problem(description: "\(path): \(key) must be a number, not \(value)") }
                 return number
@@ -148,9 +156,9 @@ enum ConfigFile {
             case "initial-cluster": settings.initialCluster = try parseInitialCluster(value)
             case "initial-cluster-token": settings.initialClusterToken = value
             case "initial-cluster-state": settings.initialClusterState = value
-            case "strict-reconfig-check":
-                guard let flag = Bool(value) else { throw Problem(description: "\(path): \(key) must be true or false, not \(value)") }
-                settings.strictReconfigCheck = flag
+            case "strict-reconfig-check": settings.strictReconfigCheck = try flag()
+            case "zk-extended-types": settings.zkExtendedTypes = try flag()
+            case "zk-container-check-interval": settings.zkContainerCheckIntervalMillis = try integer()
             case "experimental-corrupt-check-time": settings.corruptCheckTime = value
             case "heartbeat-interval": settings.heartbeatIntervalMillis = try integer()
             case "election-timeout": settings.electionTimeoutMillis = try integer()

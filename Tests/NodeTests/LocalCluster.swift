@@ -45,7 +45,7 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = Self.synodExecutable
         process.arguments = [
-            "serve", "--name", member.name, "--data-dir", member.dataDirectory.path,
+            "serve", "--zk-listen-address", "", "--name", member.name, "--data-dir", member.dataDirectory.path,
             "--listen-client-urls", "http://127.0.0.1:\(member.clientPort)",
             "--listen-peer-urls", "http://127.0.0.1:\(member.peerPort)",
             "--initial-cluster", initialCluster, "--initial-cluster-token", "test-\(directory.lastPathComponent)",

@@ -17,9 +17,13 @@ import ZooKeeperWire
     }
 
     @discardableResult
-    mutating func write(_ request: ZooKeeperRequest, session: Int64 = session) -> ZooKeeperDataTree.Applied {
+    mutating func write(_ request: ZooKeeperRequest, session: Int64 = session, extendedTypes: Bool = false) -> ZooKeeperDataTree.Applied {
         time += 1
-        return tree.apply(ZooKeeperTransaction(requestID: 1, session: session, time: time, operation: .write(request)))
+        return tree.apply(ZooKeeperTransaction(requestID: 1, session: session, time: time, extendedTypes: extendedTypes, operation: .write(request)))
+    }
+
+    mutating func sweep(_ path: String, at now: Int64) -> ZooKeeperDataTree.Applied {
+        tree.apply(ZooKeeperTransaction(requestID: 9, session: 0, time: now, operation: .deleteContainer(path: path)))
     }
 
     mutating func create(_ path: String, flags: Int32 = 0, data: [UInt8] = []) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
@@ -94,6 +98,66 @@ import ZooKeeperWire
         _ = create("/e", flags: 1)
         #expect(create("/e/child") == .failure(.noChildrenForEphemerals))
         #expect(write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 1_000))).result == .failure(.unimplemented))
+    }
+
+    /// TTL nodes, behind extended types as in ZooKeeper: refused as UNIMPLEMENTED when the
+    /// proposer does not allow them (a zxid still taken), the TTL validated as validateTTL does,
+    /// the owner field carrying the TTL, sequential TTL names, children allowed.
+    @Test mutating func ttlNodesNeedExtendedTypesAndAValidTTL() throws {
+        let ttl: (Int32, Int64?) -> ZooKeeperRequest = { .create(.init(operation: .createTTL, path: "/t", data: [], flags: $0, ttl: $1)) }
+        let before = tree.lastZxid
+        #expect(write(ttl(5, 1_000)).result == .failure(.unimplemented))
+        #expect(tree.lastZxid == before + 1, "a refused TTL create takes a zxid, as ZooKeeper's error transaction does")
+        #expect(write(ttl(5, 0), extendedTypes: true).result == .failure(.badArguments))
+        #expect(write(ttl(5, ZooKeeperDataTree.ttlMillisMax + 1), extendedTypes: true).result == .failure(.badArguments))
+        #expect(write(ttl(0, 1_000), extendedTypes: true).result == .failure(.badArguments), "a TTL for a mode that has none")
+        #expect(write(.create(.init(operation: .create2, path: "/t", data: [], flags: 5)), extendedTypes: true).result == .failure(.badArguments))
+        let made = write(ttl(5, 1_000), extendedTypes: true)
+        guard case .success(.createdWithStat("/t", let stat)) = made.result else {
+            Issue.record("\(made.result)")
+            return
+        }
+        let owner = try #require(tree.node(at: "/t")).ephemeralOwner
+        #expect(owner == Int64(bitPattern: 0xFF00_0000_0000_03E8), "ZooKeeper's EphemeralType.TTL owner: 0xff, two zero bytes, the TTL")
+        #expect(ZooKeeperDataTree.ttlMillis(ofOwner: owner) == 1_000)
+        #expect(stat.ephemeralOwner == 0, "clients see 0, as ZooKeeper's getClientEphemeralOwner gives them")
+        #expect(create("/t/child") == .success(.created(path: "/t/child")), "a TTL node may have children")
+        _ = create("/seq")
+        let sequential = write(.create(.init(operation: .createTTL, path: "/seq/n-", data: [], flags: 6, ttl: 5)), extendedTypes: true)
+        #expect(sequential.result == .success(.createdWithStat(path: "/seq/n-0000000000", stat: try #require(tree.node(at: "/seq/n-0000000000")).stat)))
+    }
+
+    /// The sweep deletes a childless TTL node once its data has not changed for longer than its
+    /// TTL, measured from mtime at the deletion's own time; a setData or a child meanwhile keeps it.
+    @Test mutating func ttlNodesAreSweptOnceChildlessAndUnchangedForTheirTTL() {
+        _ = write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 100)), extendedTypes: true)
+        let created = time
+        _ = create("/plain")
+        #expect(tree.nodesDueForSweep(now: created + 100, limit: 10).isEmpty, "not past its TTL")
+        #expect(tree.nodesDueForSweep(now: created + 101, limit: 10) == ["/t"])
+        #expect(tree.nodesDueForSweep(now: created + 101, limit: 0).isEmpty, "the sweep's bound")
+        _ = write(.setData(path: "/t", data: [1], version: -1))
+        let refreshed = time
+        #expect(sweep("/t", at: created + 101).result == .failure(.noNode), "a setData meanwhile keeps it")
+        _ = create("/t/child")
+        #expect(tree.nodesDueForSweep(now: refreshed + 1_000, limit: 10).isEmpty, "a child keeps it")
+        _ = write(.delete(path: "/t/child", version: -1))
+        let deleted = sweep("/t", at: refreshed + 101)
+        #expect(deleted.result == .success(.empty) && tree.node(at: "/t") == nil)
+        #expect(tree.sweptNodes.isEmpty)
+        #expect(sweep("/plain", at: refreshed + 1_000_000).result == .failure(.noNode), "a plain node is never swept")
+    }
+
+    /// The sweep's index follows multi's rollback and a snapshot's restore.
+    @Test mutating func theSweepIndexFollowsRollbackAndRestore() throws {
+        let container = ZooKeeperRequest.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4))
+        _ = write(.multi([container, .delete(path: "/missing", version: -1)]))
+        #expect(tree.sweptNodes.isEmpty)
+        _ = write(container)
+        _ = write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 100)), extendedTypes: true)
+        #expect(tree.sweptNodes == ["/c", "/t"])
+        let restored = try ZooKeeperSnapshot.decode(ZooKeeperSnapshot.encode(tree, appliedIndex: 5)).tree
+        #expect(restored == tree)
     }
 
     /// As a fresh 3.8 server reports them (checked with kazoo against one): the root's cversion
@@ -191,14 +255,14 @@ import ZooKeeperWire
         _ = write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4)))
         _ = write(.create(.init(operation: .createContainer, path: "/fresh", data: [], flags: 4)))
         _ = create("/c/child")
-        #expect(tree.emptiedContainers().isEmpty)
+        #expect(tree.nodesDueForSweep(now: time, limit: 10).isEmpty)
         _ = write(.delete(path: "/c/child", version: -1))
-        #expect(tree.emptiedContainers() == ["/c"])
+        #expect(tree.nodesDueForSweep(now: time, limit: 10) == ["/c"])
         _ = create("/c/again")
-        let refused = tree.apply(ZooKeeperTransaction(requestID: 9, session: 0, time: time, operation: .deleteContainer(path: "/c")))
+        let refused = sweep("/c", at: time)
         #expect(refused.result == .failure(.noNode) && tree.node(at: "/c") != nil, "a child created meanwhile keeps it")
         _ = write(.delete(path: "/c/again", version: -1))
-        let deleted = tree.apply(ZooKeeperTransaction(requestID: 9, session: 0, time: time, operation: .deleteContainer(path: "/c")))
+        let deleted = sweep("/c", at: time)
         #expect(deleted.result == .success(.empty) && tree.node(at: "/c") == nil)
         #expect(deleted.triggers.contains(.init(kind: .deleted, path: "/c")))
         #expect(tree.node(at: "/fresh") != nil)
@@ -264,6 +328,17 @@ import ZooKeeperWire
     @Test func transactionsRoundTripAndReadsAreRefusedAsTransactions() throws {
         let transaction = ZooKeeperTransaction(requestID: 7, session: 9, time: 11, operation: .write(.multi([.check(path: "/a", version: 1)])))
         #expect(try ZooKeeperTransaction(decoding: transaction.encoded) == transaction)
+        var extended = transaction
+        extended.extendedTypes = true
+        #expect(try ZooKeeperTransaction(decoding: extended.encoded) == extended)
+        // A version-1 entry (no flags byte), as written before TTL nodes: read with the flags off.
+        var old = transaction.encoded
+        old.remove(at: 2)
+        old[1] = 1
+        #expect(try ZooKeeperTransaction(decoding: old) == transaction)
+        var unknownFlag = transaction.encoded
+        unknownFlag[2] = 2
+        #expect(throws: JuteError.self) { try ZooKeeperTransaction(decoding: unknownFlag) }
         let read = ZooKeeperTransaction(requestID: 7, session: 9, time: 11, operation: .write(.getData(path: "/a", watch: false)))
         #expect(throws: JuteError.self) { try ZooKeeperTransaction(decoding: read.encoded) }
     }

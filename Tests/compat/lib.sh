@@ -19,7 +19,8 @@ compat_failed_count=0
 # directly. Returns 1 when the binary is neither.
 server_command_for() {
   if "$1" serve --help 2>&1 | grep -q -- --listen-client-urls; then
-    server_command=("$1" serve)
+    # The ZooKeeper port off: several members share this machine and ZooKeeper's default 2181.
+    server_command=("$1" serve --zk-listen-address "")
     server_kind=synod
   elif "$1" --version 2>/dev/null | grep -q '^etcd Version'; then
     server_command=("$1")

@@ -36,7 +36,7 @@ start_cluster() {
   for index in 1 2 3; do
     local port=$((base_port + offset + 10 * index)) fault=""
     [ "$index" == "$faulty" ] && fault=alter-puts
-    SYNOD_STORE_FAULT=$fault "$server" serve --name "$name$index" --data-dir "$work/$name$index" \
+    SYNOD_STORE_FAULT=$fault "$server" serve --zk-listen-address "" --name "$name$index" --data-dir "$work/$name$index" \
       --listen-client-urls "http://127.0.0.1:$port" --listen-peer-urls "http://127.0.0.1:$((port + 1))" \
       --initial-cluster "$initial" --initial-cluster-token "$name-$$" --experimental-corrupt-check-time 1s \
       --heartbeat-interval 50 --election-timeout 500 >>"$work/$name$index.log" 2>&1 </dev/null &

@@ -539,7 +539,7 @@ class Node(Children):
     def start(self):
         client_url = "http://127.0.0.1:%d" % self.port
         peer_url = "http://127.0.0.1:%d" % self.peer_port
-        arguments = [self.binary, "serve", "--name", "n1", "--data-dir", self.data_dir,
+        arguments = [self.binary, "serve", "--zk-listen-address", "", "--name", "n1", "--data-dir", self.data_dir,
                      "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
                      "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
                      "--initial-cluster", "n1=" + peer_url, "--log-level", "info"]

@@ -107,7 +107,7 @@ done
 synod_endpoints=""
 for index in 1 2 3; do
   client=$(port $((10 * (index + 1))))
-  "$synod" serve --name "s$index" --data-dir "$work/s$index" \
+  "$synod" serve --zk-listen-address "" --name "s$index" --data-dir "$work/s$index" \
     --listen-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$((client + 1))" \
     --initial-cluster "$initial" --initial-cluster-token moved >>"$work/s$index.log" 2>&1 </dev/null &
   pids+=($!)

@@ -24,7 +24,8 @@ def server_command_for(binary):
         return None
     probe = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, timeout=30)
     if probe.returncode == 0 and "--listen-client-urls" in probe.stdout + probe.stderr:
-        return [binary, "serve"]
+        # ZooKeeper's port off: the members share this machine and its default 2181.
+        return [binary, "serve", "--zk-listen-address", ""]
     probe = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
     if probe.stdout.startswith("etcd Version"):
         return [binary]

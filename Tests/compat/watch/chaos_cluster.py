@@ -40,7 +40,8 @@ def server_command(server_binary):
         raise RuntimeError("server binary %s is missing or not executable" % server_binary)
     probe = subprocess.run([server_binary, "serve", "--help"], capture_output=True, timeout=20)
     if probe.returncode == 0:
-        return [server_binary, "serve"], "synod"
+        # ZooKeeper's port off: the members share this machine and its default 2181.
+        return [server_binary, "serve", "--zk-listen-address", ""], "synod"
     probe = subprocess.run([server_binary, "--version"], capture_output=True, timeout=20)
     if probe.stdout.startswith(b"etcd Version"):
         return [server_binary], "etcd"

@@ -61,7 +61,7 @@ if [ ! -x "$zkcli" ]; then
 else
   transcript=$(printf '%s\n' "create /zkcli hello" "get /zkcli" "set /zkcli world" "get -s /zkcli" "create -s -e /zkcli/e- x" \
     "ls /zkcli" "ls /" "delete /zkcli/missing" "create /zkcli dup" "deleteall /zkcli" "stat /zkcli" quit |
-    timeout 120 "$zkcli" -server "${hosts%%,*}" 2>&1 || true)
+    timeout 120 "$zkcli" -waitforconnection -server "${hosts%%,*}" 2>&1 || true)
   zkcli_passed=0
   for expected in "Created /zkcli" "hello" "dataVersion = 1" "dataLength = 5" "Created /zkcli/e-0000000000" "[e-0000000000]" \
     "zookeeper" "Node does not exist: /zkcli/missing" "Node already exists: /zkcli" "Node does not exist: /zkcli"; do

@@ -47,13 +47,20 @@ def connect(member, session=0, password=b"\0" * 16, timeout_ms=4000):
     return sock, negotiated, session_id, reply[20:20 + plen]
 
 
-def create_ephemeral(sock, path, xid=1):
+def create_raw(sock, path, flags, xid=1, ttl=None):
+    """A create (op 1), or a createTTL (op 21) when a TTL is given; the reply's error code."""
     body = struct.pack(">i", len(path)) + path.encode() + struct.pack(">i", 0)
     body += struct.pack(">i", 1) + struct.pack(">i", 31) + struct.pack(">i", 5) + b"world" + struct.pack(">i", 6) + b"anyone"
-    body += struct.pack(">i", 1)  # EPHEMERAL
-    sock.sendall(frame(struct.pack(">ii", xid, 1) + body))
+    body += struct.pack(">i", flags)
+    if ttl is not None:
+        body += struct.pack(">q", ttl)
+    sock.sendall(frame(struct.pack(">ii", xid, 1 if ttl is None else 21) + body))
     reply = read_frame(sock)
     return struct.unpack(">iqi", reply[:16])[2]
+
+
+def create_ephemeral(sock, path, xid=1):
+    return create_raw(sock, path, 1, xid)  # EPHEMERAL
 
 
 observer = KazooClient(hosts=sys.argv[1])
@@ -64,6 +71,8 @@ observer.set("/sessions", b"")  # observers' zxid moves on
 sock, negotiated, session, password = connect(members[0])
 check("a new session gets an id, a 16-byte password and a timeout within [2, 20] ticks", session != 0 and len(password) == 16 and 4000 <= negotiated <= 40000, f"{session} {negotiated}")
 check("an ephemeral created by the raw client", create_ephemeral(sock, "/sessions/e") == 0)
+# TTL nodes need extended types, off by default on both servers: createTTL is UNIMPLEMENTED (-6).
+check("createTTL without extended types is UNIMPLEMENTED", create_raw(sock, "/sessions/ttl", 5, xid=2, ttl=1000) == -6)
 sock.close()  # no closeSession: the session lives on
 
 resumed, negotiated2, session2, _ = connect(members[-1], session, password)
