@@ -100,21 +100,24 @@ public class CuratorCheck {
         // CuratorCache: a persistent recursive watch.
         List<String> events = new CopyOnWriteArrayList<>();
         CountDownLatch deleted = new CountDownLatch(1);
+        CountDownLatch initialized = new CountDownLatch(1);
         a.create().creatingParentsIfNeeded().forPath(root + "/cache");
         CuratorCache cache = CuratorCache.build(a, root + "/cache");
         cache.listenable().addListener(CuratorCacheListener.builder()
             .forCreates(node -> events.add("created " + node.getPath()))
             .forChanges((old, node) -> events.add("changed " + node.getPath()))
             .forDeletes(node -> { events.add("deleted " + node.getPath()); if (node.getPath().endsWith("/x")) deleted.countDown(); })
+            .forInitialized(initialized::countDown)
             .build());
         cache.start();
-        Thread.sleep(500);
+        // Its watch is set and its first read done before the writes, on a busy machine too.
+        boolean ready = initialized.await(20, TimeUnit.SECONDS);
         b.create().forPath(root + "/cache/x", "1".getBytes());
         b.setData().forPath(root + "/cache/x", "2".getBytes());
         b.delete().forPath(root + "/cache/x");
         boolean sawDelete = deleted.await(20, TimeUnit.SECONDS);
         check("CuratorCache: sees the create, the change and the delete of a child",
-            sawDelete && events.contains("created " + root + "/cache/x") && events.contains("deleted " + root + "/cache/x"), events.toString());
+            ready && sawDelete && events.contains("created " + root + "/cache/x") && events.contains("deleted " + root + "/cache/x"), events.toString());
         cache.close();
 
         a.delete().deletingChildrenIfNeeded().forPath(root);

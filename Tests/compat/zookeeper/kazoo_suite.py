@@ -4,7 +4,8 @@ verdicts expected of both. Usage: kazoo_suite.py HOST:PORT,HOST:PORT,...
 
 Checks CRUD and Stat fields, versions, sequential names (3.8's rule: the suffix counts the
 parent's child creates, cversion counts creates and deletes), ephemerals removed when their
-session closes, one-shot data/child/exists watches, multi's per-operation results, sync, and the
+session closes, one-shot data/child/exists watches, multi's per-operation results, sync, kazoo's
+recipes (Lock, Semaphore, Election, Counter, Barrier, DoubleBarrier, Queue, LockingQueue), and the
 seed's DistributedLock pattern with three contending clients on different members (mutual
 exclusion and hand-over). The seed's class passes `watch=True` and waits on a Stat, which kazoo
 rejects on any server; those two lines are mended here, and nothing else."""
@@ -237,6 +238,127 @@ for thread in threads:
     thread.join(120)
 check("the seed's lock: three clients on different members never hold it together", not violations, f"{violations}")
 check("the seed's lock: every acquisition handed over (15 in all, each client 5)", len(holders) == 15 and all(holders.count(i) == 5 for i in range(3)), f"{holders}")
+
+# kazoo's own recipes, each with clients on different members.
+recipe_clients = [client(members[i % len(members)]) for i in range(4)]
+
+
+def run_all(target, count, seconds=120):
+    """Runs target(index) on `count` threads and waits, bounded; the threads still alive."""
+    workers = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(seconds)
+    return [w for w in workers if w.is_alive()]
+
+
+def exclusive_section(name, make, count, rounds, capacity=1):
+    """Clients enter `make(client)`'s context `rounds` times each; at most `capacity` inside at once."""
+    inside, most, entries, guard = [0], [0], [], threading.Lock()
+
+    def contender(index):
+        recipe = make(recipe_clients[index])
+        for _ in range(rounds):
+            with recipe:
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                    entries.append(index)
+                time.sleep(0.01)
+                with guard:
+                    inside[0] -= 1
+
+    stuck = run_all(contender, count)
+    check(f"{name}: at most {capacity} inside at once, every entry made ({count * rounds})",
+          not stuck and most[0] <= capacity and len(entries) == count * rounds, f"most {most[0]}, entries {len(entries)}, stuck {len(stuck)}")
+
+
+exclusive_section("Lock", lambda c: c.Lock(f"{root}/recipe-lock", "me"), 3, 5)
+exclusive_section("Semaphore (2 leases)", lambda c: c.Semaphore(f"{root}/recipe-semaphore", max_leases=2), 4, 4, capacity=2)
+
+leaders, leading, election_guard = [], [0], threading.Lock()
+
+
+def candidate(index):
+    def lead():
+        with election_guard:
+            leading[0] += 1
+            leaders.append((index, leading[0]))
+        time.sleep(0.05)
+        with election_guard:
+            leading[0] -= 1
+    recipe_clients[index].Election(f"{root}/recipe-election", f"c{index}").run(lead)
+
+
+stuck = run_all(candidate, 3)
+check("Election: each candidate leads once, never two at a time",
+      not stuck and sorted(i for i, _ in leaders) == [0, 1, 2] and all(n == 1 for _, n in leaders), f"{leaders}")
+
+
+def increment(index):
+    counter = recipe_clients[index].Counter(f"{root}/recipe-counter")
+    for _ in range(20):
+        counter += 1
+
+
+stuck = run_all(increment, 3)
+check("Counter: 60 concurrent increments from three members count 60", not stuck and zk.Counter(f"{root}/recipe-counter").value == 60,
+      f"{zk.Counter(f'{root}/recipe-counter').value}")
+
+barrier = zk.Barrier(f"{root}/recipe-barrier")
+barrier.create()
+passed_barrier = []
+waiters = [threading.Thread(target=lambda i=i: passed_barrier.append(recipe_clients[i].Barrier(f"{root}/recipe-barrier").wait(60)), daemon=True) for i in range(3)]
+for waiter in waiters:
+    waiter.start()
+time.sleep(0.5)
+held = len(passed_barrier) == 0
+barrier.remove()
+for waiter in waiters:
+    waiter.join(60)
+check("Barrier: waiters are held until it is removed, then all pass", held and passed_barrier == [True, True, True], f"held {held}, {passed_barrier}")
+
+double_entered, double_left = [], []
+
+
+def double(index):
+    recipe = recipe_clients[index].DoubleBarrier(f"{root}/recipe-double", 3)
+    recipe.enter()
+    double_entered.append(index)
+    recipe.leave()
+    double_left.append(index)
+
+
+stuck = run_all(double, 3, 60)
+check("DoubleBarrier: three clients enter together and leave together", not stuck and len(double_entered) == 3 and len(double_left) == 3)
+
+queue = zk.Queue(f"{root}/recipe-queue")
+for item in range(10):
+    queue.put(f"fifo-{item}".encode())
+queue.put(b"urgent", priority=1)
+check("Queue: priority first, then first in first out", [queue.get() for _ in range(11)] == [b"urgent"] + [f"fifo-{i}".encode() for i in range(10)])
+consumed, consumed_guard = [], threading.Lock()
+
+
+def produce_and_consume(index):
+    mine = recipe_clients[index].LockingQueue(f"{root}/recipe-locking-queue")
+    for item in range(10):
+        mine.put(f"{index}-{item}".encode())
+    for _ in range(10):
+        entry = mine.get(timeout=30)
+        if entry is None:
+            return
+        with consumed_guard:
+            consumed.append(entry)
+        mine.consume()
+
+
+stuck = run_all(produce_and_consume, 3)
+check("LockingQueue: 30 entries from three members each consumed once", not stuck and sorted(consumed) == sorted(f"{i}-{j}".encode() for i in range(3) for j in range(10)),
+      f"{len(consumed)} consumed, {len(set(consumed))} distinct")
+for recipe_client in recipe_clients:
+    recipe_client.stop()
 
 zk.delete(root, recursive=True)
 zk.stop()
