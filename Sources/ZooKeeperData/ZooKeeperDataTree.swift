@@ -380,8 +380,16 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
 /// permission to anyone, or to an identity the session has proven.
 extension ZooKeeperDataTree {
     public static func permits(_ acl: [ZooKeeperACL], _ permission: Int32, auth: [ZooKeeperID]) -> Bool {
-        acl.contains { entry in
-            entry.permissions & permission != 0 && (entry.id == .anyone || (entry.id.scheme != "world" && auth.contains(entry.id)))
+        acl.contains { entry in entry.permissions & permission != 0 && grants(entry.id, to: auth) }
+    }
+
+    /// Whether an ACL entry's identity covers a session: anyone; an "ip" entry the address the
+    /// client connected from falls in; any other the very identity the session proved.
+    static func grants(_ id: ZooKeeperID, to auth: [ZooKeeperID]) -> Bool {
+        switch id.scheme {
+        case "world": return id == .anyone
+        case "ip": return auth.contains { $0.scheme == "ip" && ZooKeeperPath.address($0.id, matches: id.id) }
+        default: return auth.contains(id)
         }
     }
 

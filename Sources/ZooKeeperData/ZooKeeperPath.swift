@@ -48,11 +48,32 @@ public enum ZooKeeperPath {
     }
 
     /// An IPv4 address, optionally with a /bits mask, as the "ip" ACL scheme takes it.
-    public static func isAddress(_ text: String) -> Bool {
+    public static func isAddress(_ text: String) -> Bool { addressAndMask(text) != nil }
+
+    /// Whether a client at `client` (an IPv4 address) is matched by an "ip" ACL's `expression`
+    /// ("a.b.c.d", or "a.b.c.d/bits" for a network), as ZooKeeper's IPAuthenticationProvider
+    /// matches them.
+    public static func address(_ client: String, matches expression: String) -> Bool {
+        guard let (network, bits) = addressAndMask(expression), let (address, _) = addressAndMask(client) else { return false }
+        let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
+        return address & mask == network & mask
+    }
+
+    static func addressAndMask(_ text: String) -> (address: UInt32, bits: Int)? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { return false }
-        if parts.count == 2 { guard let bits = Int(parts[1]), (0...32).contains(bits) else { return false } }
+        guard parts.count <= 2 else { return nil }
+        var bits = 32
+        if parts.count == 2 {
+            guard let given = Int(parts[1]), (0...32).contains(given) else { return nil }
+            bits = given
+        }
         let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.allSatisfy { octet in Int(octet).map { (0...255).contains($0) } ?? false }
+        guard octets.count == 4 else { return nil }
+        var address: UInt32 = 0
+        for octet in octets {
+            guard let value = UInt32(octet), value <= 255 else { return nil }
+            address = address << 8 | value
+        }
+        return (address, bits)
     }
 }

@@ -23,8 +23,8 @@ final class ZooKeeperConnection {
     /// once the session exists.
     var waitingForSession: [[UInt8]] = []
     /// Replies in request order; a slot is filled when its answer is known and sent once every
-    /// slot before it is.
-    var replies: [(xid: Int32, packet: [UInt8]?)] = []
+    /// slot before it is. `receivedAt` is when the request came, for the latency figures.
+    var replies: [(xid: Int32, packet: [UInt8]?, receivedAt: ContinuousClock.Instant)] = []
     var dataWatches: Set<String> = []
     var childWatches: Set<String> = []
     /// addWatch mode 0: fire on every change of the path, without being removed.
@@ -33,19 +33,41 @@ final class ZooKeeperConnection {
     /// on a change of children as such.
     var recursiveWatches: Set<String> = []
     var closed = false
-    /// Identities the client proved on this connection (`addAuth digest`), checked against ACLs.
+    /// Identities the client proved on this connection: the address it connected from ("ip"),
+    /// then its `addAuth digest`s; checked against ACLs.
     var authIDs: [ZooKeeperID] = []
+    /// Where the client connected from ("host:port"), when the listener knows it.
+    let remote: String?
+    let establishedAt: ContinuousClock.Instant
+    var statistics = ZooKeeperConnectionStatistics()
+    let clock: @Sendable () -> ContinuousClock.Instant
+    /// The member's totals, which this connection's traffic adds to.
+    let traffic: ZooKeeperTraffic
 
-    init(id: UInt64, sink: any ZooKeeperClientSink) {
+    init(id: UInt64, sink: any ZooKeeperClientSink, remote: String? = nil, clock: @escaping @Sendable () -> ContinuousClock.Instant, traffic: ZooKeeperTraffic) {
         self.id = id
         self.sink = sink
+        self.remote = remote
+        self.clock = clock
+        self.traffic = traffic
+        establishedAt = clock()
+        if let remote, let colon = remote.lastIndex(of: ":") { authIDs = [ZooKeeperID(scheme: "ip", id: String(remote[..<colon]))] }
+    }
+
+    /// Sends a packet that is no reply (the connect's answer, a watch event), counting it.
+    func send(_ packet: [UInt8]) {
+        statistics.sent &+= 1
+        traffic.sent &+= 1
+        sink.send(packet)
     }
 
     var watchCount: Int { dataWatches.count + childWatches.count + persistentWatches.count + recursiveWatches.count }
 
     /// Reserves the place of a request's reply; returns its slot.
-    func reserve(xid: Int32) -> Int {
-        replies.append((xid, nil))
+    func reserve(xid: Int32, operation: Int32) -> Int {
+        statistics.lastOperation = ZooKeeperConnectionStatistics.shortName(of: operation)
+        statistics.lastCxid = xid
+        replies.append((xid, nil, clock()))
         return replyBase + replies.count - 1
     }
 
@@ -56,12 +78,21 @@ final class ZooKeeperConnection {
         let position = slot - replyBase
         guard position >= 0, position < replies.count, !closed else { return }
         replies[position].packet = packet
+        let now = clock()
+        let elapsed = now - replies[position].receivedAt
+        statistics.latency.record(elapsed)
+        traffic.latency.record(elapsed)
         var sent = 0
         while sent < replies.count, let ready = replies[sent].packet {
             sink.send(ready)
             sent += 1
+            // The framed reply header: length, xid, then the zxid.
+            if ready.count >= 16 { statistics.lastZxid = ready[8..<16].reduce(0) { $0 << 8 | Int64($1) } }
         }
         if sent > 0 {
+            statistics.sent &+= Int64(sent)
+            statistics.lastResponseAt = now
+            traffic.sent &+= Int64(sent)
             replies.removeFirst(sent)
             replyBase += sent
         }

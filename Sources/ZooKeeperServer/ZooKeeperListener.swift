@@ -99,7 +99,8 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
         let sink = ChannelSink(channel: context.channel)
         let service = listener.service
         let id = self.id
-        listener.replica.performAlways { service.connected(id: id, sink: sink) }
+        let remote = context.channel.remoteAddress.flatMap { address in address.ipAddress.map { "\($0):\(address.port ?? 0)" } }
+        listener.replica.performAlways { service.connected(id: id, sink: sink, remote: remote) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -167,8 +168,12 @@ enum FourLetterWords {
         case "ruok": return "imok"
         case "isro": return "rw"
         case "srvr", "stat":
-            return "Zookeeper version: \(version)\nLatency min/avg/max: 0/0.0/0\nReceived: 0\nSent: 0\nConnections: \(connections)\n"
-                + "Outstanding: 0\nZxid: 0x\(String(zxid, radix: 16))\nMode: \(mode)\nNode count: \(nodes)\n"
+            // stat lists the connections between the version and the figures, as ZooKeeper's does.
+            let clients = word == "stat" ? "Clients:\n" + connectionListing(figures) + "\n" : ""
+            let latency = figures.latency.withLock { $0.summary }
+            return "Zookeeper version: \(version)\n\(clients)Latency min/avg/max: \(latency)\nReceived: \(figures.received.load(ordering: .relaxed))\n"
+                + "Sent: \(figures.sent.load(ordering: .relaxed))\nConnections: \(connections)\nOutstanding: \(figures.outstanding.load(ordering: .relaxed))\n"
+                + "Zxid: 0x\(String(zxid, radix: 16))\nMode: \(mode)\nNode count: \(nodes)\n"
         case "mntr":
             let lines: [(String, String)] = [
                 ("zk_version", version), ("zk_server_state", mode), ("zk_znode_count", "\(nodes)"),
@@ -184,11 +189,16 @@ enum FourLetterWords {
         case "envi":
             return "Environment:\nzookeeper.version=\(version)\n"
         case "cons":
-            return "\(connections) connections\n"
+            return connectionListing(figures) + "\n"
         case "wchs":
             return "\(connections) connections watching \(figures.watchedPaths.load(ordering: .relaxed)) paths\nTotal watches:\(figures.watchCount.load(ordering: .relaxed))\n"
         default:
             return ""
         }
+    }
+
+    /// One line per connection, as the service last published them (a few times a second).
+    static func connectionListing(_ figures: ZooKeeperFigures) -> String {
+        figures.connectionLines.withLock { $0.map { $0 + "\n" }.joined() }
     }
 }

@@ -19,13 +19,13 @@ extension ZooKeeperService {
         }
         if request.sessionID != 0 {
             guard let session = tree.sessions[request.sessionID], session.password == request.password else {
-                connection.sink.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse.refused(readOnly: answersReadOnly ? false : nil).encoded))
+                connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse.refused(readOnly: answersReadOnly ? false : nil).encoded))
                 return close(connection)
             }
             if let previous = connectionOfSession[request.sessionID], previous != connection.id, let old = connections[previous] { close(old) }
             attach(request.sessionID, to: connection)
             touch(request.sessionID)
-            connection.sink.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(
+            connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(
                 timeoutMillis: session.timeoutMillis, sessionID: request.sessionID, password: session.password, readOnly: answersReadOnly ? false : nil).encoded))
             return runWaiting(on: connection)
         }

@@ -38,7 +38,7 @@ extension ZooKeeperService {
     }
 
     func send(_ type: ZooKeeperWatcherEvent.EventType, _ path: String, to connection: ZooKeeperConnection) {
-        connection.sink.send(ZooKeeperConnection.event(ZooKeeperWatcherEvent(type: type, path: path)))
+        connection.send(ZooKeeperConnection.event(ZooKeeperWatcherEvent(type: type, path: path)))
     }
 
     /// SetWatches after a reconnect (persistent watches are re-armed with no catch-up): each watch fires at once if what it watches changed after

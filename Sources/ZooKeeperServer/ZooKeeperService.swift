@@ -67,6 +67,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     var wasLeader = false
     /// What the four-letter words report, published after each batch for the listener's threads.
     public let figures = ZooKeeperFigures()
+    let traffic = ZooKeeperTraffic()
 
     public init(replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits = Limits(), epochMillis: Int64, logger: Logger) {
         self.replica = replica
@@ -85,16 +86,19 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         return tag.requestID(nextRequest)
     }
 
-    var nowMillis: Int64 {
-        let elapsed = environment.now() - startInstant
+    var nowMillis: Int64 { epochMillis(at: environment.now()) }
+
+    /// Milliseconds since the epoch at `instant`, on this member's clock.
+    func epochMillis(at instant: ContinuousClock.Instant) -> Int64 {
+        let elapsed = instant - startInstant
         return epochMillisAtStart &+ elapsed.components.seconds &* 1_000 &+ elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
     // MARK: Connections (called on the replica's thread)
 
-    /// A new client connection.
-    public func connected(id: UInt64, sink: any ZooKeeperClientSink) {
-        connections[id] = ZooKeeperConnection(id: id, sink: sink)
+    /// A new client connection, from `remote` ("host:port") when the listener knows it.
+    public func connected(id: UInt64, sink: any ZooKeeperClientSink, remote: String? = nil) {
+        connections[id] = ZooKeeperConnection(id: id, sink: sink, remote: remote, clock: environment.now, traffic: traffic)
     }
 
     /// The client went away; its session lives on until it expires or another connection resumes it.
@@ -112,6 +116,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     /// One packet from a client, framing removed.
     public func received(_ packet: [UInt8], from id: UInt64) {
         guard let connection = connections[id] else { return }
+        connection.statistics.received &+= 1
+        traffic.received &+= 1
         guard let session = connection.session else {
             if !connection.connectReceived { return connect(packet, on: connection) }
             guard connection.waitingForSession.count < limits.packetsBeforeSessionMax else { return close(connection) }
@@ -125,7 +131,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         }
         var reader = JuteReader(packet)
         guard let header = try? ZooKeeperRequestHeader(from: &reader) else { return close(connection) }
-        let slot = connection.reserve(xid: header.xid)
+        let slot = connection.reserve(xid: header.xid, operation: header.operation)
         let request: ZooKeeperRequest
         do {
             request = try ZooKeeperRequest.decode(operation: header.operation, from: &reader)
@@ -210,7 +216,11 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             restoreWatches(watches, on: connection)
             connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: ZooKeeperXid.setWatches, zxid: zxid, error: .ok))
         case .whoAmI:
-            answer(.success(.clientInfo([])))
+            // The identities the connection holds, as ZooKeeper names them: the address for
+            // "ip", the user for "digest".
+            answer(.success(.clientInfo(connection.authIDs.map { id in
+                ZooKeeperResponse.ClientInfo(authScheme: id.scheme, user: id.scheme == "digest" ? String(id.id.prefix { $0 != ":" }) : id.id)
+            })))
         case .addWatch(let path, let mode):
             guard mode == 0 || mode == 1 else { return answer(.failure(.badArguments)) }
             guard watchPermitted(connection) else { return answer(.failure(.badArguments)) }
@@ -272,7 +282,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             guard let connectionID = pendingConnects.removeValue(forKey: id), let connection = connections[connectionID] else { return }
             guard case .success = applied.result else { return close(connection) }
             attach(session, to: connection)
-            connection.sink.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(timeoutMillis: timeout, sessionID: session, password: password, readOnly: connection.answersReadOnly ? false : nil).encoded))
+            connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(timeoutMillis: timeout, sessionID: session, password: password, readOnly: connection.answersReadOnly ? false : nil).encoded))
             runWaiting(on: connection)
         case .closeSession(let session):
             sessionDeadlines[session] = nil
@@ -340,6 +350,12 @@ public final class ZooKeeperFigures: Sendable {
     let connectionCount = Atomic<Int>(0)
     let watchCount = Atomic<Int>(0)
     let watchedPaths = Atomic<Int>(0)
+    let received = Atomic<Int64>(0)
+    let sent = Atomic<Int64>(0)
+    let outstanding = Atomic<Int>(0)
+    let latency = Mutex(ZooKeeperLatency())
+    /// `cons`: one line per connection.
+    let connectionLines = Mutex<[String]>([])
 
     public init() {}
 }
@@ -360,5 +376,30 @@ extension ZooKeeperService {
         }
         figures.watchCount.store(watches, ordering: .relaxed)
         figures.watchedPaths.store(paths.count, ordering: .relaxed)
+        figures.received.store(traffic.received, ordering: .relaxed)
+        figures.sent.store(traffic.sent, ordering: .relaxed)
+        figures.outstanding.store(pendingWrites.count + pendingSyncs.count + syncsWaitingForApply.count, ordering: .relaxed)
+        let latency = traffic.latency
+        figures.latency.withLock { $0 = latency }
+        let lines = connections.keys.sorted().prefix(Self.consConnectionsMax).map { connectionLine(connections[$0]!) }
+        figures.connectionLines.withLock { $0 = Array(lines) }
+    }
+
+    /// Connections `cons` lists at most; past them it says how many it left out.
+    static let consConnectionsMax = 10_000
+
+    /// One connection as ZooKeeper's `cons` prints it (ServerCnxn.dumpConnectionInfo).
+    func connectionLine(_ connection: ZooKeeperConnection) -> String {
+        let statistics = connection.statistics
+        var line = " /\(connection.remote ?? "unknown")[1](queued=\(connection.replies.count),recved=\(statistics.received),sent=\(statistics.sent)"
+        if let session = connection.session {
+            let hex = { (value: Int64) in "0x" + String(UInt64(bitPattern: value), radix: 16) }
+            let timeout = tree.sessions[session]?.timeoutMillis ?? 0
+            line += ",sid=\(hex(session)),lop=\(statistics.lastOperation),est=\(epochMillis(at: connection.establishedAt)),to=\(timeout)"
+            line += ",lcxid=\(hex(Int64(statistics.lastCxid))),lzxid=\(hex(statistics.lastZxid))"
+            line += ",lresp=\(statistics.lastResponseAt.map(epochMillis(at:)) ?? 0),llat=\(statistics.latency.lastMillis)"
+            line += ",minlat=\(statistics.latency.minMillis),avglat=\(statistics.latency.averageText),maxlat=\(statistics.latency.maxMillis)"
+        }
+        return line + ")"
     }
 }

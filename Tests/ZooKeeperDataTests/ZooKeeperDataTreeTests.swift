@@ -100,6 +100,24 @@ import ZooKeeperWire
         #expect(write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 1_000))).result == .failure(.unimplemented))
     }
 
+    /// "ip" ACL expressions match as ZooKeeper's IPAuthenticationProvider: a whole address, or a
+    /// network by its leading bits; malformed expressions and clients match nothing.
+    @Test func ipExpressionsMatchAddressesByNetwork() {
+        #expect(ZooKeeperPath.address("10.1.2.3", matches: "10.1.2.3"))
+        #expect(!ZooKeeperPath.address("10.1.2.4", matches: "10.1.2.3"))
+        #expect(ZooKeeperPath.address("10.1.2.3", matches: "10.1.0.0/16"))
+        #expect(!ZooKeeperPath.address("10.2.2.3", matches: "10.1.0.0/16"))
+        #expect(ZooKeeperPath.address("192.168.7.9", matches: "0.0.0.0/0"))
+        #expect(ZooKeeperPath.address("10.1.2.3", matches: "10.1.2.2/31"))
+        #expect(!ZooKeeperPath.address("10.1.2.3", matches: "10.1.2.3/33"))
+        #expect(!ZooKeeperPath.address("10.1.2.3", matches: "10.1.2"))
+        #expect(!ZooKeeperPath.address("not-an-address", matches: "0.0.0.0/0"))
+        let acl = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.read, id: ZooKeeperID(scheme: "ip", id: "127.0.0.0/8"))]
+        #expect(ZooKeeperDataTree.permits(acl, ZooKeeperACL.Permission.read, auth: [ZooKeeperID(scheme: "ip", id: "127.0.0.1")]))
+        #expect(!ZooKeeperDataTree.permits(acl, ZooKeeperACL.Permission.write, auth: [ZooKeeperID(scheme: "ip", id: "127.0.0.1")]))
+        #expect(!ZooKeeperDataTree.permits(acl, ZooKeeperACL.Permission.read, auth: [ZooKeeperID(scheme: "digest", id: "127.0.0.1")]))
+    }
+
     /// TTL nodes, behind extended types as in ZooKeeper: refused as UNIMPLEMENTED when the
     /// proposer does not allow them (a zxid still taken), the TTL validated as validateTTL does,
     /// the owner field carrying the TTL, sequential TTL names, children allowed.

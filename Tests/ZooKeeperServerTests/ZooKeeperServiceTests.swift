@@ -113,6 +113,38 @@ final class RecordingSink: ZooKeeperClientSink, @unchecked Sendable {
         return nextXid
     }
 
+    /// The last reply sent on a connection, decoded as `operation`'s response.
+    func lastResponse(_ sink: RecordingSink, as operation: ZooKeeperOperation) throws -> ZooKeeperResponse {
+        guard let packet = sink.packets.last, case .packet(let payload, _) = ZooKeeperFrame.decode(packet, at: 0) else { throw JuteError.truncated(field: "reply") }
+        var reader = JuteReader(packet, from: payload.lowerBound, to: payload.upperBound)
+        _ = try ZooKeeperReplyHeader(from: &reader)
+        return try ZooKeeperResponse.decode(for: operation, from: &reader)
+    }
+
+    /// A connection holds the address it came from as an "ip" identity: "ip" ACLs match it by
+    /// network, and whoAmI names it and the digest users proven, as ZooKeeper's does.
+    @Test mutating func theClientsAddressIsAnIPIdentityForACLsAndWhoAmI() throws {
+        let sink = RecordingSink()
+        service.connected(id: 5, sink: sink, remote: "10.1.2.3:5000")
+        service.received(ZooKeeperConnectRequest(lastZxidSeen: 0, timeoutMillis: 30_000, sessionID: 0, password: [UInt8](repeating: 0, count: 16), readOnly: false).encoded, from: 5)
+        replica.commit()
+        let ours = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.all, id: ZooKeeperID(scheme: "ip", id: "10.1.0.0/16"))]
+        let theirs = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.all, id: ZooKeeperID(scheme: "ip", id: "10.2.0.0/16"))]
+        _ = send(.create(.init(path: "/ours", data: [1], acl: ours, flags: 0)), on: 5)
+        _ = send(.create(.init(path: "/theirs", data: [2], acl: theirs, flags: 0)), on: 5)
+        replica.commit()
+        _ = send(.getData(path: "/ours", watch: false), on: 5)
+        #expect(sink.headers.last?.error == 0, "10.1.2.3 is in 10.1.0.0/16")
+        _ = send(.getData(path: "/theirs", watch: false), on: 5)
+        #expect(sink.headers.last?.error == ZooKeeperErrorCode.noAuth.rawValue, "10.1.2.3 is not in 10.2.0.0/16")
+        _ = send(.setData(path: "/theirs", data: [3], version: -1), on: 5)
+        replica.commit()
+        #expect(sink.headers.last?.error == ZooKeeperErrorCode.noAuth.rawValue, "writes are checked at apply against the same identity")
+        _ = send(.auth(type: 0, scheme: "digest", auth: Array("alice:secret".utf8)), on: 5)
+        _ = send(.whoAmI, on: 5)
+        #expect(try lastResponse(sink, as: .whoAmI) == .clientInfo([.init(authScheme: "ip", user: "10.1.2.3"), .init(authScheme: "digest", user: "alice")]))
+    }
+
     @Test func theConnectIsAnsweredInKindAndTheTimeoutNegotiated() throws {
         let new = connect(id: 1, readOnly: false)
         let old = connect(id: 2, readOnly: nil)

@@ -63,6 +63,31 @@ def create_ephemeral(sock, path, xid=1):
     return create_raw(sock, path, 1, xid)  # EPHEMERAL
 
 
+def four_letter(member, word):
+    with socket.create_connection(member, timeout=10) as probe:
+        probe.sendall(word.encode())
+        answer = b""
+        while chunk := probe.recv(65536):
+            answer += chunk
+    return answer.decode()
+
+
+def who_am_i(sock, xid):
+    """whoAmI (op 107): the (scheme, user) pairs the server holds for this connection."""
+    sock.sendall(frame(struct.pack(">ii", xid, 107)))
+    reply = read_frame(sock)
+    (count,) = struct.unpack(">i", reply[16:20])
+    offset, infos = 20, []
+    for _ in range(count):
+        pair = []
+        for _ in range(2):
+            (length,) = struct.unpack(">i", reply[offset:offset + 4])
+            pair.append(reply[offset + 4:offset + 4 + length].decode())
+            offset += 4 + length
+        infos.append(tuple(pair))
+    return infos
+
+
 observer = KazooClient(hosts=sys.argv[1])
 observer.start(timeout=20)
 observer.ensure_path("/sessions")
@@ -73,6 +98,17 @@ check("a new session gets an id, a 16-byte password and a timeout within [2, 20]
 check("an ephemeral created by the raw client", create_ephemeral(sock, "/sessions/e") == 0)
 # TTL nodes need extended types, off by default on both servers: createTTL is UNIMPLEMENTED (-6).
 check("createTTL without extended types is UNIMPLEMENTED", create_raw(sock, "/sessions/ttl", 5, xid=2, ttl=1000) == -6)
+check("whoAmI names the client's address", who_am_i(sock, 3) == [("ip", "127.0.0.1")], f"{who_am_i(sock, 4)}")
+# cons lists this connection with its session (published a few times a second on Synod).
+deadline = time.time() + 5
+while time.time() < deadline and f"sid=0x{session:x}," not in four_letter(members[0], "cons"):
+    time.sleep(0.2)
+listing = four_letter(members[0], "cons")
+check("cons lists the connection with its address, session and last operation",
+      any(line.startswith(" /127.0.0.1:") and f"sid=0x{session:x}," in line and ",lop=" in line and ",lzxid=0x" in line for line in listing.splitlines()), listing)
+figures = four_letter(members[0], "srvr")
+received = [int(line.split()[1]) for line in figures.splitlines() if line.startswith("Received: ")]
+check("srvr counts the packets received", received and received[0] > 0, figures)
 sock.close()  # no closeSession: the session lives on
 
 resumed, negotiated2, session2, _ = connect(members[-1], session, password)
