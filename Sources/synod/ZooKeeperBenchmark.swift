@@ -25,11 +25,12 @@ struct ZooKeeperBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("value-size"), help: "Value bytes.") var valueSize: Int = 256
     @Option(name: .customLong("key-space"), help: "Nodes that set and get use.") var keySpace: Int = 1_000
     @Option(help: "Seconds to run.") var duration: Double = 10
+    @Option(help: "Stop after this many requests in all (0: none; with create, exactly this many new nodes).") var count: Int = 0
     @Option(help: "A name printed with the figures.") var label: String = "server"
 
     func validate() throws {
-        guard (1...10_000).contains(sessions), (1...1_000).contains(outstanding), (0...(1 << 20)).contains(valueSize), keySpace >= 1, duration > 0 else {
-            throw ValidationError("sessions 1-10000, outstanding 1-1000, value size up to 1 MiB, key space and duration positive")
+        guard (1...10_000).contains(sessions), (1...1_000).contains(outstanding), (0...(1 << 20)).contains(valueSize), keySpace >= 1, duration > 0, count >= 0 else {
+            throw ValidationError("sessions 1-10000, outstanding 1-1000, value size up to 1 MiB, key space and duration positive, count not negative")
         }
     }
 
@@ -71,6 +72,7 @@ struct ZooKeeperBenchmark: AsyncParsableCommand {
         let sequence = Counter()
         let workload = self.workload
         let keySpace = self.keySpace
+        let count = Int64(self.count)
         let results = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int, Int).self) { group in
             for (index, client) in clients.enumerated() {
                 for lane in 0..<outstanding {
@@ -83,6 +85,7 @@ struct ZooKeeperBenchmark: AsyncParsableCommand {
                         while ContinuousClock.now < deadline {
                             xid &+= 1
                             let number = sequence.next.wrappingAdd(1, ordering: .relaxed).newValue
+                            if count > 0 && number > count { break }
                             let key = "\(root)/k\(Int.random(in: 0..<keySpace, using: &generator))"
                             let request: ZooKeeperRequest
                             switch workload {
