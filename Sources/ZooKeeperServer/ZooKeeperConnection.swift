@@ -33,6 +33,13 @@ final class ZooKeeperConnection {
     /// on a change of children as such.
     var recursiveWatches: Set<String> = []
     var closed = false
+    /// Writes, syncs and closes of this connection not yet answered. While any is, a read waits
+    /// (in `held`): ZooKeeper answers a session's requests in order, so a read sees the session's
+    /// earlier writes, and a read after a sync sees everything committed before the sync.
+    var awaiting = 0
+    /// Requests waiting for the connection's earlier writes, in order; once one waits, every later
+    /// one does too, so a write is never logged before a read that came first.
+    var held: [(request: ZooKeeperRequest, xid: Int32, slot: Int)] = []
     /// Identities the client proved on this connection: the address it connected from ("ip"),
     /// then its `addAuth digest`s; checked against ACLs.
     var authIDs: [ZooKeeperID] = []

@@ -140,7 +140,30 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         } catch {
             return connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: header.xid, zxid: tree.lastZxid, error: .marshallingError))
         }
+        if !connection.held.isEmpty || (connection.awaiting > 0 && !Self.isAwaited(request)) {
+            connection.held.append((request, header.xid, slot))
+            return
+        }
         handle(request, xid: header.xid, slot: slot, session: session, on: connection)
+    }
+
+    /// Requests answered only once the log has them: a read behind one waits for it.
+    static func isAwaited(_ request: ZooKeeperRequest) -> Bool {
+        switch request {
+        case .sync, .closeSession: return true
+        default: return ZooKeeperTransaction.isWrite(request)
+        }
+    }
+
+    /// One of the connection's writes, syncs or closes was answered: the requests held behind it
+    /// run, in order, up to the next read that must wait.
+    func settled(_ connection: ZooKeeperConnection) {
+        connection.awaiting -= 1
+        while let next = connection.held.first, !connection.closed, let session = connection.session {
+            if connection.awaiting > 0 && !Self.isAwaited(next.request) { return }
+            connection.held.removeFirst()
+            handle(next.request, xid: next.xid, slot: next.slot, session: session, on: connection)
+        }
     }
 
     func handle(_ request: ZooKeeperRequest, xid: Int32, slot: Int, session: Int64, on connection: ZooKeeperConnection) {
@@ -148,6 +171,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         func answer(_ result: Result<ZooKeeperResponse, ZooKeeperErrorCode>) {
             connection.fill(slot: slot, with: ZooKeeperConnection.reply(xid: xid, zxid: zxid, result))
         }
+        if Self.isAwaited(request) { connection.awaiting += 1 }
         if ZooKeeperTransaction.isWrite(request) {
             return propose(.write(request), session: session, pending: (connection.id, xid, slot), connection: connection)
         }
@@ -186,6 +210,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             if !replica.read(id) {
                 pendingSyncs[id] = nil
                 answer(.failure(.connectionLoss))
+                settled(connection)
             }
         case .multiRead(let operations):
             let results = operations.map { operation -> ZooKeeperResponse.MultiResult in
@@ -249,6 +274,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         if !replica.propose(Proposal(id: id, data: transaction.encoded)) {
             pendingWrites[id] = nil
             connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: tree.lastZxid, error: .connectionLoss))
+            settled(connection)
         }
     }
 
@@ -270,7 +296,9 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         let applied = machine.appliedIndex
         while let first = syncsWaitingForApply.first, first.index <= applied {
             syncsWaitingForApply.removeFirst()
-            connections[first.connection]?.fill(slot: first.slot, with: ZooKeeperConnection.reply(xid: first.xid, zxid: tree.lastZxid, .path(first.path)))
+            guard let connection = connections[first.connection] else { continue }
+            connection.fill(slot: first.slot, with: ZooKeeperConnection.reply(xid: first.xid, zxid: tree.lastZxid, .path(first.path)))
+            settled(connection)
         }
     }
 
@@ -299,6 +327,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         case .write:
             guard let pending = pendingWrites.removeValue(forKey: id), let connection = connections[pending.connection] else { return }
             connection.fill(slot: pending.slot, with: ZooKeeperConnection.reply(xid: pending.xid, zxid: applied.zxid, applied.result))
+            settled(connection)
         }
     }
 

@@ -170,6 +170,32 @@ final class RecordingSink: ZooKeeperClientSink, @unchecked Sendable {
         #expect(sink.headers.map(\.xid) == [write, read])
     }
 
+    /// A read pipelined behind the session's own write sees that write, as ZooKeeper answers a
+    /// session's requests in order; and a write behind a waiting read is not logged before it.
+    @Test mutating func aPipelinedReadSeesTheSessionsEarlierWrite() throws {
+        let sink = connect(id: 1)
+        _ = send(.create(.init(path: "/x", data: [1], flags: 0)), on: 1)
+        replica.commit()
+        _ = send(.setData(path: "/x", data: [2], version: -1), on: 1)
+        _ = send(.getData(path: "/x", watch: false), on: 1)
+        _ = send(.setData(path: "/x", data: [3], version: -1), on: 1)
+        #expect(replica.proposals.count == 1, "the second write waits behind the read, which waits behind the first")
+        replica.commit()
+        replica.commit()
+        let headers = sink.headers.suffix(3)
+        #expect(headers.allSatisfy { $0.error == 0 } && headers.count == 3)
+        // The read's reply is the second of the three: decode it from the packets.
+        let packet = sink.packets[sink.packets.count - 2]
+        guard case .packet(let payload, _) = ZooKeeperFrame.decode(packet, at: 0) else { throw JuteError.truncated(field: "reply") }
+        var reader = JuteReader(packet, from: payload.lowerBound, to: payload.upperBound)
+        _ = try ZooKeeperReplyHeader(from: &reader)
+        guard case .data(let data, _) = try ZooKeeperResponse.decode(for: .getData, from: &reader) else {
+            Issue.record("not a getData reply")
+            return
+        }
+        #expect(data == [2], "the read sees the write before it and not the one after")
+    }
+
     @Test mutating func requestsPipelinedBeforeTheSessionRunAfterIt() {
         let sink = RecordingSink()
         service.connected(id: 9, sink: sink)
