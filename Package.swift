@@ -143,11 +143,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The real ZooKeeper service under the simulator, driven through its wire protocol.
+        .target(
+            name: "ZooKeeperSimulation",
+            dependencies: [
+                "ConsensusCore", "Linearizability", "Replica", "Simulation", "ZooKeeperData", "ZooKeeperServer", "ZooKeeperWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "synod",
             dependencies: [
                 "ConsensusCore", "Raft", "RaftWire", "RaftTestKit", "Engines", "Simulation", "Linearizability", "Storage", "Node", "EtcdServer", "EtcdAPI",
-                "EtcdSimulation", "ZooKeeperWire",
+                "EtcdSimulation", "ZooKeeperSimulation", "ZooKeeperWire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
@@ -170,6 +178,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability", "Storage"]),
         .testTarget(name: "EnginesTests", dependencies: ["ConsensusCore", "Engines", "Simulation"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "ZooKeeperSimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation", "ZooKeeperSimulation", "ZooKeeperServer"]),
         .testTarget(name: "EtcdSimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "EtcdSimulation", "EtcdServer", "MVCC"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         // Includes interoperation with the real etcd 3.4 (Debian etcd-server): files we write are

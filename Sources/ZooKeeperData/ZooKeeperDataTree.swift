@@ -18,6 +18,10 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         public var password: [UInt8]
         /// Its ephemeral nodes, kept here so closing a session never scans the tree.
         public var ephemerals: Set<String>
+        /// The connection that owns it (`ZooKeeperTransaction.connection`; 0: none, after a write
+        /// arrived out of order) and the number of the last write applied from it.
+        public var owner: UInt64 = 0
+        public var lastSequence: UInt64 = 0
     }
 
     /// What a transaction changed that watchers may be waiting for.
@@ -140,11 +144,21 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             if sessions[id] != nil || id == 0 {
                 result = .failure(.badArguments)
             } else {
-                sessions[id] = Session(timeoutMillis: timeout, password: password, ephemerals: [])
+                sessions[id] = Session(timeoutMillis: timeout, password: password, ephemerals: [], owner: transaction.connection)
                 result = .success(.empty)
             }
+        case .claimSession(let id):
+            if sessions[id] != nil {
+                sessions[id]!.owner = transaction.connection
+                sessions[id]!.lastSequence = 0
+                result = .success(.empty)
+            } else {
+                result = .failure(.sessionExpired)
+            }
         case .closeSession(let id):
-            if let session = sessions[id] {
+            if let refusal = orderRefusal(transaction) {
+                result = .failure(refusal)
+            } else if let session = sessions[id] {
                 var undo: [UndoStep] = []
                 for path in session.ephemerals.sorted(by: >) {
                     _ = delete(path: path, version: -1, zxid: zxid, undo: &undo, triggers: &triggers)
@@ -164,6 +178,8 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         case .write(let request):
             if sessions[transaction.session] == nil {
                 result = .failure(.sessionExpired)
+            } else if let refusal = orderRefusal(transaction) {
+                result = .failure(refusal)
             } else if case .multi(let operations) = request {
                 result = .success(multi(operations, context: WriteContext(transaction, zxid: zxid), triggers: &triggers))
             } else {
@@ -172,6 +188,22 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             }
         }
         return Applied(zxid: zxid, result: result, triggers: triggers)
+    }
+
+    /// Whether a client's write or close may apply: it must come from the connection that owns
+    /// its session (else SESSIONMOVED: the client resumed elsewhere), as the next of that
+    /// connection's writes (else CONNECTIONLOSS, and the connection loses the session, so nothing
+    /// it sent later applies either: a write the log lost or reordered never lets a later one
+    /// through). Members' own transactions (connection 0) are not ordered.
+    mutating func orderRefusal(_ transaction: ZooKeeperTransaction) -> ZooKeeperErrorCode? {
+        guard transaction.connection != 0, let session = sessions[transaction.session] else { return nil }
+        guard session.owner == transaction.connection else { return .sessionMoved }
+        guard transaction.sequence == session.lastSequence &+ 1 else {
+            sessions[transaction.session]!.owner = 0
+            return .connectionLoss
+        }
+        sessions[transaction.session]!.lastSequence = transaction.sequence
+        return nil
     }
 
     /// A change to undo when a later operation of the same multi fails.

@@ -51,7 +51,8 @@ public struct ZooKeeperStateMachine: StateMachine, Sendable {
 /// child creates, then every session in id order. Children and each session's ephemerals are
 /// rebuilt from the nodes, so the bytes hold nothing twice and equal trees give equal bytes.
 public enum ZooKeeperSnapshot {
-    static let formatVersion: Int32 = 1
+    /// Version 2 adds each session's owning connection and last write number; 1 is still read.
+    static let formatVersion: Int32 = 2
 
     public static func encode(_ tree: ZooKeeperDataTree, appliedIndex: LogIndex) -> [UInt8] {
         var writer = JuteWriter(reservingCapacity: 64 + tree.nodes.count * 96)
@@ -73,6 +74,8 @@ public enum ZooKeeperSnapshot {
             writer.writeLong(id)
             writer.writeInt(session.timeoutMillis)
             writer.writeBuffer(session.password)
+            writer.writeLong(Int64(bitPattern: session.owner))
+            writer.writeLong(Int64(bitPattern: session.lastSequence))
         }
         return writer.bytes
     }
@@ -92,7 +95,7 @@ public enum ZooKeeperSnapshot {
         do {
             var reader = JuteReader(bytes)
             let version = try reader.readInt("snapshot.version")
-            guard version == formatVersion else { throw Problem.unknownVersion(version) }
+            guard version == formatVersion || version == 1 else { throw Problem.unknownVersion(version) }
             let appliedIndex = LogIndex(bitPattern: try reader.readLong("snapshot.appliedIndex"))
             var tree = ZooKeeperDataTree()
             tree.nodes = [:]
@@ -129,7 +132,12 @@ public enum ZooKeeperSnapshot {
                 let id = try reader.readLong("session.id")
                 let timeout = try reader.readInt("session.timeout")
                 let password = try reader.readBuffer("session.password") ?? []
-                tree.sessions[id] = ZooKeeperDataTree.Session(timeoutMillis: timeout, password: password, ephemerals: [])
+                var session = ZooKeeperDataTree.Session(timeoutMillis: timeout, password: password, ephemerals: [])
+                if version >= 2 {
+                    session.owner = UInt64(bitPattern: try reader.readLong("session.owner"))
+                    session.lastSequence = UInt64(bitPattern: try reader.readLong("session.lastSequence"))
+                }
+                tree.sessions[id] = session
             }
             for (path, owner) in sessionOf {
                 guard tree.sessions[owner] != nil else { throw Problem.inconsistent("\(path) belongs to no session") }

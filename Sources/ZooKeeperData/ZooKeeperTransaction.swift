@@ -5,7 +5,8 @@ import ZooKeeperWire
 /// operation. Every transaction applied takes the next zxid, failed ones too, as in ZooKeeper.
 ///
 /// Encoded as the service's tag (`ServiceTag.zookeeper`, 0x5A), a format version, the proposer's
-/// flags (version 2 on), the request id, the session, the time, the kind, then the body in jute.
+/// flags, the connection and its write sequence (version 2 on), the request id, the session, the
+/// time, the kind, then the body in jute.
 public struct ZooKeeperTransaction: Equatable, Sendable {
     public static let tag: UInt8 = 0x5A
     public static let formatVersion: UInt8 = 2
@@ -27,6 +28,13 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
     /// it before the transaction is logged, so every replica applies the same verdict even if the
     /// members' flags differ.
     public var extendedTypes: Bool
+    /// The client connection that sent it (a member's random tag; 0 for the members' own
+    /// transactions: expiry, container sweeps, and entries of format 1), and its number among
+    /// that connection's writes (1, 2, …). A session's writes apply only from the connection
+    /// that owns it and only in the order sent, as ZooKeeper's session ownership and FIFO client
+    /// order have them: a write the log reordered or lost makes the ones after it fail.
+    public var connection: UInt64
+    public var sequence: UInt64
     public var operation: Operation
 
     public enum Operation: Equatable, Sendable {
@@ -35,6 +43,9 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         case createSession(id: Int64, timeoutMillis: Int32, password: [UInt8])
         /// A client's closeSession, or the leader's expiry of a session that went quiet.
         case closeSession(id: Int64)
+        /// A client resumed the session on a new connection (`connection`), which owns it from
+        /// now on: writes still in flight from its old connection fail as SESSIONMOVED.
+        case claimSession(id: Int64)
         /// create, create2, createContainer, createTTL, delete, setData, setACL, check, multi.
         case write(ZooKeeperRequest)
         /// The leader's removal of a container that had children and has none left, or of a TTL
@@ -44,12 +55,17 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         case deleteContainer(path: String)
     }
 
-    public init(requestID: UInt64, session: Int64, time: Int64, auth: [ZooKeeperID] = [], extendedTypes: Bool = false, operation: Operation) {
+    public init(
+        requestID: UInt64, session: Int64, time: Int64, auth: [ZooKeeperID] = [], extendedTypes: Bool = false,
+        connection: UInt64 = 0, sequence: UInt64 = 0, operation: Operation
+    ) {
         self.requestID = requestID
         self.session = session
         self.time = time
         self.auth = auth
         self.extendedTypes = extendedTypes
+        self.connection = connection
+        self.sequence = sequence
         self.operation = operation
     }
 
@@ -59,6 +75,8 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
     public var encoded: [UInt8] {
         var writer = JuteWriter()
         writer.writeRaw([Self.tag, Self.formatVersion, extendedTypes ? Self.extendedTypesFlag : 0])
+        writer.writeLong(Int64(bitPattern: connection))
+        writer.writeLong(Int64(bitPattern: sequence))
         writer.writeLong(Int64(bitPattern: requestID))
         writer.writeLong(session)
         writer.writeLong(time)
@@ -82,6 +100,9 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
         case .deleteContainer(let path):
             writer.writeInt(3)
             writer.writeString(path)
+        case .claimSession(let id):
+            writer.writeInt(4)
+            writer.writeLong(id)
         }
         return writer.bytes
     }
@@ -97,19 +118,22 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
     /// Decodes a transaction; total, whatever the bytes.
     public init(decoding bytes: [UInt8]) throws(JuteError) {
         guard bytes.count >= 2, bytes[0] == Self.tag else { throw .truncated(field: "transaction.tag") }
-        var start = 2
+        var reader = JuteReader(bytes, from: 2)
         switch bytes[1] {
         case Self.formatVersionWithoutFlags:
             extendedTypes = false
+            connection = 0
+            sequence = 0
         case Self.formatVersion:
             guard bytes.count >= 3 else { throw .truncated(field: "transaction.flags") }
             guard bytes[2] & ~Self.extendedTypesFlag == 0 else { throw .unknownOperation(Int32(bytes[2])) }
             extendedTypes = bytes[2] == Self.extendedTypesFlag
-            start = 3
+            reader = JuteReader(bytes, from: 3)
+            connection = UInt64(bitPattern: try reader.readLong("transaction.connection"))
+            sequence = UInt64(bitPattern: try reader.readLong("transaction.sequence"))
         default:
             throw .unknownOperation(Int32(bytes[1]))
         }
-        var reader = JuteReader(bytes, from: start)
         requestID = UInt64(bitPattern: try reader.readLong("transaction.requestID"))
         session = try reader.readLong("transaction.session")
         time = try reader.readLong("transaction.time")
@@ -131,6 +155,8 @@ public struct ZooKeeperTransaction: Equatable, Sendable {
             operation = .write(request)
         case 3:
             operation = .deleteContainer(path: try reader.readText("deleteContainer.path"))
+        case 4:
+            operation = .claimSession(id: try reader.readLong("claimSession.id"))
         case let kind:
             throw .unknownOperation(kind)
         }

@@ -12,6 +12,11 @@ public protocol ZooKeeperClientSink: AnyObject, Sendable {
 /// replies owed in xid order, requests that arrived before the session existed, its watches.
 final class ZooKeeperConnection {
     let id: UInt64
+    /// Names the connection in the log (`ZooKeeperTransaction.connection`): random, never 0, so
+    /// it is unique across members and restarts.
+    let tag: UInt64
+    /// Writes (and closes) this connection has proposed: each carries its number.
+    var writesSent: UInt64 = 0
     let sink: any ZooKeeperClientSink
     /// Nil until the connect is answered.
     var session: Int64?
@@ -37,6 +42,9 @@ final class ZooKeeperConnection {
     /// (in `held`): ZooKeeper answers a session's requests in order, so a read sees the session's
     /// earlier writes, and a read after a sync sees everything committed before the sync.
     var awaiting = 0
+    /// Since when the connection has waited for the log with nothing answered (a write, sync or
+    /// connect); nil while it waits for nothing.
+    var waitingSince: ContinuousClock.Instant?
     /// Requests waiting for the connection's earlier writes, in order; once one waits, every later
     /// one does too, so a write is never logged before a read that came first.
     var held: [(request: ZooKeeperRequest, xid: Int32, slot: Int)] = []
@@ -51,8 +59,9 @@ final class ZooKeeperConnection {
     /// The member's totals, which this connection's traffic adds to.
     let traffic: ZooKeeperTraffic
 
-    init(id: UInt64, sink: any ZooKeeperClientSink, remote: String? = nil, clock: @escaping @Sendable () -> ContinuousClock.Instant, traffic: ZooKeeperTraffic) {
+    init(id: UInt64, tag: UInt64, sink: any ZooKeeperClientSink, remote: String? = nil, clock: @escaping @Sendable () -> ContinuousClock.Instant, traffic: ZooKeeperTraffic) {
         self.id = id
+        self.tag = tag
         self.sink = sink
         self.remote = remote
         self.clock = clock

@@ -22,12 +22,11 @@ extension ZooKeeperService {
                 connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse.refused(readOnly: answersReadOnly ? false : nil).encoded))
                 return close(connection)
             }
-            if let previous = connectionOfSession[request.sessionID], previous != connection.id, let old = connections[previous] { close(old) }
-            attach(request.sessionID, to: connection)
+            // The new connection claims the session through the log before it is answered, so
+            // writes still in flight from the old one fail (SESSIONMOVED) rather than apply after
+            // the new connection's, as ZooKeeper's session ownership has it.
             touch(request.sessionID)
-            connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(
-                timeoutMillis: session.timeoutMillis, sessionID: request.sessionID, password: session.password, readOnly: answersReadOnly ? false : nil).encoded))
-            return runWaiting(on: connection)
+            return proposeConnect(.claimSession(id: request.sessionID), session: request.sessionID, on: connection)
         }
         let timeout = min(max(request.timeoutMillis, limits.sessionTimeoutMillis.lowerBound), limits.sessionTimeoutMillis.upperBound)
         var session = Int64(bitPattern: environment.random()) & Int64.max
@@ -36,13 +35,36 @@ extension ZooKeeperService {
             let word = environment.random()
             return (0..<8).map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) }
         }
+        proposeConnect(.createSession(id: session, timeoutMillis: timeout, password: password), session: session, on: connection)
+    }
+
+    /// A session created or claimed for `connection`; the connect is answered when it applies.
+    func proposeConnect(_ operation: ZooKeeperTransaction.Operation, session: Int64, on connection: ZooKeeperConnection) {
         let id = nextRequestID()
         pendingConnects[id] = connection.id
-        let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: session, time: nowMillis, operation: .createSession(id: session, timeoutMillis: timeout, password: password))
+        connection.waitingSince = environment.now()
+        let transaction = ZooKeeperTransaction(requestID: id.rawValue, session: session, time: nowMillis, connection: connection.tag, operation: operation)
         if !replica.propose(Proposal(id: id, data: transaction.encoded)) {
             pendingConnects[id] = nil
             close(connection)
         }
+    }
+
+    /// The connect's session was created or claimed (or not): answer the client.
+    func answerConnect(_ id: RequestID, session: Int64, _ result: Result<ZooKeeperResponse, ZooKeeperErrorCode>) {
+        guard let connectionID = pendingConnects.removeValue(forKey: id), let connection = connections[connectionID] else { return }
+        connection.waitingSince = nil
+        let readOnly: Bool? = connection.answersReadOnly ? false : nil
+        guard case .success = result, let state = tree.sessions[session] else {
+            // Expired meanwhile: ZooKeeper's zero reply, then close.
+            connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse.refused(readOnly: readOnly).encoded))
+            return close(connection)
+        }
+        if let previous = connectionOfSession[session], previous != connection.id, let old = connections[previous] { close(old) }
+        attach(session, to: connection)
+        touch(session)
+        connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(timeoutMillis: state.timeoutMillis, sessionID: session, password: state.password, readOnly: readOnly).encoded))
+        runWaiting(on: connection)
     }
 
     func attach(_ session: Int64, to connection: ZooKeeperConnection) {
@@ -85,6 +107,7 @@ extension ZooKeeperService {
         if let lastSessionScan, now - lastSessionScan < Self.sessionScanInterval { return }
         lastSessionScan = now
         publishFigures()
+        closeStalledConnections(now: now)
         if status.isLeader { deleteEmptiedContainers(now: now) }
         if status.isLeader {
             for (session, state) in tree.sessions where sessionDeadlines[session] == nil {

@@ -19,6 +19,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     let logger: Logger
     public private(set) var machine = ZooKeeperStateMachine()
     public let limits: Limits
+    let faults: ZooKeeperServiceFaults
 
     public struct Limits: Sendable {
         /// ZooKeeper's tickTime: session timeouts are negotiated within [2, 20] of it.
@@ -38,6 +39,11 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         public var sweepDeletionsMax = 10_000
         /// TTL nodes allowed (ZooKeeper's `zookeeper.extendedTypesEnabled`, off by default).
         public var extendedTypes = false
+        /// How long a write, sync or connect may wait for the log before its connection is closed:
+        /// a proposal lost with a leader is never answered, and every request behind it waits,
+        /// so the client is told to reconnect, as a ZooKeeper follower drops its clients when it
+        /// loses its leader. The session survives.
+        public var requestTimeout: Duration = .seconds(10)
         public init() {}
         var sessionTimeoutMillis: ClosedRange<Int32> { (2 * tickMillis)...(20 * tickMillis) }
     }
@@ -53,6 +59,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     /// Proposals of this member waiting for their entry: the connection and the reply slot.
     var pendingWrites: [RequestID: (connection: UInt64, xid: Int32, slot: Int)] = [:]
     var pendingConnects: [RequestID: UInt64] = [:]
+    /// Whether what closed connections were owed may still be kept (`closeStalledConnections`).
+    var connectionsClosedSinceScan = false
     /// syncs waiting for a read index, then for the tree to apply it.
     var pendingSyncs: [RequestID: (connection: UInt64, xid: Int32, slot: Int, path: String)] = [:]
     var syncsWaitingForApply: [(index: LogIndex, connection: UInt64, xid: Int32, slot: Int, path: String)] = []
@@ -69,7 +77,11 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     public let figures = ZooKeeperFigures()
     let traffic = ZooKeeperTraffic()
 
-    public init(replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits = Limits(), epochMillis: Int64, logger: Logger) {
+    public init(
+        replica: any ReplicaHandle, environment: ReplicaEnvironment = .live, limits: Limits = Limits(), epochMillis: Int64, logger: Logger,
+        faults: ZooKeeperServiceFaults = ZooKeeperServiceFaults()
+    ) {
+        self.faults = faults
         self.replica = replica
         self.environment = environment
         self.limits = limits
@@ -98,13 +110,14 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
 
     /// A new client connection, from `remote` ("host:port") when the listener knows it.
     public func connected(id: UInt64, sink: any ZooKeeperClientSink, remote: String? = nil) {
-        connections[id] = ZooKeeperConnection(id: id, sink: sink, remote: remote, clock: environment.now, traffic: traffic)
+        connections[id] = ZooKeeperConnection(id: id, tag: environment.random() | 1, sink: sink, remote: remote, clock: environment.now, traffic: traffic)
     }
 
     /// The client went away; its session lives on until it expires or another connection resumes it.
     public func disconnected(id: UInt64) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         connection.closed = true
+        connectionsClosedSinceScan = true
         if let session = connection.session, connectionOfSession[session] == id { connectionOfSession[session] = nil }
     }
 
@@ -140,7 +153,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         } catch {
             return connection.fill(slot: slot, with: ZooKeeperConnection.header(xid: header.xid, zxid: tree.lastZxid, error: .marshallingError))
         }
-        if !connection.held.isEmpty || (connection.awaiting > 0 && !Self.isAwaited(request)) {
+        if !faults.readsSkipSessionOrder, !connection.held.isEmpty || (connection.awaiting > 0 && !Self.isLogged(request)) {
             connection.held.append((request, header.xid, slot))
             return
         }
@@ -149,18 +162,25 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
 
     /// Requests answered only once the log has them: a read behind one waits for it.
     static func isAwaited(_ request: ZooKeeperRequest) -> Bool {
-        switch request {
-        case .sync, .closeSession: return true
-        default: return ZooKeeperTransaction.isWrite(request)
-        }
+        if case .sync = request { return true }
+        return isLogged(request)
+    }
+
+    /// Requests that travel through the log as the connection's numbered writes, so the log keeps
+    /// their order (`ZooKeeperDataTree.orderRefusal`) and they need not wait for one another. A
+    /// sync waits like a read: its answer must show the writes sent before it.
+    static func isLogged(_ request: ZooKeeperRequest) -> Bool {
+        if case .closeSession = request { return true }
+        return ZooKeeperTransaction.isWrite(request)
     }
 
     /// One of the connection's writes, syncs or closes was answered: the requests held behind it
     /// run, in order, up to the next read that must wait.
     func settled(_ connection: ZooKeeperConnection) {
         connection.awaiting -= 1
+        connection.waitingSince = connection.awaiting > 0 ? environment.now() : nil
         while let next = connection.held.first, !connection.closed, let session = connection.session {
-            if connection.awaiting > 0 && !Self.isAwaited(next.request) { return }
+            if connection.awaiting > 0 && !Self.isLogged(next.request) { return }
             connection.held.removeFirst()
             handle(next.request, xid: next.xid, slot: next.slot, session: session, on: connection)
         }
@@ -171,7 +191,10 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         func answer(_ result: Result<ZooKeeperResponse, ZooKeeperErrorCode>) {
             connection.fill(slot: slot, with: ZooKeeperConnection.reply(xid: xid, zxid: zxid, result))
         }
-        if Self.isAwaited(request) { connection.awaiting += 1 }
+        if Self.isAwaited(request) {
+            if connection.awaiting == 0 { connection.waitingSince = environment.now() }
+            connection.awaiting += 1
+        }
         if ZooKeeperTransaction.isWrite(request) {
             return propose(.write(request), session: session, pending: (connection.id, xid, slot), connection: connection)
         }
@@ -207,6 +230,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         case .sync(let path):
             let id = nextRequestID()
             pendingSyncs[id] = (connection.id, xid, slot, path)
+            if faults.syncsSkipReadIndex { return readReady(id, index: machine.appliedIndex) }
             if !replica.read(id) {
                 pendingSyncs[id] = nil
                 answer(.failure(.connectionLoss))
@@ -268,13 +292,16 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
 
     func propose(_ operation: ZooKeeperTransaction.Operation, session: Int64, pending: (connection: UInt64, xid: Int32, slot: Int), connection: ZooKeeperConnection) {
         let id = nextRequestID()
+        connection.writesSent += 1
         let transaction = ZooKeeperTransaction(
-            requestID: id.rawValue, session: session, time: nowMillis, auth: connection.authIDs, extendedTypes: limits.extendedTypes, operation: operation)
+            requestID: id.rawValue, session: session, time: nowMillis, auth: connection.authIDs, extendedTypes: limits.extendedTypes,
+            connection: connection.tag, sequence: connection.writesSent, operation: operation)
         pendingWrites[id] = pending
         if !replica.propose(Proposal(id: id, data: transaction.encoded)) {
             pendingWrites[id] = nil
             connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: tree.lastZxid, error: .connectionLoss))
-            settled(connection)
+            // Its number is spent: the connection's later writes could only fail; it closes.
+            close(connection)
         }
     }
 
@@ -305,17 +332,23 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
     func answer(_ transaction: ZooKeeperTransaction, _ applied: ZooKeeperDataTree.Applied) {
         let id = RequestID(transaction.requestID)
         switch transaction.operation {
-        case .createSession(let session, let timeout, let password):
-            sessionDeadlines[session] = environment.now() + .milliseconds(Int64(timeout))
-            guard let connectionID = pendingConnects.removeValue(forKey: id), let connection = connections[connectionID] else { return }
-            guard case .success = applied.result else { return close(connection) }
-            attach(session, to: connection)
-            connection.send(ZooKeeperFrame.encode(ZooKeeperConnectResponse(timeoutMillis: timeout, sessionID: session, password: password, readOnly: connection.answersReadOnly ? false : nil).encoded))
-            runWaiting(on: connection)
+        case .createSession(let session, let timeout, _):
+            if case .success = applied.result { sessionDeadlines[session] = environment.now() + .milliseconds(Int64(timeout)) }
+            answerConnect(id, session: session, applied.result)
+        case .claimSession(let session):
+            answerConnect(id, session: session, applied.result)
         case .closeSession(let session):
+            let pending = pendingWrites.removeValue(forKey: id)
+            guard case .success = applied.result else {
+                // A close from a connection that no longer owns the session: only that one goes.
+                if let pending, let connection = connections[pending.connection] {
+                    connection.fill(slot: pending.slot, with: ZooKeeperConnection.reply(xid: pending.xid, zxid: applied.zxid, applied.result))
+                    close(connection)
+                }
+                return
+            }
             sessionDeadlines[session] = nil
             expiriesProposed.remove(session)
-            let pending = pendingWrites.removeValue(forKey: id)
             if let connectionID = connectionOfSession[session], let connection = connections[connectionID] {
                 if let pending, pending.connection == connectionID {
                     connection.fill(slot: pending.slot, with: ZooKeeperConnection.header(xid: pending.xid, zxid: applied.zxid, error: .ok))
@@ -327,6 +360,11 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
         case .write:
             guard let pending = pendingWrites.removeValue(forKey: id), let connection = connections[pending.connection] else { return }
             connection.fill(slot: pending.slot, with: ZooKeeperConnection.reply(xid: pending.xid, zxid: applied.zxid, applied.result))
+            if case .failure(let code) = applied.result, code == .sessionMoved || code == .connectionLoss {
+                // The connection lost its session (moved elsewhere, or a write of its own went
+                // missing): it closes, and the client reconnects, as with ZooKeeper.
+                return close(connection)
+            }
             settled(connection)
         }
     }
@@ -390,6 +428,23 @@ public final class ZooKeeperFigures: Sendable {
 }
 
 extension ZooKeeperService {
+    /// Closes the connections whose requests have waited for the log longer than
+    /// `Limits.requestTimeout`, and forgets what closed connections were owed. Run with the
+    /// session scan, a few times a second.
+    func closeStalledConnections(now: ContinuousClock.Instant) {
+        for connection in connections.values {
+            guard let since = connection.waitingSince, now - since > limits.requestTimeout else { continue }
+            logger.info("closing a ZooKeeper connection whose request waited \(now - since) for the log")
+            close(connection)
+        }
+        guard connectionsClosedSinceScan else { return }
+        connectionsClosedSinceScan = false
+        pendingWrites = pendingWrites.filter { connections[$0.value.connection] != nil }
+        pendingSyncs = pendingSyncs.filter { connections[$0.value.connection] != nil }
+        pendingConnects = pendingConnects.filter { connections[$0.value] != nil }
+        syncsWaitingForApply.removeAll { connections[$0.connection] == nil }
+    }
+
     /// The figures that take a walk over sessions and watches: a few times a second (with the
     /// session scan), never per batch.
     func publishFigures() {

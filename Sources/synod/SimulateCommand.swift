@@ -3,6 +3,7 @@ import Engines
 import EtcdSimulation
 import Foundation
 import Simulation
+import ZooKeeperSimulation
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +46,7 @@ struct SimulateCommand: ParsableCommand {
 
     func validate() throws {
         guard EngineRegistry.named(engine) != nil else { throw ValidationError("\(EngineRegistry.UnknownEngine(name: engine))") }
-        guard ["etcd", "kv"].contains(service) else { throw ValidationError("unknown service '\(service)'; expected etcd or kv") }
+        guard ["etcd", "zookeeper", "kv"].contains(service) else { throw ValidationError("unknown service '\(service)'; expected etcd, zookeeper or kv") }
         if let nodes, !(1...7).contains(nodes) { throw ValidationError("--nodes must be between 1 and 7, not \(nodes)") }
         guard healTicks > 200 else { throw ValidationError("--heal-ticks must exceed the 200-tick liveness bound") }
         guard ticks > healTicks else { throw ValidationError("--ticks must exceed --heal-ticks (\(healTicks))") }
@@ -62,7 +63,7 @@ struct SimulateCommand: ParsableCommand {
         template.disk = disk
         let sweep = SeedSweep(
             engine: try EngineRegistry.lookup(engine).simulate, seeds: seed..<(seed + seeds), template: template,
-            service: service == "etcd" ? EtcdSimulatedService.factory : nil)
+            service: service == "etcd" ? EtcdSimulatedService.factory : service == "zookeeper" ? ZooKeeperSimulatedService.factory : nil)
         let progress = ProgressBar(total: Int(seeds))
         let started = ContinuousClock.now
         let summary = sweep.run { report in

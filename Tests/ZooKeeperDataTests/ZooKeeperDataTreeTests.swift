@@ -100,6 +100,30 @@ import ZooKeeperWire
         #expect(write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 1_000))).result == .failure(.unimplemented))
     }
 
+    /// A session's writes apply only from the connection that owns it, in the order it numbered
+    /// them: one from a connection the session moved away from is SESSIONMOVED; one that skips a
+    /// number (its predecessor lost or reordered by the log) is CONNECTIONLOSS and costs the
+    /// connection the session, so nothing it sent later applies either.
+    @Test mutating func writesApplyFromTheOwningConnectionInOrder() {
+        let session: Int64 = 0x2000
+        func transaction(_ connection: UInt64, _ sequence: UInt64, _ operation: ZooKeeperTransaction.Operation) -> ZooKeeperTransaction {
+            time += 1
+            return ZooKeeperTransaction(requestID: 1, session: session, time: time, connection: connection, sequence: sequence, operation: operation)
+        }
+        let create = { (path: String) in ZooKeeperTransaction.Operation.write(.create(.init(path: path, data: [], flags: 0))) }
+        #expect(tree.apply(transaction(7, 0, .createSession(id: session, timeoutMillis: 10_000, password: [1]))).result == .success(.empty))
+        #expect(tree.apply(transaction(7, 1, create("/a"))).result == .success(.created(path: "/a")))
+        #expect(tree.apply(transaction(7, 3, create("/c"))).result == .failure(.connectionLoss), "number 2 never came")
+        #expect(tree.apply(transaction(7, 2, create("/b"))).result == .failure(.sessionMoved), "the connection lost the session")
+        #expect(tree.node(at: "/b") == nil && tree.node(at: "/c") == nil)
+        #expect(tree.apply(transaction(8, 0, .claimSession(id: session))).result == .success(.empty))
+        #expect(tree.apply(transaction(8, 1, create("/d"))).result == .success(.created(path: "/d")))
+        #expect(tree.apply(transaction(7, 4, .closeSession(id: session))).result == .failure(.sessionMoved), "an old connection cannot close it")
+        #expect(tree.sessions[session] != nil)
+        #expect(tree.apply(transaction(0, 0, .closeSession(id: session))).result == .success(.empty), "the leader's expiry is not ordered")
+        #expect(tree.apply(transaction(9, 0, .claimSession(id: session))).result == .failure(.sessionExpired))
+    }
+
     /// "ip" ACL expressions match as ZooKeeper's IPAuthenticationProvider: a whole address, or a
     /// network by its leading bits; malformed expressions and clients match nothing.
     @Test func ipExpressionsMatchAddressesByNetwork() {
@@ -349,9 +373,10 @@ import ZooKeeperWire
         var extended = transaction
         extended.extendedTypes = true
         #expect(try ZooKeeperTransaction(decoding: extended.encoded) == extended)
-        // A version-1 entry (no flags byte), as written before TTL nodes: read with the flags off.
+        // A version-1 entry (no flags, connection or sequence), as written before TTL nodes and
+        // session ordering: read with the flags off and no connection.
         var old = transaction.encoded
-        old.remove(at: 2)
+        old.removeSubrange(2..<19)
         old[1] = 1
         #expect(try ZooKeeperTransaction(decoding: old) == transaction)
         var unknownFlag = transaction.encoded
