@@ -29,10 +29,14 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         public enum Kind: Sendable { case created, deleted, dataChanged, childrenChanged }
         public var kind: Kind
         public var path: String
+        /// The ACL a watcher must be allowed to READ by to hear of it: the node's, or for a
+        /// change of children the parent's (ZooKeeper 3.8 with CVE-2024-23944 fixed).
+        public var acl: [ZooKeeperACL]
 
-        public init(kind: Kind, path: String) {
+        public init(kind: Kind, path: String, acl: [ZooKeeperACL] = ZooKeeperACL.openUnsafe) {
             self.kind = kind
             self.path = path
+            self.acl = acl
         }
     }
 
@@ -106,11 +110,13 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         Array(sweptNodes.filter { nodes[$0].map { Self.isDueForSweep($0, now: now) } ?? false }.sorted().prefix(limit))
     }
 
-    public func node(at path: String) -> ZooKeeperNode? { nodes[path] }
+    /// The node a read names. The empty path is the root, as ZooKeeper's tree keeps it under
+    /// both "" and "/" (reads are not validated there, writes are).
+    public func node(at path: String) -> ZooKeeperNode? { nodes[path.isEmpty ? ZooKeeperPath.root : path] }
 
     /// Children names, sorted (ZooKeeper returns them unordered; sorting makes replies equal on
     /// every member).
-    public func children(of path: String) -> [String]? { nodes[path].map { $0.children.sorted() } }
+    public func children(of path: String) -> [String]? { node(at: path).map { $0.children.sorted() } }
 
     /// Ephemeral nodes of `session` under `prefix`, sorted.
     public func ephemerals(of session: Int64, prefix: String) -> [String] {
@@ -119,6 +125,9 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
 
     /// Every node below `path` (not itself): getAllChildrenNumber.
     public func descendantCount(of path: String) -> Int? {
+        // ZooKeeper keeps the root under "" and "/", and counts the keys below "" with a prefix
+        // test that "/" passes too: one more than below the root.
+        if path.isEmpty { return descendantCount(of: ZooKeeperPath.root).map { $0 + 1 } }
         guard nodes[path] != nil else { return nil }
         let prefix = path == ZooKeeperPath.root ? "/" : path + "/"
         return nodes.keys.reduce(0) { $0 + ($1 != path && $1.hasPrefix(prefix) ? 1 : 0) }
@@ -284,10 +293,11 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         var undo: [UndoStep] = []
         var pending: [Trigger] = []
         var results: [ZooKeeperResponse.MultiResult] = []
-        for (position, operation) in operations.enumerated() {
+        for (position, given) in operations.enumerated() {
+            let operation = Self.asInMulti(given)
             switch write(operation, context: context, undo: &undo, triggers: &pending) {
             case .success(let response):
-                results.append(.success(operation: operation.operation, response))
+                results.append(Self.multiResult(of: operation.operation, response))
             case .failure(let code):
                 rollBack(undo)
                 let failed = (0..<operations.count).map { index -> ZooKeeperResponse.MultiResult in
@@ -300,6 +310,29 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         return .multi(results)
     }
 
+    /// A multi's create as ZooKeeper 3.8 runs it: the server rebuilds each create from its mode
+    /// (Op.create), so the mode picks the operation: a container mode makes a createContainer, a
+    /// TTL mode a createTTL, any other a plain create, whatever type the client sent.
+    static func asInMulti(_ request: ZooKeeperRequest) -> ZooKeeperRequest {
+        guard case .create(var create) = request, let mode = CreateMode(rawValue: create.flags) else { return request }
+        create.operation = mode.isTTL ? .createTTL : mode == .container ? .createContainer : .create
+        return .create(create)
+    }
+
+    /// A successful operation's entry in a multi's results, as ZooKeeper 3.8 writes it: a
+    /// create or create2 gives its path alone (type create), a container or TTL create its path
+    /// and Stat (type create2), whatever the request's own type.
+    static func multiResult(of operation: ZooKeeperOperation, _ response: ZooKeeperResponse) -> ZooKeeperResponse.MultiResult {
+        switch (operation, response) {
+        case (.create, .createdWithStat(let path, _)), (.create2, .createdWithStat(let path, _)):
+            return .success(operation: .create, .created(path: path))
+        case (.createContainer, _), (.createTTL, _):
+            return .success(operation: .create2, response)
+        default:
+            return .success(operation: operation, response)
+        }
+    }
+
     mutating func write(
         _ request: ZooKeeperRequest, context: WriteContext, undo: inout [UndoStep], triggers: inout [Trigger]
     ) -> Result<ZooKeeperResponse, ZooKeeperErrorCode> {
@@ -308,22 +341,18 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         case .create(let create):
             return self.create(create, context: context, undo: &undo, triggers: &triggers)
         case .delete(let path, let version):
-            if ZooKeeperPath.isValid(path), path != ZooKeeperPath.root, nodes[path] != nil,
-               let parent = nodes[ZooKeeperPath.parent(of: path)], !Self.permits(parent.acl, ZooKeeperACL.Permission.delete, auth: auth) {
-                return .failure(.noAuth)
-            }
-            return delete(path: path, version: version, zxid: zxid, undo: &undo, triggers: &triggers).map { .empty }
+            return delete(path: path, version: version, auth: auth, zxid: zxid, undo: &undo, triggers: &triggers).map { .empty }
         case .setData(let path, let data, let version):
             guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
             guard var node = nodes[path] else { return .failure(.noNode) }
             guard Self.permits(node.acl, ZooKeeperACL.Permission.write, auth: auth) else { return .failure(.noAuth) }
             guard version == -1 || version == node.version else { return .failure(.badVersion) }
             node.data = data
-            node.version &+= 1
+            node.version = Self.nextVersion(after: node.version)
             node.mzxid = zxid
             node.mtime = time
             setNode(path, node, undo: &undo)
-            triggers.append(Trigger(kind: .dataChanged, path: path))
+            triggers.append(Trigger(kind: .dataChanged, path: path, acl: node.acl))
             return .success(.stat(node.stat))
         case .setACL(let path, let acl, let version):
             guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
@@ -332,7 +361,7 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
             guard Self.permits(node.acl, ZooKeeperACL.Permission.admin, auth: auth) else { return .failure(.noAuth) }
             guard version == -1 || version == node.aversion else { return .failure(.badVersion) }
             node.acl = fixed
-            node.aversion &+= 1
+            node.aversion = Self.nextVersion(after: node.aversion)
             setNode(path, node, undo: &undo)
             return .success(.stat(node.stat))
         case .check(let path, let version):
@@ -360,15 +389,25 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         } else if ttl >= 0 {
             return .failure(.badArguments)
         }
-        switch (create.operation, mode) {
-        case (.createContainer, .container), (.create, .persistent), (.create, .ephemeral), (.create, .persistentSequential),
-             (.create, .ephemeralSequential), (.create2, .persistent), (.create2, .ephemeral), (.create2, .persistentSequential),
-             (.create2, .ephemeralSequential), (.createTTL, .persistentWithTTL), (.createTTL, .persistentSequentialWithTTL):
-            break
+        // The operation decides what kind of node is made, the mode only how it is named and, for
+        // create and create2, whether it is ephemeral: ZooKeeper logs a createContainer as a
+        // container whatever its flags, and a create with the container flag as a plain node.
+        let owner: Int64
+        switch create.operation {
+        case .createContainer:
+            owner = Self.containerOwner
+        case .createTTL:
+            // ZooKeeper's own server fails applying a createTTL whose mode has no TTL; refused here.
+            guard mode.isTTL else { return .failure(.badArguments) }
+            owner = Self.ttlOwnerMask | ttl
+        case .create, .create2:
+            owner = mode.isEphemeral ? session : 0
         default:
             return .failure(.badArguments)
         }
-        guard ZooKeeperPath.isValid(create.path, sequential: mode.isSequential), create.path != ZooKeeperPath.root else { return .failure(.badArguments) }
+        // ZooKeeper's order (PrepRequestProcessor): a slash and no NUL, the ACL, the parent, the
+        // parent's CREATE permission, then the whole path once named, then existence.
+        guard create.path.contains("/"), !create.path.contains("\0") else { return .failure(.badArguments) }
         guard let acl = Self.fixedACL(create.acl, auth: auth) else { return .failure(.invalidACL) }
         let parentPath = ZooKeeperPath.parent(of: create.path)
         // The parent is read in place, never bound: a copy held here would make the insert below
@@ -376,34 +415,56 @@ public struct ZooKeeperDataTree: Equatable, Sendable {
         guard nodes[parentPath] != nil else { return .failure(.noNode) }
         guard Self.permits(nodes[parentPath]!.acl, ZooKeeperACL.Permission.create, auth: auth) else { return .failure(.noAuth) }
         let path = mode.isSequential ? create.path + ZooKeeperPath.sequenceSuffix(nodes[parentPath]!.childCreates) : create.path
+        guard ZooKeeperPath.isValid(path) else { return .failure(.badArguments) }
         guard nodes[path] == nil else { return .failure(.nodeExists) }
         guard !Self.isSessionOwner(nodes[parentPath]!.ephemeralOwner) else { return .failure(.noChildrenForEphemerals) }
-        let owner = mode.isEphemeral ? session : mode == .container ? Self.containerOwner : mode.isTTL ? Self.ttlOwnerMask | ttl : 0
         let node = ZooKeeperNode(data: create.data, acl: acl, zxid: zxid, time: time, ephemeralOwner: owner)
         changeChildren(of: parentPath, adding: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo)
         setNode(path, node, undo: &undo)
-        if mode.isEphemeral {
+        if Self.isSessionOwner(owner) {
             sessions[session]?.ephemerals.insert(path)
             undo.append(.ephemeral(session: session, path: path, added: true))
         }
-        triggers.append(Trigger(kind: .created, path: path))
-        triggers.append(Trigger(kind: .childrenChanged, path: parentPath))
+        triggers.append(Trigger(kind: .created, path: path, acl: node.acl))
+        triggers.append(Trigger(kind: .childrenChanged, path: parentPath, acl: nodes[parentPath]!.acl))
         return .success(create.operation == .create ? .created(path: path) : .createdWithStat(path: path, stat: node.stat))
     }
 
-    mutating func delete(path: String, version: Int32, zxid: Int64, undo: inout [UndoStep], triggers: inout [Trigger]) -> Result<Void, ZooKeeperErrorCode> {
-        guard ZooKeeperPath.isValid(path), path != ZooKeeperPath.root else { return .failure(.badArguments) }
+    /// A version after `version`, as ZooKeeper's checkAndIncVersion counts: past Int32.max it
+    /// wraps, skipping -1, which a client could not ask for (-1 means any version).
+    public static func nextVersion(after version: Int32) -> Int32 {
+        let next = version &+ 1
+        return next == -1 ? 0 : next
+    }
+
+    /// ZooKeeper's own nodes, which no client may delete (its isSpecialPath).
+    static func isSpecialPath(_ path: String) -> Bool {
+        path == ZooKeeperPath.root || path == "/zookeeper" || path == "/zookeeper/quota" || path == "/zookeeper/config"
+    }
+
+    /// Deletes a node. `auth` is the asking client's identities, checked against the parent's
+    /// DELETE permission; nil for the members' own deletions (a session's ephemerals, a sweep).
+    /// ZooKeeper's order: a slash, no NUL, not one of its own nodes; the parent; its permission;
+    /// then the node, so a client that may not delete there learns nothing of what is there.
+    mutating func delete(
+        path: String, version: Int32, auth: [ZooKeeperID]? = nil, zxid: Int64, undo: inout [UndoStep], triggers: inout [Trigger]
+    ) -> Result<Void, ZooKeeperErrorCode> {
+        guard path.contains("/"), !path.contains("\0"), !Self.isSpecialPath(path) else { return .failure(.badArguments) }
+        // The parent is read in place, never bound (a copy would make the removal below copy its
+        // set of children).
+        let parentPath = ZooKeeperPath.parent(of: path)
+        guard nodes[parentPath] != nil else { return .failure(.noNode) }
+        if let auth, !Self.permits(nodes[parentPath]!.acl, ZooKeeperACL.Permission.delete, auth: auth) { return .failure(.noAuth) }
         guard let node = nodes[path] else { return .failure(.noNode) }
         guard version == -1 || version == node.version else { return .failure(.badVersion) }
         guard node.children.isEmpty else { return .failure(.notEmpty) }
-        let parentPath = ZooKeeperPath.parent(of: path)
-        if nodes[parentPath] != nil { changeChildren(of: parentPath, removing: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo) }
+        changeChildren(of: parentPath, removing: ZooKeeperPath.name(of: path), zxid: zxid, undo: &undo)
         setNode(path, nil, undo: &undo)
         if Self.isSessionOwner(node.ephemeralOwner), sessions[node.ephemeralOwner]?.ephemerals.remove(path) != nil {
             undo.append(.ephemeral(session: node.ephemeralOwner, path: path, added: false))
         }
-        triggers.append(Trigger(kind: .deleted, path: path))
-        triggers.append(Trigger(kind: .childrenChanged, path: parentPath))
+        triggers.append(Trigger(kind: .deleted, path: path, acl: node.acl))
+        triggers.append(Trigger(kind: .childrenChanged, path: parentPath, acl: nodes[parentPath]?.acl ?? ZooKeeperACL.openUnsafe))
         return .success(())
     }
 }
@@ -430,9 +491,13 @@ extension ZooKeeperDataTree {
     /// known and ids well formed, duplicates go. Nil is INVALIDACL.
     public static func fixedACL(_ acl: [ZooKeeperACL], auth: [ZooKeeperID]) -> [ZooKeeperACL]? {
         guard !acl.isEmpty else { return nil }
+        // Duplicates go before "auth" entries are expanded, as ZooKeeper's fixupACL does, so an
+        // expansion may repeat an entry given explicitly.
+        var unique: [ZooKeeperACL] = []
+        for entry in acl where !unique.contains(entry) { unique.append(entry) }
         var fixed: [ZooKeeperACL] = []
-        func add(_ entry: ZooKeeperACL) { if !fixed.contains(entry) { fixed.append(entry) } }
-        for entry in acl {
+        func add(_ entry: ZooKeeperACL) { fixed.append(entry) }
+        for entry in unique {
             switch entry.id.scheme {
             case "world":
                 guard entry.id.id == "anyone" else { return nil }
@@ -442,7 +507,11 @@ extension ZooKeeperDataTree {
                 guard !proven.isEmpty else { return nil }
                 for id in proven { add(ZooKeeperACL(permissions: entry.permissions, id: id)) }
             case "digest":
-                guard entry.id.id.contains(":") else { return nil }
+                // user:base64(sha1): two parts, as Java's split(":") counts them (trailing empty
+                // parts dropped), which is DigestAuthenticationProvider's test.
+                var parts = entry.id.id.split(separator: ":", omittingEmptySubsequences: false)
+                while parts.count > 1, parts.last?.isEmpty == true { parts.removeLast() }
+                guard parts.count == 2 else { return nil }
                 add(entry)
             case "ip":
                 guard ZooKeeperPath.isAddress(entry.id.id) else { return nil }

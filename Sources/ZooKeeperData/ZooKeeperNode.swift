@@ -4,7 +4,8 @@ import ZooKeeperWire
 /// scans children; `childCreates` counts creates under it for sequence suffixes, which on 3.8 are
 /// not the cversion (that counts deletes too, `../shared/reference/ZOOKEEPER-NOTES.md`).
 public struct ZooKeeperNode: Equatable, Sendable {
-    public var data: [UInt8]
+    /// nil when created or set with the null buffer: a reader gets null back, as from ZooKeeper.
+    public var data: [UInt8]?
     public var acl: [ZooKeeperACL]
     public var czxid: Int64
     public var mzxid: Int64
@@ -18,7 +19,7 @@ public struct ZooKeeperNode: Equatable, Sendable {
     public var children: Set<String>
     public var childCreates: Int32
 
-    public init(data: [UInt8], acl: [ZooKeeperACL], zxid: Int64, time: Int64, ephemeralOwner: Int64) {
+    public init(data: [UInt8]?, acl: [ZooKeeperACL], zxid: Int64, time: Int64, ephemeralOwner: Int64) {
         self.data = data
         self.acl = acl
         czxid = zxid
@@ -46,7 +47,7 @@ public struct ZooKeeperNode: Equatable, Sendable {
         // Clients see a session's id or 0: ZooKeeper hides a container's or a TTL node's owner
         // field (DataNode's getClientEphemeralOwner).
         stat.ephemeralOwner = ZooKeeperDataTree.isSessionOwner(ephemeralOwner) ? ephemeralOwner : 0
-        stat.dataLength = Int32(truncatingIfNeeded: data.count)
+        stat.dataLength = Int32(truncatingIfNeeded: data?.count ?? 0)
         stat.numChildren = Int32(truncatingIfNeeded: children.count)
         stat.pzxid = pzxid
         return stat

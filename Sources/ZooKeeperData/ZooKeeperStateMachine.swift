@@ -106,7 +106,7 @@ public enum ZooKeeperSnapshot {
             for _ in 0..<nodeCount {
                 let path = try reader.readText("node.path")
                 guard ZooKeeperPath.isValid(path), tree.nodes[path] == nil else { throw Problem.inconsistent("node path \(path)") }
-                var node = ZooKeeperNode(data: try reader.readBuffer("node.data") ?? [], acl: try ZooKeeperACL.readList(&reader), zxid: 0, time: 0, ephemeralOwner: 0)
+                var node = ZooKeeperNode(data: try reader.readBuffer("node.data"), acl: try ZooKeeperACL.readList(&reader), zxid: 0, time: 0, ephemeralOwner: 0)
                 node.czxid = try reader.readLong("node.czxid")
                 node.mzxid = try reader.readLong("node.mzxid")
                 node.pzxid = try reader.readLong("node.pzxid")

@@ -10,34 +10,38 @@ extension ZooKeeperService {
         guard !triggers.isEmpty else { return }
         for connection in connections.values where connection.session != nil && connection.watchCount > 0 {
             for trigger in triggers {
-                // One event per change, however many of the connection's watches it matches.
+                // One event per change, however many of the connection's watches it matches, and
+                // only to a client that may read what changed: a one-shot watch it may not is
+                // used up in silence, as ZooKeeper does since CVE-2024-23944.
+                let permitted = ZooKeeperDataTree.permits(trigger.acl, ZooKeeperACL.Permission.read, auth: connection.authIDs)
                 let persistent = connection.persistentWatches.contains(trigger.path)
                 switch trigger.kind {
                 case .created:
                     if connection.dataWatches.remove(trigger.path) != nil || persistent || connection.isWatchedRecursively(trigger.path) {
-                        send(.nodeCreated, trigger.path, to: connection)
+                        send(.nodeCreated, trigger.path, to: connection, if: permitted)
                     }
                 case .dataChanged:
                     if connection.dataWatches.remove(trigger.path) != nil || persistent || connection.isWatchedRecursively(trigger.path) {
-                        send(.nodeDataChanged, trigger.path, to: connection)
+                        send(.nodeDataChanged, trigger.path, to: connection, if: permitted)
                     }
                 case .deleted:
                     let data = connection.dataWatches.remove(trigger.path) != nil
                     let child = connection.childWatches.remove(trigger.path) != nil
                     if data || child || persistent || connection.isWatchedRecursively(trigger.path) {
-                        send(.nodeDeleted, trigger.path, to: connection)
+                        send(.nodeDeleted, trigger.path, to: connection, if: permitted)
                     }
                 case .childrenChanged:
                     // A recursive watch never fires ChildrenChanged: it sees the child's own event.
                     if connection.childWatches.remove(trigger.path) != nil || persistent {
-                        send(.nodeChildrenChanged, trigger.path, to: connection)
+                        send(.nodeChildrenChanged, trigger.path, to: connection, if: permitted)
                     }
                 }
             }
         }
     }
 
-    func send(_ type: ZooKeeperWatcherEvent.EventType, _ path: String, to connection: ZooKeeperConnection) {
+    func send(_ type: ZooKeeperWatcherEvent.EventType, _ path: String, to connection: ZooKeeperConnection, if permitted: Bool = true) {
+        guard permitted else { return }
         connection.send(ZooKeeperConnection.event(ZooKeeperWatcherEvent(type: type, path: path)))
     }
 

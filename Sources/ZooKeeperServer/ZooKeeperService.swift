@@ -203,6 +203,8 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             answer(.success(.empty))
         case .closeSession:
             propose(.closeSession(id: session), session: session, pending: (connection.id, xid, slot), connection: connection)
+        case .exists(let path, _) where path.contains("\0"):
+            answer(.failure(.badArguments))
         case .exists(let path, let watch):
             if watch && !watchPermitted(connection) { return answer(.failure(.badArguments)) }
             if watch { connection.dataWatches.insert(path) }
@@ -219,13 +221,23 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
             if case .getChildren = request { answer(.success(.children(children))) } else { answer(.success(.childrenWithStat(children, stat: node.stat))) }
         case .getACL(let path):
             guard let node = tree.node(at: path) else { return answer(.failure(.noNode)) }
-            guard readable(node, by: connection) || ZooKeeperDataTree.permits(node.acl, ZooKeeperACL.Permission.admin, auth: connection.authIDs) else {
-                return answer(.failure(.noAuth))
+            let administers = ZooKeeperDataTree.permits(node.acl, ZooKeeperACL.Permission.admin, auth: connection.authIDs)
+            guard readable(node, by: connection) || administers else { return answer(.failure(.noAuth)) }
+            // Without ADMIN a reader sees who the digest users are, not their password hashes
+            // ("user:x"), as ZooKeeper 3.8 answers.
+            let shown = administers ? node.acl : node.acl.map { entry in
+                guard entry.id.scheme == "digest", let colon = entry.id.id.firstIndex(of: ":") else { return entry }
+                return ZooKeeperACL(permissions: entry.permissions, id: ZooKeeperID(scheme: "digest", id: entry.id.id[..<colon] + ":x"))
             }
-            answer(.success(.acl(node.acl, stat: node.stat)))
+            answer(.success(.acl(shown, stat: node.stat)))
         case .getEphemerals(let prefix):
-            answer(.success(.paths(tree.ephemerals(of: session, prefix: prefix))))
+            // A blank prefix, or the root, asks for all of them (ZooKeeper trims it).
+            let blank = { (character: Character) in character.unicodeScalars.allSatisfy { $0.value <= 0x20 } }
+            let trimmed = String(prefix.drop(while: blank).reversed().drop(while: blank).reversed())
+            answer(.success(.paths(tree.ephemerals(of: session, prefix: trimmed == ZooKeeperPath.root ? "" : trimmed))))
         case .getAllChildrenNumber(let path):
+            guard let node = tree.node(at: path) else { return answer(.failure(.noNode)) }
+            guard readable(node, by: connection) else { return answer(.failure(.noAuth)) }
             answer(tree.descendantCount(of: path).map { .success(.number(Int32(clamping: $0))) } ?? .failure(.noNode))
         case .sync(let path):
             let id = nextRequestID()

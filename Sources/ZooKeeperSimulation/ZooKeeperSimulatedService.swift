@@ -203,7 +203,7 @@ public final class ZooKeeperSimulatedService: SimulatedService, @unchecked Senda
         request(.getData(path: path(key), watch: false), on: connection) { outcome in
             switch outcome {
             case .reply(let header, .data(let data, let stat)?) where header.error == 0:
-                done(.value(String(decoding: data, as: UTF8.self), version: stat.version))
+                done(.value(String(decoding: data ?? [], as: UTF8.self), version: stat.version))
             case .reply(let header, _) where header.error == ZooKeeperErrorCode.noNode.rawValue:
                 done(.value(nil, version: nil))
             default:

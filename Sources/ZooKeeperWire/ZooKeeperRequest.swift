@@ -7,7 +7,7 @@ public enum ZooKeeperRequest: Equatable, Sendable {
     case delete(path: String, version: Int32)
     case exists(path: String, watch: Bool)
     case getData(path: String, watch: Bool)
-    case setData(path: String, data: [UInt8], version: Int32)
+    case setData(path: String, data: [UInt8]?, version: Int32)
     case getACL(path: String)
     case setACL(path: String, acl: [ZooKeeperACL], version: Int32)
     case getChildren(path: String, watch: Bool)
@@ -31,14 +31,15 @@ public enum ZooKeeperRequest: Equatable, Sendable {
         /// create (1), create2 (15), createContainer (19) or createTTL (21).
         public var operation: ZooKeeperOperation
         public var path: String
-        public var data: [UInt8]
+        /// nil is the null buffer (length -1), which ZooKeeper keeps apart from an empty one.
+        public var data: [UInt8]?
         public var acl: [ZooKeeperACL]
         /// `CreateMode` bits: 1 ephemeral, 2 sequential; containers and TTL nodes have their own values.
         public var flags: Int32
         /// Milliseconds, for createTTL only.
         public var ttl: Int64?
 
-        public init(operation: ZooKeeperOperation = .create, path: String, data: [UInt8], acl: [ZooKeeperACL] = ZooKeeperACL.openUnsafe, flags: Int32, ttl: Int64? = nil) {
+        public init(operation: ZooKeeperOperation = .create, path: String, data: [UInt8]?, acl: [ZooKeeperACL] = ZooKeeperACL.openUnsafe, flags: Int32, ttl: Int64? = nil) {
             self.operation = operation
             self.path = path
             self.data = data
@@ -114,7 +115,7 @@ public enum ZooKeeperRequest: Equatable, Sendable {
         switch operation {
         case .create, .create2, .createContainer, .createTTL:
             let path = try reader.readText("create.path")
-            let data = try reader.readBuffer("create.data") ?? []
+            let data = try reader.readBuffer("create.data")
             let acl = try ZooKeeperACL.readList(&reader)
             let flags = try reader.readInt("create.flags")
             let ttl = operation == .createTTL ? try reader.readLong("create.ttl") : nil
@@ -125,7 +126,7 @@ public enum ZooKeeperRequest: Equatable, Sendable {
         case .exists: return .exists(path: try reader.readText("exists.path"), watch: try reader.readBool("exists.watch"))
         case .getData: return .getData(path: try reader.readText("getData.path"), watch: try reader.readBool("getData.watch"))
         case .setData:
-            return .setData(path: try reader.readText("setData.path"), data: try reader.readBuffer("setData.data") ?? [], version: try reader.readInt("setData.version"))
+            return .setData(path: try reader.readText("setData.path"), data: try reader.readBuffer("setData.data"), version: try reader.readInt("setData.version"))
         case .getACL: return .getACL(path: try reader.readText("getACL.path"))
         case .setACL:
             return .setACL(path: try reader.readText("setACL.path"), acl: try ZooKeeperACL.readList(&reader), version: try reader.readInt("setACL.version"))

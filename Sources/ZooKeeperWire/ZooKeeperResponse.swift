@@ -9,7 +9,8 @@ public enum ZooKeeperResponse: Equatable, Sendable {
     /// closeSession, ping, auth.
     case empty
     case stat(ZooKeeperStat)
-    case data([UInt8], stat: ZooKeeperStat)
+    /// getData: the node's data (nil when it was set null) and Stat.
+    case data([UInt8]?, stat: ZooKeeperStat)
     case acl([ZooKeeperACL], stat: ZooKeeperStat)
     case children([String])
     case childrenWithStat([String], stat: ZooKeeperStat)
@@ -103,7 +104,7 @@ public enum ZooKeeperResponse: Equatable, Sendable {
              .notification, .reconfig, .sasl, .createSession, .error:
             return .empty
         case .exists, .setData, .setACL: return .stat(try ZooKeeperStat(from: &reader))
-        case .getData: return .data(try reader.readBuffer("getData.data") ?? [], stat: try ZooKeeperStat(from: &reader))
+        case .getData: return .data(try reader.readBuffer("getData.data"), stat: try ZooKeeperStat(from: &reader))
         case .getACL: return .acl(try ZooKeeperACL.readList(&reader), stat: try ZooKeeperStat(from: &reader))
         case .getChildren: return .children(try reader.readStrings("getChildren.children"))
         case .getChildren2: return .childrenWithStat(try reader.readStrings("getChildren2.children"), stat: try ZooKeeperStat(from: &reader))

@@ -85,12 +85,19 @@ import ZooKeeperWire
         #expect(ZooKeeperPath.sequenceSuffix(-5) == "-000000005")
     }
 
+    /// As ZooKeeper 3.8's PrepRequestProcessor checks (pinned against a real server by the
+    /// differential test): a slash and no NUL, then the parent (what precedes the last slash)
+    /// must exist, and only then is the whole path validated.
     @Test mutating func createRefusalsFollowZooKeepersOrder() {
         #expect(create("relative") == .failure(.badArguments))
-        #expect(create("/a/") == .failure(.badArguments))
-        #expect(create("/a//b") == .failure(.badArguments))
-        #expect(create("/a/../b") == .failure(.badArguments))
+        #expect(create("/a/\0b") == .failure(.badArguments))
+        #expect(create("/a/") == .failure(.noNode), "its parent /a does not exist")
+        #expect(create("/a//b") == .failure(.noNode))
+        #expect(create("/a/../b") == .failure(.noNode))
         #expect(create("/missing/child") == .failure(.noNode))
+        _ = create("/v")
+        #expect(create("/v/") == .failure(.badArguments), "the parent exists; the path is then invalid")
+        #expect(create("/v/./x") == .failure(.noNode))
         #expect(create("/a", flags: 9) == .failure(.badArguments))
         #expect(write(.create(.init(path: "/acl", data: [], acl: [], flags: 0))).result == .failure(.invalidACL))
         _ = create("/a")
@@ -279,7 +286,7 @@ import ZooKeeperWire
         #expect(writeAs([], .check(path: "/private", version: 0)) == .failure(.noAuth))
         #expect(writeAs([alice], .create(.init(path: "/private/child", data: [], flags: 0))) == .success(.created(path: "/private/child")))
         #expect(writeAs([], .delete(path: "/private/child", version: -1)) == .failure(.noAuth))
-        #expect(writeAs([], .delete(path: "/private/missing", version: -1)) == .failure(.noNode), "NONODE before NOAUTH, as ZooKeeper checks")
+        #expect(writeAs([], .delete(path: "/private/missing", version: -1)) == .failure(.noAuth), "the parent's ACL before the node, as ZooKeeper 3.8 checks (the differential test pins it)")
         // "auth" becomes the session's digests; without one it is INVALIDACL, as are unknown schemes.
         let authACL = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.read, id: ZooKeeperID(scheme: "auth", id: ""))]
         #expect(writeAs([], .create(.init(path: "/a", data: [], acl: authACL, flags: 0))) == .failure(.invalidACL))
@@ -314,7 +321,23 @@ import ZooKeeperWire
         #expect(write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4))).result != .failure(.badArguments))
         #expect(tree.node(at: "/c")?.ephemeralOwner == ZooKeeperDataTree.containerOwner)
         #expect(create("/c/x") == .success(.created(path: "/c/x")))
-        #expect(create("/plain", flags: 4) == .failure(.badArguments))
+        // The operation decides, as ZooKeeper logs it: create with the container flag makes a
+        // plain node, createContainer with any flags a container.
+        #expect(create("/plain", flags: 4) == .success(.created(path: "/plain")))
+        #expect(tree.node(at: "/plain")?.ephemeralOwner == 0)
+        _ = write(.create(.init(operation: .createContainer, path: "/c2", data: [], flags: 1)))
+        #expect(tree.node(at: "/c2")?.ephemeralOwner == ZooKeeperDataTree.containerOwner)
+    }
+
+    /// Deletes as ZooKeeper checks them: its own nodes never, then the parent, its DELETE
+    /// permission, the node, the version, the children; versions wrap past Int32.max to 0.
+    @Test mutating func deleteRefusalsAndVersionWrapFollowZooKeeper() {
+        #expect(write(.delete(path: "/zookeeper", version: -1)).result == .failure(.badArguments))
+        #expect(write(.delete(path: "/", version: -1)).result == .failure(.badArguments))
+        #expect(write(.delete(path: "/missing/x", version: -1)).result == .failure(.noNode))
+        #expect(write(.delete(path: "/x/", version: -1)).result == .failure(.noNode))
+        #expect(ZooKeeperDataTree.nextVersion(after: Int32.max) == Int32.min)
+        #expect(ZooKeeperDataTree.nextVersion(after: -2) == 0, "never -1, which means any version")
     }
 }
 
