@@ -107,6 +107,34 @@ import ZooKeeperWire
         #expect(write(.create(.init(operation: .createTTL, path: "/t", data: [], flags: 5, ttl: 1_000))).result == .failure(.unimplemented))
     }
 
+    /// Inside a multi the mode picks the operation and ZooKeeper's result types follow: create and
+    /// create2 give a path alone, a container (whatever the request's type) a path and a Stat;
+    /// null data stays null; a digest id needs two parts as Java's split counts them.
+    @Test mutating func multiResultTypesNullDataAndDigestIDsAreZooKeepers() throws {
+        let applied = write(.multi([
+            .create(.init(operation: .create2, path: "/p", data: nil, flags: 0)),
+            .create(.init(operation: .create, path: "/c", data: [], flags: 4)),
+        ]))
+        guard case .success(.multi(let results)) = applied.result, results.count == 2 else {
+            Issue.record("\(applied.result)")
+            return
+        }
+        #expect(results[0] == .success(operation: .create, .created(path: "/p")))
+        guard case .success(.create2, .createdWithStat("/c", _)) = results[1] else {
+            Issue.record("\(results[1])")
+            return
+        }
+        #expect(tree.node(at: "/c")?.ephemeralOwner == ZooKeeperDataTree.containerOwner, "the container flag made a container inside the multi")
+        #expect(try #require(tree.node(at: "/p")).data == nil && tree.node(at: "/p")?.stat.dataLength == 0, "null data stays null")
+        let digest = { (id: String) in [ZooKeeperACL(permissions: ZooKeeperACL.Permission.all, id: ZooKeeperID(scheme: "digest", id: id))] }
+        #expect(ZooKeeperDataTree.fixedACL(digest("alice:"), auth: []) == nil)
+        #expect(ZooKeeperDataTree.fixedACL(digest("a:b:c"), auth: []) == nil)
+        #expect(ZooKeeperDataTree.fixedACL(digest("a:b:"), auth: []) != nil, "a trailing empty part is dropped, as by Java's split")
+        let alice = ZooKeeperID(scheme: "digest", id: "alice:hash")
+        let both = [ZooKeeperACL(permissions: 31, id: ZooKeeperID(scheme: "auth", id: "")), ZooKeeperACL(permissions: 31, id: alice)]
+        #expect(ZooKeeperDataTree.fixedACL(both, auth: [alice])?.count == 2, "de-duplicated before 'auth' is expanded, as fixupACL")
+    }
+
     /// A session's writes apply only from the connection that owns it, in the order it numbered
     /// them: one from a connection the session moved away from is SESSIONMOVED; one that skips a
     /// number (its predecessor lost or reordered by the log) is CONNECTIONLOSS and costs the

@@ -145,6 +145,33 @@ final class RecordingSink: ZooKeeperClientSink, @unchecked Sendable {
         #expect(try lastResponse(sink, as: .whoAmI) == .clientInfo([.init(authScheme: "ip", user: "10.1.2.3"), .init(authScheme: "digest", user: "alice")]))
     }
 
+    /// A watch event goes only to a session that may READ the node, the watch used up either way;
+    /// getACL without ADMIN masks digest hashes; getAllChildrenNumber needs READ.
+    @Test mutating func watchEventsAndACLReadsRespectTheReadersPermissions() throws {
+        let stranger = connect(id: 1)
+        let owner = connect(id: 2)
+        _ = send(.auth(type: 0, scheme: "digest", auth: Array("alice:secret".utf8)), on: 2)
+        let alice = try #require(ZooKeeperDigest.identity(Array("alice:secret".utf8)))
+        let private_ = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.all, id: alice)]
+        _ = send(.exists(path: "/hidden", watch: true), on: 1)
+        _ = send(.exists(path: "/hidden", watch: true), on: 2)
+        _ = send(.create(.init(path: "/hidden", data: [1], acl: private_, flags: 0)), on: 2)
+        replica.commit()
+        #expect(stranger.events.isEmpty, "the stranger may not read /hidden")
+        #expect(owner.events.map(\.1) == ["/hidden"])
+        let readable = [ZooKeeperACL(permissions: ZooKeeperACL.Permission.read, id: .anyone)] + private_
+        _ = send(.setACL(path: "/hidden", acl: readable, version: -1), on: 2)
+        replica.commit()
+        _ = send(.getACL(path: "/hidden"), on: 1)
+        guard case .acl(let shown, _) = try lastResponse(stranger, as: .getACL) else {
+            Issue.record("no ACL")
+            return
+        }
+        #expect(shown.last?.id == ZooKeeperID(scheme: "digest", id: "alice:x"), "masked without ADMIN")
+        _ = send(.getAllChildrenNumber(path: "/hidden"), on: 1)
+        #expect(stranger.headers.last?.error == 0, "READ is granted to anyone now")
+    }
+
     @Test func theConnectIsAnsweredInKindAndTheTimeoutNegotiated() throws {
         let new = connect(id: 1, readOnly: false)
         let old = connect(id: 2, readOnly: nil)
