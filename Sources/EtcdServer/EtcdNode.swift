@@ -92,6 +92,7 @@ public final class EtcdNode: Service, @unchecked Sendable {
         var zooKeeperLimits = ZooKeeperService.Limits()
         zooKeeperLimits.extendedTypes = configuration.zkExtendedTypes
         zooKeeperLimits.containerCheckInterval = .milliseconds(configuration.zkContainerCheckIntervalMillis)
+        zooKeeperLimits.packetBytesMax = configuration.zkJuteMaxBuffer
         let zooKeeper = ZooKeeperService(
             replica: router.handle(for: .zookeeper, over: loop), limits: zooKeeperLimits, epochMillis: Int64(Date().timeIntervalSince1970 * 1_000), logger: logger)
         self.zooKeeper = zooKeeper

@@ -45,6 +45,11 @@ public struct EtcdNodeConfiguration: Sendable {
     /// How often the leader deletes emptied containers and expired TTL nodes, in milliseconds
     /// (ZooKeeper's `znode.container.checkIntervalMs`).
     public var zkContainerCheckIntervalMillis = 60_000
+    /// The largest ZooKeeper packet taken (ZooKeeper's `jute.maxbuffer`, 0xfffff bytes by default);
+    /// a client sending more is disconnected, as ZooKeeper does.
+    public var zkJuteMaxBuffer = 0xfffff
+    /// The bounds of --zk-jute-maxbuffer: from 1 KiB, and far below the log's largest entry.
+    public static let zkJuteMaxBufferRange = 1_024...(32 << 20)
     /// The bounds of --zk-container-check-interval: a tenth of a second to a day.
     public static let zkContainerCheckIntervalMillisRange = 100...86_400_000
 
@@ -134,6 +139,9 @@ public struct EtcdNodeConfiguration: Sendable {
         }
         let clusterURLs = initialCluster.map(\.peerURL)
         guard Set(clusterURLs).count == clusterURLs.count else { throw refuse("--initial-cluster lists a peer URL twice: \(clusterURLs.joined(separator: ","))") }
+        guard Self.zkJuteMaxBufferRange.contains(zkJuteMaxBuffer) else {
+            throw refuse("--zk-jute-maxbuffer must be from \(Self.zkJuteMaxBufferRange.lowerBound) to \(Self.zkJuteMaxBufferRange.upperBound) bytes, not \(zkJuteMaxBuffer)")
+        }
         guard Self.zkContainerCheckIntervalMillisRange.contains(zkContainerCheckIntervalMillis) else {
             throw refuse("--zk-container-check-interval must be from \(Self.zkContainerCheckIntervalMillisRange.lowerBound) to \(Self.zkContainerCheckIntervalMillisRange.upperBound) ms, not \(zkContainerCheckIntervalMillis)")
         }

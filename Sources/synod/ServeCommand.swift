@@ -24,6 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("zk-4lw-whitelist"), help: "Four-letter words the ZooKeeper port answers, comma-separated, or * for all (ruok, srvr, stat, mntr, conf, envi, cons, wchs, isro); default srvr, as ZooKeeper.") var zk4lwWhitelist: String?
     @Option(name: .customLong("zk-extended-types"), help: "Allow TTL nodes (createTTL), as ZooKeeper's zookeeper.extendedTypesEnabled (true or false; default false).") var zkExtendedTypes: Bool?
     @Option(name: .customLong("zk-container-check-interval"), help: "Milliseconds between the leader's sweeps of emptied containers and expired TTL nodes (ZooKeeper's znode.container.checkIntervalMs; default 60000).") var zkContainerCheckInterval: Int?
+    @Option(name: .customLong("zk-jute-maxbuffer"), help: "The largest ZooKeeper packet taken, in bytes (ZooKeeper's jute.maxbuffer; default 1048575); a client sending more is disconnected.") var zkJuteMaxBuffer: Int?
     @Option(name: .customLong("listen-peer-urls"), help: "URL to listen on for peer traffic.") var listenPeerURLs: String?
     @Option(name: .customLong("initial-advertise-peer-urls"), help: "This member's peer URL to advertise to the rest of the cluster.") var initialAdvertisePeerURLs: String?
     @Option(name: .customLong("initial-cluster"), help: "Initial cluster configuration for bootstrapping: name=peerURL,...") var initialCluster: String?
@@ -84,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let zk4lwWhitelist { settings.zk4lwWhitelist = zk4lwWhitelist }
         if let zkExtendedTypes { settings.zkExtendedTypes = zkExtendedTypes }
         if let zkContainerCheckInterval { settings.zkContainerCheckIntervalMillis = zkContainerCheckInterval }
+        if let zkJuteMaxBuffer { settings.zkJuteMaxBuffer = zkJuteMaxBuffer }
         if let initialAdvertisePeerURLs { settings.initialAdvertisePeerURLs = urls(initialAdvertisePeerURLs) } else if listenPeerURLs != nil { settings.initialAdvertisePeerURLs = settings.listenPeerURLs }
         if let initialCluster { settings.initialCluster = try ConfigFile.parseInitialCluster(initialCluster) }
         if let initialClusterToken { settings.initialClusterToken = initialClusterToken }
@@ -159,6 +161,7 @@ enum ConfigFile {
             case "strict-reconfig-check": settings.strictReconfigCheck = try flag()
             case "zk-extended-types": settings.zkExtendedTypes = try flag()
             case "zk-container-check-interval": settings.zkContainerCheckIntervalMillis = try integer()
+            case "zk-jute-maxbuffer": settings.zkJuteMaxBuffer = try integer()
             case "experimental-corrupt-check-time": settings.corruptCheckTime = value
             case "heartbeat-interval": settings.heartbeatIntervalMillis = try integer()
             case "election-timeout": settings.electionTimeoutMillis = try integer()

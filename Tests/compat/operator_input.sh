@@ -297,6 +297,11 @@ accept "starts with --max-request-bytes 10485760 (etcd's documented practical ma
   --max-request-bytes 10485760
 if [ "$server_kind" = synod ]; then
   accept "starts with --client-threads 1 (Synod's own flag)" --client-threads 1
+  # The ZooKeeper front end's flags (Synod's own).
+  refuse "--zk-listen-address nonsense" 'zk-listen-address' --zk-listen-address nonsense
+  refuse "--zk-jute-maxbuffer 10" 'zk-jute-maxbuffer' --zk-jute-maxbuffer 10
+  refuse "--zk-container-check-interval 0" 'zk-container-check-interval' --zk-container-check-interval 0
+  refuse "--zk-extended-types maybe" 'zk-extended-types' --zk-extended-types maybe
 fi
 good_config=$(config_file "heartbeat-interval: 100" "election-timeout: 1000" "snapshot-count: 10000" \
   "auto-compaction-mode: periodic" "auto-compaction-retention: \"1\"")
