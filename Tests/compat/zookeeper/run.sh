@@ -3,6 +3,8 @@
 # cluster, or, given "zookeeper", against a real 3-server ZooKeeper 3.8 ensemble (Debian's
 # `zookeeper` package, run from its jars on loopback), with the same verdicts expected of both.
 # Usage: Tests/compat/zookeeper/run.sh SYNOD_BINARY | zookeeper
+# ZK_SUITE_ENGINE picks the consensus engine Synod's members run (raft by default; `synod engines`
+# lists them): any API runs on any engine, and CI runs the suite on each.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:?usage: run.sh SYNOD_BINARY | zookeeper}"
@@ -26,7 +28,7 @@ else
   for i in 0 1 2; do cluster+="${cluster:+,}z$i=http://127.0.0.1:$((base + 100 + 10 * i + 1))"; done
   for i in 0 1 2; do
     client=$((base + 100 + 10 * i))
-    "$target" serve --name "z$i" --data-dir "$work/z$i" --listen-client-urls "http://127.0.0.1:$client" \
+    "$target" serve --engine "${ZK_SUITE_ENGINE:-raft}" --name "z$i" --data-dir "$work/z$i" --listen-client-urls "http://127.0.0.1:$client" \
       --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$((client + 1))" \
       --initial-advertise-peer-urls "http://127.0.0.1:$((client + 1))" --initial-cluster "$cluster" \
       --initial-cluster-token zk-suite --zk-listen-address "127.0.0.1:${ports[$i]}" --zk-4lw-whitelist '*' --log-level warning >"$work/z$i.log" 2>&1 &
@@ -34,7 +36,7 @@ else
   done
   wait_ruok "${ports[@]}"
 fi
-echo "target: $target   hosts: $hosts"
+echo "target: $target${ZK_SUITE_ENGINE:+ (engine $ZK_SUITE_ENGINE)}   hosts: $hosts"
 status=0
 timeout 300 python3 "$here/kazoo_suite.py" "$hosts" || status=1
 timeout 120 python3 "$here/sessions.py" "$hosts" || status=1
