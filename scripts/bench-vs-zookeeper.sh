@@ -16,15 +16,9 @@ concurrencies=("$@")
 [ "${#concurrencies[@]}" -gt 0 ] || concurrencies=(1x1 16x4 64x8)
 root="$(cd "$(dirname "$0")/.." && pwd)"
 synod="$root/.build/release/synod"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  stop_pids
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=Tests/compat/zookeeper/lib-ensemble.sh
 . "$root/Tests/compat/zookeeper/lib-ensemble.sh"
+use_work_dir
 jars=/usr/share/java
 classpath="$jars/zookeeper.jar:$jars/zookeeper-jute.jar:$jars/slf4j-api.jar"
 javac -d "$work/java" -cp "$classpath" "$root/scripts/ZooKeeperJavaBench.java"

@@ -11,15 +11,9 @@ nodes="${1:-1000000}"
 value="${2:-256}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 synod="$root/.build/release/synod"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  stop_pids
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=Tests/compat/zookeeper/lib-ensemble.sh
 . "$root/Tests/compat/zookeeper/lib-ensemble.sh"
+use_work_dir
 command -v jcmd >/dev/null || { echo "jcmd not found (apt-get install default-jdk-headless)" >&2; exit 1; }
 "$synod" up --nodes 3 --data-dir "$work/synod" --base-port 16379 --zk-base-port 16181 >"$work/up.log" 2>&1 &
 pids+=($!)

@@ -1,6 +1,13 @@
 # Helpers for the ZooKeeper suite and benchmark: ruok, and a real ZooKeeper 3.8 ensemble of three
 # servers (Debian's jars) on loopback. Source it; it uses and appends to the caller's `pids`.
 
+# A temporary work directory in `work`, and an empty `pids`; on exit, every process in `pids` is
+# stopped and the directory removed. For scripts with nothing else to clean up.
+use_work_dir() {
+  work="$(mktemp -d)"
+  pids=()
+  trap 'stop_pids; rm -rf "$work"' EXIT
+}
 # Stops every process in `pids` (TERM, then waits for each).
 stop_pids() {
   local pid

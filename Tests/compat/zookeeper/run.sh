@@ -8,16 +8,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:?usage: run.sh SYNOD_BINARY | zookeeper}"
-work="$(mktemp -d)"
 base="${ZK_SUITE_BASE_PORT:-23181}"
-pids=()
-cleanup() {
-  stop_pids
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=Tests/compat/zookeeper/lib-ensemble.sh
 . "$here/lib-ensemble.sh"
+use_work_dir
 ports=("$base" "$((base + 10))" "$((base + 20))")
 hosts="127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
 if [ "$target" = zookeeper ]; then

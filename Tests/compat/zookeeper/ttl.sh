@@ -11,16 +11,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:?usage: ttl.sh SYNOD_BINARY | zookeeper}"
-work="$(mktemp -d)"
 port="${ZK_TTL_PORT:-29181}"
-pids=()
-cleanup() {
-  stop_pids
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=Tests/compat/zookeeper/lib-ensemble.sh
 . "$here/lib-ensemble.sh"
+use_work_dir
 jars=/usr/share/java
 zkcli=/usr/share/zookeeper/bin/zkCli.sh
 [ -x "$zkcli" ] || { echo "FAIL setup: $zkcli missing (apt-get install zookeeper)"; exit 1; }
