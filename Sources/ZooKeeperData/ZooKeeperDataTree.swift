@@ -7,8 +7,8 @@ import ZooKeeperWire
 /// zxids are totally ordered and consumed by every transaction, failed writes included: the tree
 /// starts at epoch 1 (`1 << 32`), and each transaction takes the next.
 public struct ZooKeeperDataTree: Equatable, Sendable {
-    public internal(set) var nodes: [String: ZooKeeperNode]
-    public internal(set) var sessions: [Int64: Session]
+    public package(set) var nodes: [String: ZooKeeperNode]
+    public package(set) var sessions: [Int64: Session]
     public internal(set) var lastZxid: Int64
     /// Containers and TTL nodes: what the leader's sweep looks at, so it never walks the tree.
     public internal(set) var sweptNodes: Set<String> = []

@@ -125,6 +125,10 @@ public final class ZooKeeperSimulatedService: SimulatedService, @unchecked Senda
 
     public func finalViolations() -> [String] {
         var found = violations
+        for (node, service) in services.enumerated() {
+            guard let service else { continue }
+            found += service.machine.tree.invariantViolations().map { "n\(node + 1)'s tree: \($0)" }
+        }
         // Sequential names: unique, and a create answered before another was sent has the smaller number.
         let numbers = sequentialNames.map(\.number)
         if Set(numbers).count != numbers.count { found.append("sequential names repeat: \(numbers.sorted())") }
@@ -172,6 +176,8 @@ public final class ZooKeeperSimulatedService: SimulatedService, @unchecked Senda
         case .put(let key, let value):
             put(key, value, on: connection, reply: reply)
             if random.chance(0.1) { createSequential(on: connection) }
+            // Now and then an ephemeral, so sessions that expire or move have some to lose.
+            if random.chance(0.05) { request(.create(.init(path: "/eph-", data: [], flags: 3)), on: connection) { _ in } }
         case .compareAndSet(let key, let expected?, let new):
             request(.sync(path: path(key)), on: connection) { _ in }
             read(key, on: connection) { [unowned self] outcome in

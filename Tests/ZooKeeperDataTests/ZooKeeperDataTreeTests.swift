@@ -135,6 +135,28 @@ import ZooKeeperWire
         #expect(ZooKeeperDataTree.fixedACL(both, auth: [alice])?.count == 2, "de-duplicated before 'auth' is expanded, as fixupACL")
     }
 
+    /// The invariants the simulator checks on every member's tree hold after real transactions,
+    /// and each is caught when broken by hand.
+    @Test mutating func treeInvariantsHoldAndEachBreakIsCaught() {
+        _ = create("/a")
+        _ = create("/a/b")
+        _ = create("/e", flags: 1)
+        _ = write(.create(.init(operation: .createContainer, path: "/c", data: [], flags: 4)))
+        #expect(tree.invariantViolations().isEmpty)
+        var orphan = tree
+        orphan.nodes["/a"]!.children.remove("b")
+        #expect(orphan.invariantViolations().contains { $0.contains("not among its parent's children") })
+        var ghost = tree
+        ghost.nodes["/a"]!.children.insert("ghost")
+        #expect(ghost.invariantViolations().contains { $0.contains("does not exist") })
+        var lost = tree
+        lost.sessions[Self.session]!.ephemerals.remove("/e")
+        #expect(lost.invariantViolations().contains { $0.contains("which does not hold it") })
+        var unswept = tree
+        unswept.nodes["/c"]!.ephemeralOwner = 0
+        #expect(unswept.invariantViolations().contains { $0.contains("sweep's index") })
+    }
+
     /// A session's writes apply only from the connection that owns it, in the order it numbered
     /// them: one from a connection the session moved away from is SESSIONMOVED; one that skips a
     /// number (its predecessor lost or reordered by the log) is CONNECTIONLOSS and costs the
