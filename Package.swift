@@ -172,7 +172,10 @@ let package = Package(
         .testTarget(name: "ZooKeeperDataTests", dependencies: ["ConsensusCore", "Replica", "Simulation", "ZooKeeperData", "ZooKeeperWire"]),
         .testTarget(
             name: "ZooKeeperServerTests",
-            dependencies: ["ConsensusCore", "Replica", "ZooKeeperData", "ZooKeeperServer", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "ConsensusCore", "Replica", "ZooKeeperData", "ZooKeeperServer", "ZooKeeperWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "RaftTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Simulation"], exclude: ["testdata"]),
         .testTarget(name: "SimulationTests", dependencies: ["ConsensusCore", "Raft", "RaftTestKit", "Replica", "Simulation", "Linearizability", "Storage"]),

@@ -41,6 +41,9 @@ public final class ZooKeeperListener: @unchecked Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A client that stops reading stops being written to at this many pending bytes:
+            // the channel turns unwritable, and `ZooKeeperChannelSink` closes it.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: ZooKeeperChannelSink.pendingBytesMax / 2, high: ZooKeeperChannelSink.pendingBytesMax))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = nextConnection.wrappingAdd(1, ordering: .relaxed).newValue
@@ -58,18 +61,29 @@ public final class ZooKeeperListener: @unchecked Sendable {
     }
 }
 
-/// Writes to one client's channel from any thread.
-final class ChannelSink: ZooKeeperClientSink, @unchecked Sendable {
+/// Writes to one client's channel from any thread. Replies and watch events a client has not
+/// read are bounded: once more than `pendingBytesMax` wait in the channel (it turns unwritable at
+/// that high-water mark), the connection is closed rather than buffered without end; the client
+/// reconnects with its session and SetWatches re-arms its watches, firing what it missed.
+public final class ZooKeeperChannelSink: ZooKeeperClientSink, @unchecked Sendable {
     let channel: Channel
+    /// Bytes written to a client that it has not read, at most: eight times `jute.maxbuffer`.
+    public static let pendingBytesMax = 8 << 20
 
-    init(channel: Channel) { self.channel = channel }
+    public init(channel: Channel) { self.channel = channel }
 
-    func send(_ packet: [UInt8]) {
+    public func send(_ packet: [UInt8]) {
         let channel = self.channel
-        channel.eventLoop.execute { channel.writeAndFlush(ByteBuffer(bytes: packet), promise: nil) }
+        channel.eventLoop.execute {
+            guard channel.isWritable else {
+                channel.close(promise: nil)
+                return
+            }
+            channel.writeAndFlush(ByteBuffer(bytes: packet), promise: nil)
+        }
     }
 
-    func close() {
+    public func close() {
         let channel = self.channel
         channel.eventLoop.execute { channel.close(promise: nil) }
     }
@@ -96,7 +110,7 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
             return
         }
         admitted = true
-        let sink = ChannelSink(channel: context.channel)
+        let sink = ZooKeeperChannelSink(channel: context.channel)
         let service = listener.service
         let id = self.id
         let remote = context.channel.remoteAddress.flatMap { address in address.ipAddress.map { "\($0):\(address.port ?? 0)" } }
