@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "ConsensusCore", "Replica", "ZooKeeperWire", "ZooKeeperData",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

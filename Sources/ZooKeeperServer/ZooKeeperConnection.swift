@@ -1,3 +1,4 @@
+import DequeModule
 import ZooKeeperWire
 
 /// Where a client's bytes go: the listener's channel, or a test's buffer. Called from the
@@ -28,8 +29,9 @@ final class ZooKeeperConnection {
     /// once the session exists.
     var waitingForSession: [[UInt8]] = []
     /// Replies in request order; a slot is filled when its answer is known and sent once every
-    /// slot before it is. `receivedAt` is when the request came, for the latency figures.
-    var replies: [(xid: Int32, packet: [UInt8]?, receivedAt: ContinuousClock.Instant)] = []
+    /// slot before it is. `receivedAt` is when the request came, for the latency figures. A deque:
+    /// replies leave from the front as requests join at the back.
+    var replies: Deque<(xid: Int32, packet: [UInt8]?, receivedAt: ContinuousClock.Instant)> = []
     var dataWatches: Set<String> = []
     var childWatches: Set<String> = []
     /// addWatch mode 0: fire on every change of the path, without being removed.
@@ -47,7 +49,7 @@ final class ZooKeeperConnection {
     var waitingSince: ContinuousClock.Instant?
     /// Requests waiting for the connection's earlier writes, in order; once one waits, every later
     /// one does too, so a write is never logged before a read that came first.
-    var held: [(request: ZooKeeperRequest, xid: Int32, slot: Int)] = []
+    var held: Deque<(request: ZooKeeperRequest, xid: Int32, slot: Int)> = []
     /// Identities the client proved on this connection: the address it connected from ("ip"),
     /// then its `addAuth digest`s; checked against ACLs.
     var authIDs: [ZooKeeperID] = []

@@ -117,6 +117,28 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
         listener.replica.performAlways { service.connected(id: id, sink: sink, remote: remote) }
     }
 
+    /// Answers a four-letter word and closes. The connection listing (cons, stat) is the service's
+    /// to build, on the replica's thread; everything else comes from the published figures.
+    func answerFourLetterWord(_ word: String, on channel: Channel) {
+        let listener = self.listener
+        @Sendable func reply(_ text: String) {
+            channel.writeAndFlush(ByteBuffer(string: text)).whenComplete { _ in channel.close(promise: nil) }
+        }
+        guard listener.fourLetterWords.contains("*") || listener.fourLetterWords.contains(word) else {
+            return reply("\(word) is not executed because it is not in the whitelist.\n")
+        }
+        let mode = listener.mode()
+        let answer = { @Sendable (lines: [String]) in
+            FourLetterWords.answer(word, mode: mode, figures: listener.service.figures, limits: listener.service.limits, connectionLines: lines)
+        }
+        guard FourLetterWords.listingConnections.contains(word) else { return reply(answer([])) }
+        let service = listener.service
+        listener.replica.performAlways {
+            let lines = service.connectionListing()
+            channel.eventLoop.execute { reply(answer(lines)) }
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         listener.openConnections.wrappingAdd(-1, ordering: .relaxed)
         guard admitted else { return }
@@ -132,13 +154,7 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
             guard buffered.count >= 4 else { return }
             sawFirstBytes = true
             if let word = String(validating: buffered.prefix(4), as: UTF8.self), FourLetterWords.all.contains(word) {
-                let allowed = listener.fourLetterWords.contains("*") || listener.fourLetterWords.contains(word)
-                let reply = allowed
-                    ? FourLetterWords.answer(word, mode: listener.mode(), figures: listener.service.figures, limits: listener.service.limits)
-                    : "\(word) is not executed because it is not in the whitelist.\n"
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
-                context.close(promise: nil)
-                return
+                return answerFourLetterWord(word, on: context.channel)
             }
         }
         var offset = 0
@@ -173,8 +189,11 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, @unchecked Sendable 
 enum FourLetterWords {
     static let all: Set<String> = ["ruok", "srvr", "stat", "mntr", "conf", "envi", "cons", "wchs", "isro"]
     static let version = "3.8.0-synod"
+    /// The words whose answer lists the connections.
+    static let listingConnections: Set<String> = ["cons", "stat"]
 
-    static func answer(_ word: String, mode: String, figures: ZooKeeperFigures, limits: ZooKeeperService.Limits) -> String {
+    static func answer(_ word: String, mode: String, figures: ZooKeeperFigures, limits: ZooKeeperService.Limits, connectionLines: [String]) -> String {
+        let listing = connectionLines.map { $0 + "\n" }.joined()
         let zxid = figures.lastZxid.load(ordering: .relaxed)
         let nodes = figures.nodeCount.load(ordering: .relaxed)
         let connections = figures.connectionCount.load(ordering: .relaxed)
@@ -183,7 +202,7 @@ enum FourLetterWords {
         case "isro": return "rw"
         case "srvr", "stat":
             // stat lists the connections between the version and the figures, as ZooKeeper's does.
-            let clients = word == "stat" ? "Clients:\n" + connectionListing(figures) + "\n" : ""
+            let clients = word == "stat" ? "Clients:\n" + listing + "\n" : ""
             let latency = figures.latency.withLock { $0.summary }
             return "Zookeeper version: \(version)\n\(clients)Latency min/avg/max: \(latency)\nReceived: \(figures.received.load(ordering: .relaxed))\n"
                 + "Sent: \(figures.sent.load(ordering: .relaxed))\nConnections: \(connections)\nOutstanding: \(figures.outstanding.load(ordering: .relaxed))\n"
@@ -193,7 +212,7 @@ enum FourLetterWords {
                 ("zk_version", version), ("zk_server_state", mode), ("zk_znode_count", "\(nodes)"),
                 ("zk_watch_count", "\(figures.watchCount.load(ordering: .relaxed))"),
                 ("zk_ephemerals_count", "\(figures.ephemeralCount.load(ordering: .relaxed))"),
-                ("zk_num_alive_connections", "\(connections)"), ("zk_outstanding_requests", "0"),
+                ("zk_num_alive_connections", "\(connections)"), ("zk_outstanding_requests", "\(figures.outstanding.load(ordering: .relaxed))"),
                 ("zk_global_sessions", "\(figures.sessionCount.load(ordering: .relaxed))"),
             ]
             return lines.map { "\($0.0)\t\($0.1)\n" }.joined()
@@ -203,16 +222,11 @@ enum FourLetterWords {
         case "envi":
             return "Environment:\nzookeeper.version=\(version)\n"
         case "cons":
-            return connectionListing(figures) + "\n"
+            return listing + "\n"
         case "wchs":
             return "\(connections) connections watching \(figures.watchedPaths.load(ordering: .relaxed)) paths\nTotal watches:\(figures.watchCount.load(ordering: .relaxed))\n"
         default:
             return ""
         }
-    }
-
-    /// One line per connection, as the service last published them (a few times a second).
-    static func connectionListing(_ figures: ZooKeeperFigures) -> String {
-        figures.connectionLines.withLock { $0.map { $0 + "\n" }.joined() }
     }
 }

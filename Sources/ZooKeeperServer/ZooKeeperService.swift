@@ -102,8 +102,7 @@ public final class ZooKeeperService: HostedService, @unchecked Sendable {
 
     /// Milliseconds since the epoch at `instant`, on this member's clock.
     func epochMillis(at instant: ContinuousClock.Instant) -> Int64 {
-        let elapsed = instant - startInstant
-        return epochMillisAtStart &+ elapsed.components.seconds &* 1_000 &+ elapsed.components.attoseconds / 1_000_000_000_000_000
+        epochMillisAtStart &+ (instant - startInstant).wholeMilliseconds
     }
 
     // MARK: Connections (called on the replica's thread)
@@ -433,8 +432,6 @@ public final class ZooKeeperFigures: Sendable {
     let sent = Atomic<Int64>(0)
     let outstanding = Atomic<Int>(0)
     let latency = Mutex(ZooKeeperLatency())
-    /// `cons`: one line per connection.
-    let connectionLines = Mutex<[String]>([])
 
     public init() {}
 }
@@ -477,8 +474,12 @@ extension ZooKeeperService {
         figures.outstanding.store(pendingWrites.count + pendingSyncs.count + syncsWaitingForApply.count, ordering: .relaxed)
         let latency = traffic.latency
         figures.latency.withLock { $0 = latency }
-        let lines = connections.keys.sorted().prefix(Self.consConnectionsMax).map { connectionLine(connections[$0]!) }
-        figures.connectionLines.withLock { $0 = Array(lines) }
+    }
+
+    /// `cons`: one line per connection, at most `consConnectionsMax`. Built when asked for, on the
+    /// replica's thread, rather than with every scan.
+    func connectionListing() -> [String] {
+        connections.keys.sorted().prefix(Self.consConnectionsMax).map { connectionLine(connections[$0]!) }
     }
 
     /// Connections `cons` lists at most; past them it says how many it left out.

@@ -8,7 +8,7 @@ struct ZooKeeperLatency: Sendable {
     var lastMillis: Int64 = 0
 
     mutating func record(_ elapsed: Duration) {
-        let millis = max(0, elapsed.components.seconds &* 1_000 &+ elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let millis = max(0, elapsed.wholeMilliseconds)
         minMillis = count == 0 ? millis : min(minMillis, millis)
         maxMillis = max(maxMillis, millis)
         totalMillis &+= millis
@@ -73,4 +73,12 @@ final class ZooKeeperTraffic {
     var received: Int64 = 0
     var sent: Int64 = 0
     var latency = ZooKeeperLatency()
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded toward zero; wrapping rather than trapping far out of range.
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds &* 1_000 &+ attoseconds / 1_000_000_000_000_000
+    }
 }
