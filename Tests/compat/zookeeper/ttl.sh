@@ -6,7 +6,8 @@
 # - a TTL node's Stat shows ephemeralOwner 0 (ZooKeeper keeps the TTL there but hides it from clients);
 # - a sequential TTL node is named as any sequential node;
 # - a TTL node with a child outlives its TTL; once childless and past its TTL it is deleted;
-# - a TTL of zero is refused.
+# - a TTL of zero is refused (by zkCli.sh itself, before it reaches either server; the server's own
+#   refusal is unit-tested in ZooKeeperDataTreeTests).
 # Usage: Tests/compat/zookeeper/ttl.sh SYNOD_BINARY | zookeeper
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -60,7 +61,7 @@ made=$(zkcli_session "create -t 1500 /ttl x" "stat /ttl" "create -t 1500 /kept x
 expect "$made" "Created /ttl" "a TTL node is created"
 expect "$made" "ephemeralOwner = 0x0" "its Stat shows no owner"
 expect "$made" "Created /seqs/n-0000000000" "a sequential TTL node is named as any sequential node"
-expect_not "$made" "Created /zero" "a TTL of zero is refused"
+expect_not "$made" "Created /zero" "a TTL of zero is refused (by zkCli.sh)"
 # Past the TTL (1.5 s) and a few half-second sweeps.
 sleep 4
 after=$(zkcli_session "stat /ttl" "stat /kept" "ls /seqs")
